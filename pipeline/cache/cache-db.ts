@@ -1,0 +1,57 @@
+import Database from 'better-sqlite3';
+import { mkdirSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { MIGRATIONS, type Migration } from './migrations';
+
+export type CacheDb = Database.Database;
+
+/** The cache file inside a workspace. */
+export function cachePath(workspace: string): string {
+  return join(workspace, 'cache.db');
+}
+
+export interface OpenCacheOptions {
+  readonly?: boolean;
+}
+
+/**
+ * Opens (creating if needed) the SQLite cache in WAL mode and applies pending migrations.
+ * WAL lets other processes (the ODBC driver, Power BI, a second PriceDrop) read while we write.
+ */
+export function openCache(file: string, options: OpenCacheOptions = {}): CacheDb {
+  if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
+  const db = new Database(file, { readonly: options.readonly ?? false, fileMustExist: options.readonly ?? false });
+  db.pragma('busy_timeout = 5000');
+  if (!options.readonly) {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    migrate(db, MIGRATIONS);
+  }
+  return db;
+}
+
+/** Applies the migrations whose ids are not yet recorded, in list order. Returns the ids applied. */
+export function migrate(db: CacheDb, migrations: readonly Migration[]): string[] {
+  db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
+  const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
+  const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  const done: string[] = [];
+  for (const migration of migrations) {
+    if (applied.has(migration.id)) continue;
+    db.transaction(() => {
+      db.exec(migration.sql);
+      record.run(migration.id, new Date().toISOString());
+    })();
+    done.push(migration.id);
+  }
+  return done;
+}
+
+export function getMeta(db: CacheDb, key: string): string | undefined {
+  const row = db.prepare('SELECT value FROM meta WHERE key = ?').get(key) as { value: string } | undefined;
+  return row?.value;
+}
+
+export function setMeta(db: CacheDb, key: string, value: string): void {
+  db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(key, value);
+}

@@ -1,0 +1,8 @@
+import type { Command } from './command';
+
+/**
+ * Every `pricedrop` command, in the order `pricedrop --help` lists them.
+ * One import and one list entry per command; each command lives in its own file under pipeline/cli/.
+ */
+export const COMMANDS: readonly Command[] = [
+];
