@@ -1,8 +1,14 @@
 import type { Command } from './command';
+import { desktopCommand } from './desktop-command';
+import { startCommand } from './start-command';
+import { benchForestCommand } from './bench-forest-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
  * One import and one list entry per command; each command lives in its own file under pipeline/cli/.
  */
 export const COMMANDS: readonly Command[] = [
+  startCommand,
+  desktopCommand,
+  benchForestCommand,
 ];

@@ -1,0 +1,152 @@
+/**
+ * The desktop shell: window, menu, lifecycle, and the IPC side of the typed bridge.
+ * The backend is the same embedded runtime `pricedrop start --headless` runs; the renderer reaches it
+ * only through the preload's invoke/on. Security: contextIsolation, sandbox, no nodeIntegration,
+ * a CSP on every response, navigation locked to the app, external links through one gate.
+ */
+import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../pipeline/api/contract';
+import { toApiError } from '../pipeline/api/api-errors';
+import { CONTENT_SECURITY_POLICY } from '../pipeline/api/http-transport';
+import { defaultWorkspace } from '../pipeline/cli/command';
+import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/runtime/embedded-runtime';
+import { VERSION } from '../pipeline/runtime/paths';
+
+const root = join(__dirname, '..', '..');
+const rendererIndex = join(root, 'dist', 'renderer', 'index.html');
+
+function argValue(name: string): string | undefined {
+  const index = process.argv.indexOf(`--${name}`);
+  return index === -1 ? undefined : process.argv[index + 1];
+}
+
+const workspace = argValue('workspace') ?? defaultWorkspace();
+const windowStateFile = join(workspace, 'window-state.json');
+
+interface WindowState {
+  width: number;
+  height: number;
+  x?: number;
+  y?: number;
+  maximized?: boolean;
+}
+
+function readWindowState(): WindowState {
+  try {
+    const state = JSON.parse(readFileSync(windowStateFile, 'utf8')) as WindowState;
+    if (state.width >= 640 && state.height >= 480) return state;
+  } catch {
+    // first launch or unreadable: defaults
+  }
+  return { width: 1360, height: 880 };
+}
+
+/** The one gate for opening anything outside the app: only http(s) URLs, in the user's browser. */
+export function openExternal(url: string): void {
+  try {
+    const parsed = new URL(url);
+    if (parsed.protocol === 'https:' || parsed.protocol === 'http:') void shell.openExternal(parsed.toString());
+  } catch {
+    // not a URL: ignore
+  }
+}
+
+let runtime: EmbeddedRuntime | undefined;
+
+async function createWindow(): Promise<void> {
+  mkdirSync(workspace, { recursive: true });
+  runtime = await startEmbeddedRuntime({
+    workspace,
+    shell: 'electron',
+    version: VERSION,
+    nodeBinary: process.execPath,
+    nodeEnv: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
+  });
+  const handlers = runtime.handlers as unknown as Record<string, (params: unknown) => Promise<unknown>>;
+
+  ipcMain.handle(IPC_INVOKE_CHANNEL, async (event: IpcMainInvokeEvent, name: unknown, params: unknown) => {
+    if (!isTrustedSender(event)) return { ok: false, code: 'forbidden', message: 'Untrusted sender' };
+    if (typeof name !== 'string' || !Object.hasOwn(handlers, name)) return { ok: false, code: 'not_found', message: 'Unknown request' };
+    try {
+      return { ok: true, result: (await handlers[name]!(params)) ?? null };
+    } catch (error) {
+      const { body } = toApiError(error);
+      return { ok: false, code: body.error.code, message: body.error.message };
+    }
+  });
+
+  const state = readWindowState();
+  const window = new BrowserWindow({
+    width: state.width,
+    height: state.height,
+    ...(state.x !== undefined && state.y !== undefined ? { x: state.x, y: state.y } : {}),
+    title: 'PriceDrop',
+    show: false,
+    webPreferences: {
+      preload: join(__dirname, 'preload.cjs'),
+      contextIsolation: true,
+      sandbox: true,
+      nodeIntegration: false,
+      webSecurity: true,
+      spellcheck: false,
+    },
+  });
+  if (state.maximized) window.maximize();
+  window.once('ready-to-show', () => window.show());
+  window.on('close', () => {
+    const bounds = window.getBounds();
+    writeFileSync(windowStateFile, JSON.stringify({ ...bounds, maximized: window.isMaximized() }));
+  });
+  window.webContents.setWindowOpenHandler(({ url }) => {
+    openExternal(url);
+    return { action: 'deny' };
+  });
+  window.webContents.on('will-navigate', (event, url) => {
+    if (!url.startsWith('file://')) {
+      event.preventDefault();
+      openExternal(url);
+    }
+  });
+
+  const unsubscribe = runtime.ctx.events.onAny((name, payload) => {
+    if (!window.isDestroyed()) window.webContents.send(IPC_EVENT_CHANNEL, name, payload);
+  });
+  window.on('closed', unsubscribe);
+  await window.loadFile(rendererIndex);
+}
+
+function isTrustedSender(event: IpcMainInvokeEvent): boolean {
+  const url = event.senderFrame?.url ?? '';
+  return url.startsWith('file://');
+}
+
+function buildMenu(): void {
+  const isMac = process.platform === 'darwin';
+  Menu.setApplicationMenu(
+    Menu.buildFromTemplate([
+      ...(isMac ? [{ role: 'appMenu' as const }] : []),
+      { role: 'fileMenu' },
+      { role: 'editMenu' },
+      { role: 'viewMenu' },
+      { role: 'windowMenu' },
+      { role: 'help', submenu: [{ label: 'PriceDrop documentation', click: () => openExternal('https://github.com/') }] },
+    ]),
+  );
+}
+
+app.whenReady().then(async () => {
+  session.defaultSession.webRequest.onHeadersReceived((details, callback) => {
+    callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
+  });
+  session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'notifications'));
+  buildMenu();
+  if (!existsSync(rendererIndex)) throw new Error(`The UI is not built: ${rendererIndex}`);
+  await createWindow();
+});
+
+app.on('window-all-closed', async () => {
+  await runtime?.stop();
+  app.quit();
+});

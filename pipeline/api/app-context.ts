@@ -1,0 +1,19 @@
+import type { CacheDb } from '../cache/cache-db';
+import type { EventBus } from './event-bus';
+
+/**
+ * What every handler may use. Created once by the process that hosts the backend
+ * (`pricedrop start`, or Electron's main process) and passed in; handlers never open
+ * their own databases or clients.
+ */
+export interface AppContext {
+  /** The workspace folder: lake/, cache.db, quarantine/, models/, settings. */
+  workspace: string;
+  /** The SQLite cache, opened read-write in WAL mode. */
+  cache: CacheDb;
+  events: EventBus;
+  /** Product version, shown in the UI and in /api/health. */
+  version: string;
+  /** Which shell hosts the backend: the Electron app or the headless/browser build. */
+  shell: 'electron' | 'browser';
+}

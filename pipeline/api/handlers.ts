@@ -1,0 +1,18 @@
+import type { AppContext } from './app-context';
+import { systemHandlers } from './system-handlers';
+import { dashboardHandlers } from '../dashboard/dashboard-handlers';
+
+/**
+ * Every request the UI can make, by name. Each domain declares its handlers in its own module;
+ * the `Handlers` type below is derived from them, so the preload bridge, the HTTP transport and
+ * the renderer's `invoke()` are all typed from the implementations (no second copy to drift).
+ * Handlers validate their input themselves (pipeline/api/validate.ts): transports pass `unknown`.
+ */
+export function createHandlers(ctx: AppContext) {
+  return {
+    ...systemHandlers(ctx),
+    ...dashboardHandlers(ctx),
+  };
+}
+
+export type Handlers = ReturnType<typeof createHandlers>;

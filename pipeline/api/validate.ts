@@ -1,0 +1,78 @@
+/**
+ * Input validation for everything that crosses a transport (HTTP, IPC). Handlers parse their
+ * `unknown` input with these before doing anything; a bad value raises ValidationError, which the
+ * transports turn into a 400 with the message (never a stack trace).
+ */
+export class ValidationError extends Error {
+  override name = 'ValidationError';
+}
+
+export type Input = Record<string, unknown>;
+
+/** The params object of a request: a plain object, or `{}` for undefined/null. */
+export function record(input: unknown, what = 'params'): Input {
+  if (input === undefined || input === null) return {};
+  if (typeof input !== 'object' || Array.isArray(input)) throw new ValidationError(`${what} must be an object`);
+  return input as Input;
+}
+
+export function optionalString(input: Input, key: string, maxLength = 500): string | undefined {
+  const value = input[key];
+  if (value === undefined || value === null || value === '') return undefined;
+  if (typeof value !== 'string') throw new ValidationError(`${key} must be a string`);
+  if (value.length > maxLength) throw new ValidationError(`${key} is longer than ${maxLength} characters`);
+  return value;
+}
+
+export function requiredString(input: Input, key: string, maxLength = 500): string {
+  const value = optionalString(input, key, maxLength);
+  if (value === undefined) throw new ValidationError(`${key} is required`);
+  return value;
+}
+
+export function optionalNumber(input: Input, key: string, range: { min?: number; max?: number; integer?: boolean } = {}): number | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'number' || !Number.isFinite(value)) throw new ValidationError(`${key} must be a finite number`);
+  if (range.integer && !Number.isInteger(value)) throw new ValidationError(`${key} must be a whole number`);
+  if (range.min !== undefined && value < range.min) throw new ValidationError(`${key} must be at least ${range.min}`);
+  if (range.max !== undefined && value > range.max) throw new ValidationError(`${key} must be at most ${range.max}`);
+  return value;
+}
+
+export function optionalBoolean(input: Input, key: string): boolean | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (typeof value !== 'boolean') throw new ValidationError(`${key} must be true or false`);
+  return value;
+}
+
+export function optionalEnum<T extends string>(input: Input, key: string, allowed: readonly T[]): T | undefined {
+  const value = optionalString(input, key, 100);
+  if (value === undefined) return undefined;
+  if (!(allowed as readonly string[]).includes(value)) throw new ValidationError(`${key} must be one of: ${allowed.join(', ')}`);
+  return value as T;
+}
+
+export function optionalStringArray(input: Input, key: string, maxItems = 200, maxLength = 200): string[] | undefined {
+  const value = input[key];
+  if (value === undefined || value === null) return undefined;
+  if (!Array.isArray(value)) throw new ValidationError(`${key} must be a list of strings`);
+  if (value.length > maxItems) throw new ValidationError(`${key} has more than ${maxItems} items`);
+  return value.map((item, i) => {
+    if (typeof item !== 'string' || item.length > maxLength) throw new ValidationError(`${key}[${i}] must be a string of at most ${maxLength} characters`);
+    return item;
+  });
+}
+
+const ISO_DAY = /^\d{4}-\d{2}-\d{2}$/;
+
+/** A calendar day `YYYY-MM-DD` that exists. */
+export function optionalDay(input: Input, key: string): string | undefined {
+  const value = optionalString(input, key, 10);
+  if (value === undefined) return undefined;
+  if (!ISO_DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`)) || new Date(`${value}T00:00:00Z`).toISOString().slice(0, 10) !== value) {
+    throw new ValidationError(`${key} must be a date YYYY-MM-DD`);
+  }
+  return value;
+}

@@ -1,0 +1,260 @@
+import { useCallback, useEffect, useMemo, useState } from 'react';
+import { invoke, on } from '../api-client';
+import type { HandlerResult } from '../../pipeline/api/contract';
+import { EChart, type ChartOption } from '../charts/echart';
+
+type Panels = HandlerResult<'dashboard/panels'>;
+type Facets = HandlerResult<'dashboard/facets'>;
+type Grain = 'day' | 'week' | 'month';
+type DropStatus = 'all' | 'drop' | 'no drop';
+
+export interface DashboardFilters {
+  from: string;
+  to: string;
+  categories: string[];
+  dropStatus: DropStatus;
+  grain: Grain;
+}
+
+export const EMPTY_FILTERS: DashboardFilters = { from: '', to: '', categories: [], dropStatus: 'all', grain: 'day' };
+
+const number = new Intl.NumberFormat('en-US');
+const DROP_COLOR = '#d9480f';
+const NO_DROP_COLOR = '#868e96';
+
+/** The six panels: three headline figures, the drop trend, top categories and the drop / no-drop split. */
+export function DashboardScreen() {
+  const [filters, setFilters] = useState<DashboardFilters>(EMPTY_FILTERS);
+  const [panels, setPanels] = useState<Panels | null>(null);
+  const [facets, setFacets] = useState<Facets | null>(null);
+  const [error, setError] = useState<string | null>(null);
+  const [refreshedAt, setRefreshedAt] = useState<number>(0);
+
+  const load = useCallback(async (current: DashboardFilters) => {
+    try {
+      const [nextPanels, nextFacets] = await Promise.all([
+        invoke('dashboard/panels', {
+          from: current.from || undefined,
+          to: current.to || undefined,
+          categories: current.categories,
+          dropStatus: current.dropStatus,
+          grain: current.grain,
+        }),
+        invoke('dashboard/facets'),
+      ]);
+      setPanels(nextPanels);
+      setFacets(nextFacets);
+      setError(null);
+      setRefreshedAt(Date.now());
+    } catch (e) {
+      setError(e instanceof Error ? e.message : String(e));
+    }
+  }, []);
+
+  useEffect(() => {
+    void load(filters);
+  }, [filters, load]);
+
+  // Refresh when the backend says the cache changed (at most every 2 s).
+  useEffect(() => {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const off = on('data/changed', () => {
+      if (timer) return;
+      timer = setTimeout(() => {
+        timer = undefined;
+        setFilters((f) => ({ ...f }));
+      }, 2000);
+    });
+    return () => {
+      off();
+      if (timer) clearTimeout(timer);
+    };
+  }, []);
+
+  const update = (patch: Partial<DashboardFilters>) => setFilters((f) => ({ ...f, ...patch }));
+
+  return (
+    <section className="screen dashboard" aria-label="Dashboard">
+      <FilterBar filters={filters} facets={facets} onChange={update} />
+      {error && <div className="banner error" role="alert">Could not load the dashboard: {error}</div>}
+      <div className="data-as-of" data-testid="data-as-of">
+        {facets?.last_observed_at ? `Data as of ${new Date(facets.last_observed_at).toLocaleString()}` : 'No data yet: the producer and ETL are filling the cache…'}
+        {refreshedAt > 0 && <span className="muted"> · refreshed {new Date(refreshedAt).toLocaleTimeString()}</span>}
+      </div>
+      <div className="kpi-row">
+        <Kpi testId="kpi-avg-drop" label="Average price drop" value={panels?.kpis.avg_drop_pct == null ? '–' : `${panels.kpis.avg_drop_pct.toFixed(2)} %`} trend={panels?.trend.map((p) => p.avg_drop_pct ?? 0)} />
+        <Kpi testId="kpi-products" label="Products analysed" value={panels ? number.format(panels.kpis.products_analysed) : '–'} trend={panels?.trend.map((p) => p.observations)} />
+        <Kpi testId="kpi-products-drop" label="Products with a drop" value={panels ? number.format(panels.kpis.products_with_drop) : '–'} trend={panels?.trend.map((p) => p.drops)} />
+      </div>
+      <div className="chart-grid">
+        <Panel title={`Drop trend (${filters.grain})`} testId="panel-trend">
+          <EChart option={trendOption(panels)} ariaLabel="Drop trend over time" />
+        </Panel>
+        <Panel title="Top categories by drop %" testId="panel-categories">
+          <EChart
+            option={categoryOption(panels)}
+            ariaLabel="Top categories by drop percent"
+            onClick={(p) => update({ categories: filters.categories.length === 1 && filters.categories[0] === p.name ? [] : [p.name] })}
+          />
+        </Panel>
+        <Panel title="Drop vs no drop" testId="panel-split">
+          <EChart
+            option={splitOption(panels)}
+            ariaLabel="Drop versus no drop split"
+            onClick={(p) => {
+              const status: DropStatus = p.name === 'drop' ? 'drop' : 'no drop';
+              update({ dropStatus: filters.dropStatus === status ? 'all' : status });
+            }}
+          />
+        </Panel>
+      </div>
+    </section>
+  );
+}
+
+function FilterBar({ filters, facets, onChange }: { filters: DashboardFilters; facets: Facets | null; onChange: (patch: Partial<DashboardFilters>) => void }) {
+  return (
+    <form className="filter-bar" aria-label="Filters" onSubmit={(e) => e.preventDefault()}>
+      <label>
+        From
+        <input type="date" value={filters.from} min={facets?.first_day ?? undefined} max={facets?.last_day ?? undefined} onChange={(e) => onChange({ from: e.target.value })} data-testid="filter-from" />
+      </label>
+      <label>
+        To
+        <input type="date" value={filters.to} min={facets?.first_day ?? undefined} max={facets?.last_day ?? undefined} onChange={(e) => onChange({ to: e.target.value })} data-testid="filter-to" />
+      </label>
+      <label>
+        Categories
+        <select
+          multiple
+          size={1}
+          className="category-select"
+          value={filters.categories}
+          onChange={(e) => onChange({ categories: Array.from(e.target.selectedOptions, (o) => o.value) })}
+          data-testid="filter-categories"
+        >
+          {(facets?.categories ?? []).map((category) => (
+            <option key={category} value={category}>
+              {category}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
+        Drop status
+        <select value={filters.dropStatus} onChange={(e) => onChange({ dropStatus: e.target.value as DropStatus })} data-testid="filter-drop-status">
+          <option value="all">All</option>
+          <option value="drop">Drop</option>
+          <option value="no drop">No drop</option>
+        </select>
+      </label>
+      <label>
+        Trend by
+        <select value={filters.grain} onChange={(e) => onChange({ grain: e.target.value as Grain })} data-testid="filter-grain">
+          <option value="day">Day</option>
+          <option value="week">Week</option>
+          <option value="month">Month</option>
+        </select>
+      </label>
+      <div className="active-filters" aria-live="polite">
+        {filters.categories.map((category) => (
+          <button type="button" key={category} className="chip" onClick={() => onChange({ categories: filters.categories.filter((c) => c !== category) })}>
+            {category} ✕
+          </button>
+        ))}
+        {filters.dropStatus !== 'all' && (
+          <button type="button" className="chip" onClick={() => onChange({ dropStatus: 'all' })}>
+            {filters.dropStatus} ✕
+          </button>
+        )}
+        <button type="button" className="link" onClick={() => onChange(EMPTY_FILTERS)} data-testid="filter-reset">
+          Reset
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function Panel({ title, testId, children }: { title: string; testId: string; children: React.ReactNode }) {
+  return (
+    <article className="panel" data-testid={testId}>
+      <h2>{title}</h2>
+      {children}
+    </article>
+  );
+}
+
+function Kpi({ label, value, trend, testId }: { label: string; value: string; trend?: number[]; testId: string }) {
+  const option = useMemo<ChartOption>(
+    () => ({
+      animation: false,
+      grid: { left: 0, right: 0, top: 4, bottom: 0 },
+      xAxis: { type: 'category', show: false, data: (trend ?? []).map((_, i) => i) },
+      yAxis: { type: 'value', show: false, scale: true },
+      series: [{ type: 'line', data: trend ?? [], smooth: true, symbol: 'none', lineStyle: { width: 2, color: DROP_COLOR }, areaStyle: { opacity: 0.12, color: DROP_COLOR } }],
+    }),
+    [trend],
+  );
+  return (
+    <article className="panel kpi" data-testid={testId}>
+      <h2>{label}</h2>
+      <div className="kpi-value" data-testid={`${testId}-value`}>
+        {value}
+      </div>
+      <EChart option={option} height={48} ariaLabel={`${label} trend`} />
+    </article>
+  );
+}
+
+function trendOption(panels: Panels | null): ChartOption {
+  const trend = panels?.trend ?? [];
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis' },
+    legend: { data: ['Average drop %', 'Drops'], bottom: 0 },
+    grid: { left: 48, right: 48, top: 16, bottom: 48 },
+    xAxis: { type: 'category', data: trend.map((p) => p.period) },
+    yAxis: [
+      { type: 'value', name: '%', axisLabel: { formatter: '{value}' } },
+      { type: 'value', name: 'drops', splitLine: { show: false } },
+    ],
+    dataZoom: trend.length > 60 ? [{ type: 'inside' }] : [],
+    series: [
+      { name: 'Average drop %', type: 'line', data: trend.map((p) => p.avg_drop_pct), symbol: 'none', color: DROP_COLOR },
+      { name: 'Drops', type: 'bar', yAxisIndex: 1, data: trend.map((p) => p.drops), color: '#fab005', barMaxWidth: 12 },
+    ],
+  };
+}
+
+function categoryOption(panels: Panels | null): ChartOption {
+  const rows = [...(panels?.top_categories ?? [])].reverse();
+  return {
+    animation: false,
+    tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+    grid: { left: 110, right: 24, top: 8, bottom: 24 },
+    xAxis: { type: 'value', name: '%' },
+    yAxis: { type: 'category', data: rows.map((r) => r.category) },
+    series: [{ type: 'bar', data: rows.map((r) => r.avg_drop_pct), color: DROP_COLOR, cursor: 'pointer', label: { show: true, position: 'right', formatter: '{c} %' } }],
+  };
+}
+
+function splitOption(panels: Panels | null): ChartOption {
+  const split = panels?.split ?? { drop: 0, no_drop: 0 };
+  return {
+    animation: false,
+    tooltip: { trigger: 'item', formatter: '{b}: {c} ({d} %)' },
+    legend: { bottom: 0 },
+    series: [
+      {
+        type: 'pie',
+        radius: ['45%', '72%'],
+        cursor: 'pointer',
+        label: { formatter: '{b}\n{d} %' },
+        data: [
+          { name: 'drop', value: split.drop, itemStyle: { color: DROP_COLOR } },
+          { name: 'no drop', value: split.no_drop, itemStyle: { color: NO_DROP_COLOR } },
+        ],
+      },
+    ],
+  };
+}
