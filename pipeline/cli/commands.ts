@@ -2,6 +2,7 @@ import type { Command } from './command';
 import { desktopCommand } from './desktop-command';
 import { startCommand } from './start-command';
 import { benchForestCommand } from './bench-forest-command';
+import { produceCommand } from './produce-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
@@ -11,4 +12,5 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   desktopCommand,
   benchForestCommand,
+  produceCommand,
 ];

@@ -1,0 +1,76 @@
+import { statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { UsageError, parseArgs, workspaceOf } from '../pipeline/cli/command';
+import { createCommandIo } from '../pipeline/cli/command-io';
+import { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE, producerOptionsFromArgs } from './produce-flags';
+import { runProducer } from './run-producer';
+
+/**
+ * The container's program (bundled with every dependency inlined into one file, see
+ * producer/build-image-context.ts): the same flags as `pricedrop produce`.
+ * `--healthcheck` exits 0 when a running producer touched its heartbeat file in the last 60 s.
+ */
+const HEARTBEAT = join(process.env.PRICEDROP_HEARTBEAT_DIR ?? tmpdir(), 'pricedrop-producer.alive');
+
+export async function producerMain(argv: readonly string[]): Promise<number> {
+  const io = createCommandIo();
+  const rest = argv[0] === 'produce' ? argv.slice(1) : argv;
+  if (rest.includes('--healthcheck')) {
+    try {
+      return Date.now() - statSync(HEARTBEAT).mtimeMs < 60_000 ? 0 : 1;
+    } catch {
+      return 1;
+    }
+  }
+  let args;
+  try {
+    args = parseArgs(rest, PRODUCE_BOOLEAN_FLAGS);
+    if (args.switches.has('help')) {
+      io.out(PRODUCE_USAGE);
+      return 0;
+    }
+  } catch (error) {
+    io.log(`producer: ${(error as Error).message}\n\n${PRODUCE_USAGE}`);
+    return 2;
+  }
+  const controller = new AbortController();
+  const onSignal = () => (controller.signal.aborted ? process.exit(130) : controller.abort());
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  const beat = () => {
+    try {
+      writeFileSync(HEARTBEAT, String(Date.now()));
+    } catch {
+      // A read-only /tmp only disables the health check.
+    }
+  };
+  beat();
+  const heartbeat = setInterval(beat, 10_000);
+  try {
+    const options = producerOptionsFromArgs(args, workspaceOf(args));
+    const summary = await runProducer(options, {
+      signal: controller.signal,
+      onLog: (level, message) => io.log(level === 'info' ? message : `${level}: ${message}`),
+      onProgress: (progress) => io.progress('delivered records', progress.records, options.maxRecords),
+    });
+    if (args.switches.has('json')) io.json(summary);
+    else io.out(`delivered ${summary.records} records in ${summary.batches} batches (${summary.bytes} bytes), ${summary.rejected} rejected, ${summary.retries} retries`);
+    return 0;
+  } catch (error) {
+    if (error instanceof UsageError) {
+      io.log(`producer: ${error.message}\n\n${PRODUCE_USAGE}`);
+      return 2;
+    }
+    io.log(`producer: ${error instanceof Error ? error.message : String(error)}`);
+    return 1;
+  } finally {
+    clearInterval(heartbeat);
+  }
+}
+
+// Run when executed directly (node producer.mjs / tsx producer/main.ts), not when imported.
+const entry = process.argv[1] ?? '';
+if (/(^|[\\/])(main\.ts|producer\.mjs)$/.test(entry)) {
+  process.exitCode = await producerMain(process.argv.slice(2));
+}
