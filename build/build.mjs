@@ -3,7 +3,7 @@
 //   dist/cli.mjs              the `pricedrop` CLI and everything it runs (Node, ESM, packages external)
 //   dist/workers/<name>.mjs   every `*.worker.ts` (worker threads: ETL, training, sync off the main thread)
 //   dist/renderer/            the React UI (browser), served by the HTTP transport and loaded by Electron
-//   dist/electron/            the desktop shell: main.cjs and preload.cjs (sandboxed preloads must be CommonJS)
+//   dist/electron/            the desktop shell: main.mjs and preload.cjs (sandboxed preloads must be CommonJS)
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { basename, dirname, join, relative } from 'node:path';
@@ -58,7 +58,8 @@ await Promise.all([
     logLevel: 'warning',
     define: { 'process.env.NODE_ENV': '"production"' },
   }),
-  build({ ...nodeCommon, entryPoints: [join(root, 'electron/main.ts')], outfile: join(dist, 'electron/main.cjs'), format: 'cjs' }),
+  // Electron's main process runs ESM (Electron ≥ 28); the sandboxed preload must be CommonJS.
+  build({ ...nodeCommon, entryPoints: [join(root, 'electron/main.ts')], outfile: join(dist, 'electron/main.mjs'), format: 'esm' }),
   build({ ...nodeCommon, packages: undefined, external: ['electron'], entryPoints: [join(root, 'electron/preload.ts')], outfile: join(dist, 'electron/preload.cjs'), format: 'cjs', platform: 'node' }),
 ]);
 for (const file of ['index.html', 'styles.css']) cpSync(join(root, 'renderer', file), join(dist, 'renderer', file));

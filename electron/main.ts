@@ -12,9 +12,9 @@ import { toApiError } from '../pipeline/api/api-errors';
 import { CONTENT_SECURITY_POLICY } from '../pipeline/api/http-transport';
 import { defaultWorkspace } from '../pipeline/cli/command';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/runtime/embedded-runtime';
-import { VERSION } from '../pipeline/runtime/paths';
+import { packageRoot, VERSION } from '../pipeline/runtime/paths';
 
-const root = join(__dirname, '..', '..');
+const root = packageRoot();
 const rendererIndex = join(root, 'dist', 'renderer', 'index.html');
 
 function argValue(name: string): string | undefined {
@@ -85,7 +85,7 @@ async function createWindow(): Promise<void> {
     title: 'PriceDrop',
     show: false,
     webPreferences: {
-      preload: join(__dirname, 'preload.cjs'),
+      preload: join(root, 'dist', 'electron', 'preload.cjs'),
       contextIsolation: true,
       sandbox: true,
       nodeIntegration: false,

@@ -35,7 +35,7 @@ runs "pricedrop start --headless" instead (same workspace and port), opening not
     }
     const root = packageRoot();
     const extra = args.flags.has('workspace') ? ['--workspace', args.flags.get('workspace')!] : [];
-    const child = spawn(binary, [join(root, 'dist', 'electron', 'main.cjs'), ...extra], { stdio: 'inherit' });
+    const child = spawn(binary, [join(root, 'dist', 'electron', 'main.mjs'), ...extra], { stdio: 'inherit' });
     return new Promise<number>((resolve) => child.on('exit', (code) => resolve(code ?? 0)));
   },
 };

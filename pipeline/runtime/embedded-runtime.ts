@@ -1,12 +1,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { cachePath, openCache } from '../cache/cache-db';
 import { EventBus } from '../api/event-bus';
 import { createHandlers, type Handlers } from '../api/handlers';
 import type { AppContext } from '../api/app-context';
 import { runLocalEtl } from '../etl/local-etl';
+import { packageRoot } from './paths';
 
 /**
  * The embedded default, in one process tree: the market-simulator producer (a child process
@@ -37,11 +37,9 @@ export interface EmbeddedRuntime {
   stop(): Promise<void>;
 }
 
-/** The CLI script, for child processes: pipeline/cli/bin.mjs relative to the bundle or the source. */
+/** The CLI script, for child processes (the same in the bundle, in Electron and from source). */
 export function cliScript(): string {
-  // Bundled: dist/cli.mjs → ../pipeline/cli/bin.mjs; from source: pipeline/runtime/x.ts → ../cli/bin.mjs.
-  const here = fileURLToPath(new URL('.', import.meta.url));
-  return process.env.PRICEDROP_BUNDLED ? join(here, '..', 'pipeline', 'cli', 'bin.mjs') : join(here, '..', 'cli', 'bin.mjs');
+  return join(packageRoot(), 'pipeline', 'cli', 'bin.mjs');
 }
 
 export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {

@@ -1,6 +1,8 @@
 import { Worker, type WorkerOptions } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
+import { join } from 'node:path';
+import { packageRoot } from './paths';
 
 /**
  * Starts a worker thread from a `*.worker.ts` module, in both ways this code runs:
@@ -12,10 +14,12 @@ import { fileURLToPath } from 'node:url';
 export function startWorker(sourceUrl: URL, options: WorkerOptions = {}): Worker {
   const name = fileURLToPath(sourceUrl).split(/[\\/]/).pop()!.replace(/\.worker\.ts$/, '');
   if (process.env.PRICEDROP_BUNDLED) {
-    // In the bundle, import.meta.url is dist/cli.mjs (or dist/workers/x.mjs): the workers sit in dist/workers/.
-    const here = new URL('.', import.meta.url);
-    const bundled = here.pathname.endsWith('/workers/') ? new URL(`./${name}.mjs`, here) : new URL(`./workers/${name}.mjs`, here);
+    // Bundled (CLI, Electron main, or another worker): the build put every worker in dist/workers/.
+    const bundled = join(packageRoot(), 'dist', 'workers', `${name}.mjs`);
     if (existsSync(bundled)) return new Worker(bundled, options);
   }
-  return new Worker(sourceUrl, { ...options, execArgv: [...(options.execArgv ?? []), '--import', 'tsx'] });
+  // Node 20 does not apply `--import tsx` hooks to a worker's own entry module (ERR_UNKNOWN_FILE_EXTENSION),
+  // so a tiny eval'd bootstrap loads the .ts entry through tsx's API instead.
+  const bootstrap = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(sourceUrl.href)}, ${JSON.stringify(import.meta.url)}))`;
+  return new Worker(bootstrap, { ...options, eval: true });
 }

@@ -250,10 +250,11 @@ function splitOption(panels: Panels | null): ChartOption {
         radius: ['45%', '72%'],
         cursor: 'pointer',
         label: { formatter: '{b}\n{d} %' },
+        // A zero slice would still draw an overlapping label: leave it out.
         data: [
           { name: 'drop', value: split.drop, itemStyle: { color: DROP_COLOR } },
           { name: 'no drop', value: split.no_drop, itemStyle: { color: NO_DROP_COLOR } },
-        ],
+        ].filter((slice) => slice.value > 0),
       },
     ],
   };
