@@ -3,6 +3,7 @@ import { desktopCommand } from './desktop-command';
 import { startCommand } from './start-command';
 import { benchForestCommand } from './bench-forest-command';
 import { produceCommand } from './produce-command';
+import { etlCommand } from './etl-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
@@ -13,4 +14,5 @@ export const COMMANDS: readonly Command[] = [
   desktopCommand,
   benchForestCommand,
   produceCommand,
+  etlCommand,
 ];

@@ -1,0 +1,124 @@
+import type { CacheDb } from './cache-db';
+
+/**
+ * A cleaned, labelled observation: one row of `observations`. Produced by the local ETL
+ * (pipeline/etl/price-rules.ts) and by the Athena sync (rows of the Glue job's cleaned/ table).
+ */
+export interface CleanRow {
+  source: string;
+  product_id: string;
+  /** UTC ISO 8601 with milliseconds, `YYYY-MM-DDTHH:MM:SS.sssZ`. */
+  observed_at: string;
+  /** `YYYY-MM-DD` of observed_at. */
+  dt: string;
+  title: string;
+  category: string;
+  price: number;
+  old_price: number | null;
+  currency: string;
+  drop_amount: number | null;
+  drop_pct: number | null;
+  is_drop: boolean;
+  drop_label: 'drop' | 'no drop';
+}
+
+export interface WriteResult {
+  /** Rows that were new. */
+  inserted: number;
+  /** Rows whose (source, product_id, observed_at) was already in the cache (or earlier in the batch). */
+  duplicates: number;
+}
+
+export interface ObservationWriterOptions {
+  /** Recorded in `observations.origin`: 'local' (desktop ETL, the default) or 'athena' (cloud sync). */
+  origin?: 'local' | 'athena';
+}
+
+export interface ObservationWriter {
+  /**
+   * Inserts a batch; the first row for a key wins, later ones count as duplicates.
+   * Runs inside the caller's transaction (the caller commits), so a file's rows and its
+   * manifest entry can commit together.
+   */
+  writeBatch(rows: readonly CleanRow[]): WriteResult;
+  /**
+   * Writes the pending `products` updates (latest price per product, kept write-behind because
+   * one upsert per row costs as much as the insert). Call it before committing.
+   */
+  flush(): void;
+}
+
+interface ProductUpdate {
+  source: string;
+  product_id: string;
+  title: string;
+  category: string;
+  currency: string;
+  price: number;
+  observed_at: string;
+}
+
+/** Above this many pending products, flush even before the caller asks (bounds memory). */
+const MAX_PENDING_PRODUCTS = 50_000;
+
+/**
+ * The single path by which cleaned rows enter the cache: `observations` plus the latest known
+ * price per product in `products` (invariant after flush(): products.last_observed_at is the
+ * latest observed_at of that product's observations). Rollups over `observations` hook in here.
+ */
+export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
+  const origin = options.origin ?? 'local';
+  const insert = db.prepare(
+    `INSERT OR IGNORE INTO observations
+       (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label, origin)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+  );
+  const upsertProduct = db.prepare(
+    `INSERT INTO products (source, product_id, title, category, currency, last_price, last_observed_at)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (source, product_id) DO UPDATE SET
+       title = excluded.title, category = excluded.category, currency = excluded.currency,
+       last_price = excluded.last_price, last_observed_at = excluded.last_observed_at
+     WHERE excluded.last_observed_at > products.last_observed_at`,
+  );
+  const pending = new Map<string, ProductUpdate>();
+
+  function flush(): void {
+    for (const p of pending.values()) upsertProduct.run(p.source, p.product_id, p.title, p.category, p.currency, p.price, p.observed_at);
+    pending.clear();
+  }
+
+  function writeBatch(rows: readonly CleanRow[]): WriteResult {
+    let inserted = 0;
+    for (const row of rows) {
+      const changes = insert.run(
+        row.source,
+        row.product_id,
+        row.observed_at,
+        row.dt,
+        row.title,
+        row.category,
+        row.price,
+        row.old_price,
+        row.currency,
+        row.drop_amount,
+        row.drop_pct,
+        row.is_drop ? 1 : 0,
+        row.drop_label,
+        origin,
+      ).changes;
+      if (changes === 0) continue;
+      inserted++;
+      const key = row.source + '\u0000' + row.product_id;
+      const known = pending.get(key);
+      // ISO strings of one fixed format compare like the instants they name.
+      if (known === undefined || row.observed_at > known.observed_at) {
+        pending.set(key, { source: row.source, product_id: row.product_id, title: row.title, category: row.category, currency: row.currency, price: row.price, observed_at: row.observed_at });
+      }
+    }
+    if (pending.size > MAX_PENDING_PRODUCTS) flush();
+    return { inserted, duplicates: rows.length - inserted };
+  }
+
+  return { writeBatch, flush };
+}

@@ -1,0 +1,115 @@
+import { chmodSync, existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { cachePath, openCache } from '../cache/cache-db';
+import { RAW_HEADER } from '../lake/raw-format';
+import { runLocalEtl } from './local-etl';
+
+const workspaces: string[] = [];
+afterEach(() => {
+  for (const dir of workspaces.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+
+function workspaceWith(files: Record<string, string>): string {
+  const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-etl-'));
+  workspaces.push(workspace);
+  for (const [key, text] of Object.entries(files)) {
+    const path = join(workspace, 'lake', ...key.split('/'));
+    mkdirSync(join(path, '..'), { recursive: true });
+    writeFileSync(path, text);
+  }
+  return workspace;
+}
+
+function rows(n: number, start = 0, day = '2026-11-20'): string {
+  let out = RAW_HEADER + '\r\n';
+  for (let i = start; i < start + n; i++) out += `p${i % 50},Item ${i},home,${10 + (i % 7)},,EUR,shop,${day}T10:${String(Math.floor(i / 60) % 60).padStart(2, '0')}:${String(i % 60).padStart(2, '0')}Z\r\n`;
+  return out;
+}
+
+function count(workspace: string, sql: string): number {
+  const db = openCache(cachePath(workspace));
+  try {
+    return db.prepare(sql).pluck().get() as number;
+  } finally {
+    db.close();
+  }
+}
+
+const NOW = Date.parse('2026-11-25T00:00:00Z');
+
+describe('runLocalEtl', () => {
+  it('processes new files once: a re-run is a no-op, a new file is picked up', async () => {
+    const workspace = workspaceWith({ 'price-stream/dt=2026-11-20/a.csv': rows(100), 'price-stream/dt=2026-11-20/a.csv.tmp': 'partial', 'price-stream/dt=2026-11-20/notes.txt': 'x' });
+    expect(await runLocalEtl({ workspace, now: NOW, inline: true })).toEqual({ files: 1, read: 100, cleaned: 100, duplicates: 0, quarantined: 0 });
+    expect(await runLocalEtl({ workspace, now: NOW, inline: true })).toEqual({ files: 0, read: 0, cleaned: 0, duplicates: 0, quarantined: 0 });
+    writeFileSync(join(workspace, 'lake/price-stream/dt=2026-11-20/b.csv'), rows(10, 95));
+    expect(await runLocalEtl({ workspace, now: NOW, inline: true })).toEqual({ files: 1, read: 10, cleaned: 5, duplicates: 5, quarantined: 0 });
+    expect(count(workspace, 'SELECT count(*) FROM observations')).toBe(105);
+    expect(count(workspace, 'SELECT count(*) FROM etl_manifest')).toBe(2);
+    expect(count(workspace, 'SELECT count(*) FROM products')).toBe(50);
+  });
+
+  it('runs in a worker thread and reports progress', async () => {
+    const workspace = workspaceWith({ 'price-stream/dt=2026-11-20/a.csv': rows(9000) });
+    const progress: number[] = [];
+    const summary = await runLocalEtl({ workspace, now: NOW, onProgress: (p) => progress.push(p.rowsRead) });
+    expect(summary).toEqual({ files: 1, read: 9000, cleaned: 3600, duplicates: 5400, quarantined: 0 });
+    expect(progress.length).toBeGreaterThan(1);
+    expect(progress.at(-1)).toBe(9000);
+  });
+
+  it('serialises concurrent calls on one workspace: each file is counted once', async () => {
+    const files: Record<string, string> = {};
+    for (let i = 0; i < 5; i++) files[`price-stream/dt=2026-11-2${i}/f.csv`] = rows(200, 0, `2026-11-2${i}`);
+    const workspace = workspaceWith(files);
+    const results = await Promise.all([runLocalEtl({ workspace, now: NOW }), runLocalEtl({ workspace, now: NOW, inline: true }), runLocalEtl({ workspace, now: NOW })]);
+    expect(results.reduce((n, r) => n + r.files, 0)).toBe(5);
+    expect(results.reduce((n, r) => n + r.read, 0)).toBe(1000);
+    expect(count(workspace, 'SELECT count(*) FROM observations')).toBe(1000);
+    expect(existsSync(join(workspace, '.etl.lock'))).toBe(false);
+  });
+
+  it('leaves nothing half-applied when a file fails mid-way, and redoes it next time', async () => {
+    const workspace = workspaceWith({
+      'price-stream/dt=2026-11-20/a.csv': rows(10),
+      'price-stream/dt=2026-11-21/b.csv': rows(5000, 0, '2026-11-21') + 'p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z\r\n',
+    });
+    // A trigger that fails on the 3,000th row of b.csv stands in for a crash mid-file.
+    const db = openCache(cachePath(workspace));
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observations WHEN (SELECT count(*) FROM observations WHERE dt = '2026-11-21') >= 3000
+             BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    db.close();
+    await expect(runLocalEtl({ workspace, now: NOW, inline: true })).rejects.toThrow('disk on fire');
+    expect(count(workspace, 'SELECT count(*) FROM observations')).toBe(10);
+    expect(count(workspace, "SELECT count(*) FROM observations WHERE dt = '2026-11-21'")).toBe(0);
+    expect(count(workspace, 'SELECT count(*) FROM etl_manifest')).toBe(1);
+    expect(existsSync(join(workspace, 'quarantine/price-stream/dt=2026-11-21/b.csv'))).toBe(false);
+
+    const fix = openCache(cachePath(workspace));
+    fix.exec('DROP TRIGGER boom');
+    fix.close();
+    expect(await runLocalEtl({ workspace, now: NOW, inline: true })).toEqual({ files: 1, read: 5001, cleaned: 3600, duplicates: 1400, quarantined: 1 });
+    const quarantine = readFileSync(join(workspace, 'quarantine/price-stream/dt=2026-11-21/b.csv'), 'utf8');
+    expect(quarantine).toBe('line,reason,raw\np1,INVALID_PRICE,"p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z"\n'.replace('p1,INVALID', '5002,INVALID'));
+  });
+
+  it('stops on abort, rolling back the file in progress', async () => {
+    const workspace = workspaceWith({ 'price-stream/dt=2026-11-20/a.csv': rows(20000) });
+    const controller = new AbortController();
+    // Inline, so the abort lands synchronously after the first row batch (a worker may finish first).
+    const run = runLocalEtl({ workspace, now: NOW, inline: true, signal: controller.signal, onProgress: (p) => p.rowsRead > 0 && controller.abort() });
+    await expect(run).rejects.toMatchObject({ name: 'AbortError' });
+    expect(count(workspace, 'SELECT count(*) FROM observations')).toBe(0);
+    expect(await runLocalEtl({ workspace, now: NOW, inline: true })).toMatchObject({ files: 1, read: 20000 });
+  });
+
+  it('reports an unreadable file as an error without recording it', async () => {
+    if (process.getuid?.() === 0) return; // root reads everything; nothing to show here
+    const workspace = workspaceWith({ 'price-stream/dt=2026-11-20/a.csv': rows(3) });
+    chmodSync(join(workspace, 'lake/price-stream/dt=2026-11-20/a.csv'), 0o000);
+    await expect(runLocalEtl({ workspace, now: NOW, inline: true })).rejects.toThrow(/EACCES/);
+    expect(count(workspace, 'SELECT count(*) FROM etl_manifest')).toBe(0);
+  });
+});

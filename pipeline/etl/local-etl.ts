@@ -1,0 +1,117 @@
+import { cachePath, openCache } from '../cache/cache-db';
+import { startWorker } from '../runtime/worker-threads';
+import { EtlAbortedError, emptySummary, processRawFiles, type EtlProgress, type EtlSummary } from './etl-engine';
+import { lakeDir, pendingRawFiles } from './lake-files';
+import { withWorkspaceLock } from './workspace-lock';
+
+export type { EtlProgress, EtlSummary } from './etl-engine';
+export { EtlAbortedError } from './etl-engine';
+
+export interface LocalEtlOptions {
+  workspace: string;
+  onProgress?: (progress: EtlProgress) => void;
+  /** Aborting rolls back the file in progress; committed files stay committed. Rejects with an AbortError. */
+  signal?: AbortSignal;
+  /** `is_drop` threshold in percent (default 0.01). */
+  minDropPct?: number;
+  /** Tolerance of the future-timestamp rule (default 15 minutes). */
+  futureToleranceMs?: number;
+  /** The run's clock, epoch ms (default: now). Tests pin it. */
+  now?: number;
+  /** Run the engine on the calling thread instead of a worker thread (tests, benchmarks of the engine alone). */
+  inline?: boolean;
+}
+
+/** What the worker thread receives. */
+export interface EtlWorkerData {
+  workspace: string;
+  nowMs: number;
+  minDropPct?: number;
+  futureToleranceMs?: number;
+  /** Int32 flag: 1 asks the worker to stop (polled between row batches). */
+  stop: SharedArrayBuffer;
+}
+
+export type EtlWorkerMessage =
+  | { type: 'progress'; progress: EtlProgress }
+  | { type: 'done'; summary: EtlSummary }
+  | { type: 'error'; name: string; message: string };
+
+/**
+ * Processes the raw files of `<workspace>/lake/price-stream/` that the manifest does not list yet
+ * into `<workspace>/cache.db` (quarantined rows into `<workspace>/quarantine/`).
+ *
+ * - Cheap when nothing is new: a directory listing and one manifest query, no worker.
+ * - One run at a time per workspace (in-process queue plus a lock file across processes).
+ * - Crash-safe: each file commits with its manifest entry in one transaction.
+ * - Memory flat: rows are streamed; only the latest price per product is held.
+ */
+export async function runLocalEtl(options: LocalEtlOptions): Promise<EtlSummary> {
+  options.signal?.throwIfAborted();
+  return withWorkspaceLock(options.workspace, 'etl', async () => {
+    options.signal?.throwIfAborted();
+    const db = openCache(cachePath(options.workspace));
+    let pending: number;
+    try {
+      pending = pendingRawFiles(db, lakeDir(options.workspace)).length;
+    } finally {
+      db.close();
+    }
+    if (pending === 0) return emptySummary();
+    const data: EtlWorkerData = {
+      workspace: options.workspace,
+      nowMs: options.now ?? Date.now(),
+      minDropPct: options.minDropPct,
+      futureToleranceMs: options.futureToleranceMs,
+      stop: new SharedArrayBuffer(4),
+    };
+    if (options.inline) return runEngineInThisThread(data, options.onProgress, options.signal);
+    return runInWorker(data, options);
+  });
+}
+
+/** The engine over the pending files, synchronously on this thread (the worker's body). */
+export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progress: EtlProgress) => void, signal?: AbortSignal): EtlSummary {
+  const stop = new Int32Array(data.stop);
+  const db = openCache(cachePath(data.workspace));
+  try {
+    const files = pendingRawFiles(db, lakeDir(data.workspace));
+    return processRawFiles(db, data.workspace, files, {
+      nowMs: data.nowMs,
+      minDropPct: data.minDropPct,
+      futureToleranceMs: data.futureToleranceMs,
+      shouldStop: () => Atomics.load(stop, 0) === 1 || signal?.aborted === true,
+      onProgress,
+    });
+  } finally {
+    db.close();
+  }
+}
+
+function runInWorker(data: EtlWorkerData, options: LocalEtlOptions): Promise<EtlSummary> {
+  return new Promise<EtlSummary>((resolve, reject) => {
+    const worker = startWorker(new URL('./local-etl.worker.ts', import.meta.url), { workerData: data });
+    const stop = new Int32Array(data.stop);
+    const onAbort = () => Atomics.store(stop, 0, 1);
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    worker.on('message', (message: EtlWorkerMessage) => {
+      if (message.type === 'progress') options.onProgress?.(message.progress);
+      else if (message.type === 'done') settle(() => resolve(message.summary));
+      else
+        settle(() => {
+          const error = message.name === 'AbortError' ? new EtlAbortedError(message.message) : new Error(message.message);
+          if (message.name !== 'AbortError') error.name = message.name;
+          reject(error);
+        });
+    });
+    worker.on('error', (error) => settle(() => reject(error)));
+    worker.on('exit', (code) => settle(() => reject(new Error(`ETL worker exited with code ${code} before finishing`))));
+  });
+}
