@@ -1,4 +1,4 @@
-import { mkdir, rename, unlink, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
 import { destinationId, type Sink } from './sink';
 
@@ -19,6 +19,7 @@ export function createLocalLakeSink(root: string): Sink {
       const folder = dirname(target);
       if (!madeFolders.has(folder)) {
         await mkdir(folder, { recursive: true });
+        await removeStaleTemps(folder);
         madeFolders.add(folder);
       }
       const temp = join(folder, `.${key.split('/').pop()}.${process.pid}-${++tempCounter}.tmp`);
@@ -34,4 +35,18 @@ export function createLocalLakeSink(root: string): Sink {
     },
     close() {},
   };
+}
+
+/** Temp files older than this are leftovers of a killed producer (a live write takes milliseconds). */
+const STALE_TEMP_MS = 10 * 60_000;
+
+/** Removes temp files a killed producer left in a folder (checked once per folder per run). */
+async function removeStaleTemps(folder: string): Promise<void> {
+  const names = await readdir(folder).catch(() => [] as string[]);
+  for (const name of names) {
+    if (!name.startsWith('.') || !name.endsWith('.tmp')) continue;
+    const path = join(folder, name);
+    const info = await stat(path).catch(() => undefined);
+    if (info && Date.now() - info.mtimeMs > STALE_TEMP_MS) await unlink(path).catch(() => undefined);
+  }
 }

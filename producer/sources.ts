@@ -1,3 +1,4 @@
+import { createReplaySource } from './replay-source';
 import { createSimulatorSource } from './simulator';
 import type { Source } from './source';
 
@@ -42,7 +43,7 @@ export interface SourceEnvironment {
   sinkId: string;
 }
 
-export function createSource(options: SourceOptions, _environment: SourceEnvironment): Source {
+export function createSource(options: SourceOptions, environment: SourceEnvironment): Source {
   switch (options.source) {
     case 'simulator':
       return createSimulatorSource({
@@ -50,6 +51,17 @@ export function createSource(options: SourceOptions, _environment: SourceEnviron
         seed: options.seed ?? 1,
         intervalSeconds: options.intervalSeconds ?? 60,
         backfillDays: options.backfillDays ?? 0,
+      });
+    case 'replay':
+      if (!options.file) throw new Error('--source replay needs --file PATH');
+      return createReplaySource({
+        file: options.file,
+        map: options.map,
+        dateFromFilename: options.dateFromFilename,
+        speed: options.speed,
+        currency: options.currency,
+        workspace: environment.workspace,
+        sinkId: environment.sinkId,
       });
     default:
       throw new Error(`source ${options.source} is not available yet`);
