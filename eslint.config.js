@@ -59,4 +59,9 @@ export default tseslint.config(
       }],
     },
   },
+  {
+    // The headless server's web page: plain browser scripts, served as committed files (no build).
+    files: ['model/server/public/**/*.js'],
+    languageOptions: { globals: { ...globals.browser }, sourceType: 'script' },
+  },
 );

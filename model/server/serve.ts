@@ -1,0 +1,56 @@
+import { createS3Client, describeLocation, fetchBundle, parseBundleLocation, watchBundle, type BundleWatcher } from '../bundle/bundle-source';
+import { startPredictServer, type PredictServer } from './predict-server';
+
+export interface ServeOptions {
+  /** FILE or s3://BUCKET/KEY */
+  bundle: string;
+  host: string;
+  port: number;
+  apiKey?: string;
+  corsOrigins?: string[];
+  s3Endpoint?: string;
+  /** Seconds between checks for a new bundle (S3 ETag, or file size+mtime); 0 = never. */
+  pollSeconds: number;
+  rateLimit: { perSecond: number; burst: number };
+  log(message: string): void;
+}
+
+export interface RunningServer {
+  http: PredictServer;
+  watcher: BundleWatcher | undefined;
+  stop(graceMs?: number): Promise<void>;
+}
+
+/** Loads the bundle (refusing to start on a broken one), serves it, and watches for a new one. */
+export async function startServing(options: ServeOptions): Promise<RunningServer> {
+  const location = parseBundleLocation(options.bundle);
+  const s3 = location.kind === 's3' ? createS3Client(options.s3Endpoint) : undefined;
+  const bundle = await fetchBundle(location, s3);
+  options.log(`bundle ${describeLocation(location)}: model ${bundle.model.version}, ${bundle.products.size} products, created ${new Date(bundle.createdAt).toISOString()}`);
+  let watcher: BundleWatcher | undefined;
+  const http = await startPredictServer({
+    bundle,
+    host: options.host,
+    port: options.port,
+    apiKey: options.apiKey,
+    corsOrigins: options.corsOrigins,
+    rateLimit: options.rateLimit,
+    log: options.log,
+    health: () => {
+      const refusal = watcher?.lastRefusal();
+      return refusal ? { last_refused_bundle: refusal } : {};
+    },
+  });
+  if (options.pollSeconds > 0) {
+    watcher = watchBundle({ location, s3, currentTag: bundle.tag, intervalMs: options.pollSeconds * 1000, onBundle: (next) => http.swap(next), log: options.log });
+  }
+  return {
+    http,
+    watcher,
+    async stop(graceMs) {
+      watcher?.stop();
+      await http.close(graceMs);
+      s3?.destroy();
+    },
+  };
+}
