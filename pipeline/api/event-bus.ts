@@ -1,4 +1,6 @@
 import { EventEmitter } from 'node:events';
+import type { TaskRun } from '../tasks/task-runner';
+import type { FiredAlert } from '../alerts/alert-store';
 
 /**
  * Every event the backend pushes to the UI (over SSE in the browser, IPC in Electron).
@@ -11,6 +13,10 @@ export interface EventMap {
   'task/progress': { task: string; label: string; done: number; total?: number };
   /** A line for the activity log. */
   'log/line': { level: 'info' | 'warn' | 'error'; source: string; message: string; at: string };
+  /** A long task (pipeline/tasks) started, progressed to a new state, or finished. */
+  'task/updated': TaskRun;
+  /** Alerts that fired in one evaluation (after an ETL pass, a sync, or a new rule). */
+  'alerts/fired': { alerts: FiredAlert[]; suppressed: number };
 }
 
 export type EventName = keyof EventMap;

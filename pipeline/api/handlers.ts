@@ -1,6 +1,11 @@
 import type { AppContext } from './app-context';
 import { systemHandlers } from './system-handlers';
 import { dashboardHandlers } from '../dashboard/dashboard-handlers';
+import { taskHandlers } from '../tasks/task-handlers';
+import { pipelineActionHandlers } from '../tasks/pipeline-actions';
+import { settingsHandlers } from '../settings/settings-handlers';
+import { productHandlers } from '../products/product-handlers';
+import { alertHandlers } from '../alerts/alert-handlers';
 
 /**
  * Every request the UI can make, by name. Each domain declares its handlers in its own module;
@@ -12,6 +17,11 @@ export function createHandlers(ctx: AppContext) {
   return {
     ...systemHandlers(ctx),
     ...dashboardHandlers(ctx),
+    ...taskHandlers(ctx),
+    ...pipelineActionHandlers(ctx),
+    ...settingsHandlers(ctx),
+    ...productHandlers(ctx),
+    ...alertHandlers(ctx),
   };
 }
 

@@ -1,0 +1,27 @@
+import type { AppContext } from '../api/app-context';
+import { runLocalEtl } from '../etl/local-etl';
+import { taskRunnerOf, type TaskRun } from './task-runner';
+
+/**
+ * The Pipeline screen's long actions as tasks: each returns its run at once; progress arrives as
+ * `task/updated` events and the run lands in the history. The work is the owning module's
+ * (runLocalEtl here); this file only starts it under the task runner.
+ */
+export function pipelineActionHandlers(ctx: AppContext) {
+  const runner = () => taskRunnerOf(ctx);
+  return {
+    /** Runs the local ETL over the raw files not yet processed (off the main thread), cancellable. */
+    'pipeline/etl-run': async (): Promise<TaskRun> =>
+      runner().start('etl', 'Local ETL: new raw files → cache', async (task) => {
+        task.progress(0, undefined, 'Looking for new raw files');
+        const summary = await runLocalEtl({
+          workspace: ctx.workspace,
+          signal: task.signal,
+          onProgress: (p) => task.progress(p.filesDone, p.filesTotal, `${p.filesDone} / ${p.filesTotal} files · ${p.rowsRead.toLocaleString('en-US')} rows read`),
+        });
+        task.progress(summary.files, summary.files, `${summary.files} files: ${summary.cleaned} cleaned, ${summary.duplicates} duplicates, ${summary.quarantined} quarantined`);
+        if (summary.files > 0) ctx.events.emit('data/changed', { origin: 'local', rows: summary.cleaned, at: new Date().toISOString() });
+        return summary;
+      }),
+  };
+}
