@@ -150,11 +150,11 @@ export class TaskRunner {
     run.message = message;
     run.result = result ?? null;
     if (status === 'succeeded' && run.total !== null) run.done = run.total;
-    let resultJson: string | null = null;
+    let resultJson: string | null;
     try {
       resultJson = result === undefined || result === null ? null : JSON.stringify(result);
     } catch {
-      resultJson = null;
+      resultJson = null; // a result that is not JSON-able (a cycle): the run is still recorded
     }
     this.#db
       .prepare('UPDATE task_runs SET status = ?, finished_at = ?, done = ?, total = ?, message = ?, result = ? WHERE id = ?')
