@@ -4,6 +4,7 @@ import { startCommand } from './start-command';
 import { benchForestCommand } from './bench-forest-command';
 import { produceCommand } from './produce-command';
 import { etlCommand } from './etl-command';
+import { importCommand } from './import-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
@@ -15,4 +16,5 @@ export const COMMANDS: readonly Command[] = [
   benchForestCommand,
   produceCommand,
   etlCommand,
+  importCommand,
 ];
