@@ -205,7 +205,7 @@
             data: product.history.map((point) => [point[0], point[1]]),
             lineStyle: { width: 2, color: '#2457a6' },
             areaStyle: { color: 'rgba(36, 87, 166, 0.08)' },
-            markLine: product.history.length > 0 ? { symbol: 'none', silent: true, data: [{ type: 'min', name: 'Lowest' }], label: { formatter: 'lowest {c}' }, lineStyle: { color: '#1d6f42', type: 'dashed' } } : undefined,
+            markLine: product.history.length > 0 ? { symbol: 'none', silent: true, data: [{ type: 'min', name: 'Lowest' }], label: { position: 'insideEndTop', formatter: 'lowest {c}' }, lineStyle: { color: '#1d6f42', type: 'dashed' } } : undefined,
           },
         ],
       },

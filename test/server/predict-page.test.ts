@@ -1,0 +1,112 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { mkdirSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright-core';
+import { chromiumAvailable, launchChromium } from '../support/browser';
+import { REPO_ROOT } from '../support/cli-process';
+import { startServing, type RunningServer } from '../../model/server/serve';
+import { writeFixtureBundle } from './fixture-bundle';
+
+const SCREENSHOTS = join(REPO_ROOT, 'test-results');
+
+/** Console errors and CSP violations: the page must run under the strict CSP without any. */
+function watchProblems(page: Page): string[] {
+  const problems: string[] = [];
+  page.on('console', (message) => {
+    if (message.type() === 'error') problems.push(message.text());
+  });
+  page.on('pageerror', (error) => problems.push(error.message));
+  return problems;
+}
+
+describe.skipIf(!chromiumAvailable())('the predictor web page in Chromium', () => {
+  let running: RunningServer;
+  let keyed: RunningServer;
+  let browser: Browser;
+
+  beforeAll(async () => {
+    mkdirSync(SCREENSHOTS, { recursive: true });
+    const dir = mkdtempSync(join(tmpdir(), 'pricedrop-page-'));
+    const bundle = writeFixtureBundle(join(dir, 'bundle.json.gz'));
+    const common = { bundle, host: '127.0.0.1', port: 0, pollSeconds: 0, rateLimit: { perSecond: 20, burst: 60 }, log: () => {} };
+    running = await startServing(common);
+    keyed = await startServing({ ...common, apiKey: 'page-test-key-0123456789' });
+    browser = await launchChromium();
+  });
+
+  afterAll(async () => {
+    await browser?.close();
+    await running?.stop();
+    await keyed?.stop();
+  });
+
+  it('searches as you type, picks a product, shows the advice and draws the history chart', async () => {
+    const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
+    const problems = watchProblems(page);
+    await page.goto(running.http.url);
+    await expect.poll(() => page.getByTestId('model-info').textContent()).toMatch(/Model fixture-1 · 50 products/);
+
+    await page.getByTestId('search').pressSequentially('ristr', { delay: 40 });
+    const first = page.getByTestId('result').first();
+    await first.waitFor({ timeout: 5_000 });
+    expect(await page.getByTestId('result').count()).toBe(1);
+    expect(await first.textContent()).toContain('Ristretto Coffee Beans 1 kg');
+    await first.click();
+
+    await page.getByTestId('product').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('product-name').textContent()).toBe('Ristretto Coffee Beans 1 kg');
+    expect(await page.getByTestId('recommendation').textContent()).toMatch(/^(Buy now|Wait)$/);
+    expect(await page.getByTestId('will-drop').textContent()).toMatch(/^(Yes|No)$/);
+    expect(await page.getByTestId('confidence').textContent()).toMatch(/^\d+ %$/);
+    expect(await page.getByTestId('drop-amount').textContent()).toMatch(/\d/);
+    expect(await page.getByTestId('drop-pct').textContent()).toMatch(/^\d+\.\d %$/);
+    expect(await page.getByTestId('risk').textContent()).toMatch(/^(Low|Medium|High)$/);
+    expect(await page.getByTestId('reasons').locator('li').count()).toBeGreaterThan(0);
+
+    const chart = page.getByTestId('chart');
+    await expect.poll(() => chart.locator('canvas').count()).toBeGreaterThan(0);
+    expect(await chart.getAttribute('data-points')).toBe('120');
+    // The chart really painted: its canvas is not blank.
+    const painted = await chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
+      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+      let ink = 0;
+      for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) ink++;
+      return ink;
+    });
+    expect(painted).toBeGreaterThan(1000);
+    expect(page.url()).toContain('#product=coffee-1kg');
+    await page.screenshot({ path: join(SCREENSHOTS, 'predictor-page.png'), fullPage: true });
+    expect(problems).toEqual([]);
+  });
+
+  it('picks with the keyboard by id, and opens a deep link', async () => {
+    const page = await browser.newPage();
+    const problems = watchProblems(page);
+    await page.goto(running.http.url);
+    await page.getByTestId('search').pressSequentially('tea-1', { delay: 30 });
+    await page.getByTestId('result').first().waitFor();
+    await page.keyboard.press('Enter');
+    await expect.poll(() => page.getByTestId('product-name').textContent()).toBe('Earl Grey Tea 100 bags');
+
+    await page.goto(`${running.http.url}#product=${encodeURIComponent('crème-brûlée')}`);
+    await page.reload();
+    await expect.poll(() => page.getByTestId('product-name').textContent()).toBe('Crème brûlée dessert pots');
+    await page.getByTestId('search').fill('');
+    await page.getByTestId('search').pressSequentially('qqqq', { delay: 30 });
+    await expect.poll(() => page.getByTestId('search-status').textContent()).toMatch(/No product matches/);
+    expect(problems).toEqual([]);
+  });
+
+  it('asks for the API key when the server needs one, then works', async () => {
+    const page = await browser.newPage();
+    await page.goto(keyed.http.url);
+    await page.getByTestId('search').pressSequentially('coffee', { delay: 30 });
+    await page.getByTestId('key-form').waitFor({ state: 'visible' });
+    expect(await page.getByTestId('error').textContent()).toMatch(/API key/);
+    await page.locator('#api-key').fill('page-test-key-0123456789');
+    await page.getByRole('button', { name: 'Use key' }).click();
+    await page.getByTestId('result').first().click();
+    await expect.poll(() => page.getByTestId('recommendation').textContent()).toMatch(/^(Buy now|Wait)$/);
+  });
+});
