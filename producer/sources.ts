@@ -1,4 +1,8 @@
+import { createBestBuySource } from './bestbuy-source';
+import { createDummyJsonSource } from './dummyjson-source';
+import { createFakeStoreSource } from './fakestore-source';
 import { createReplaySource } from './replay-source';
+import { createShopifySource } from './shopify-source';
 import { createSimulatorSource } from './simulator';
 import type { Source } from './source';
 
@@ -63,7 +67,15 @@ export function createSource(options: SourceOptions, environment: SourceEnvironm
         workspace: environment.workspace,
         sinkId: environment.sinkId,
       });
+    case 'dummyjson':
+      return createDummyJsonSource(options);
+    case 'fakestore':
+      return createFakeStoreSource(options, environment);
+    case 'shopify':
+      return createShopifySource(options);
+    case 'bestbuy':
+      return createBestBuySource(options);
     default:
-      throw new Error(`source ${options.source} is not available yet`);
+      throw new Error(`unknown source ${String(options.source)}`);
   }
 }
