@@ -87,3 +87,38 @@ export function producerOptionsFromArgs(args: ParsedArgs, workspace: string): Pr
   if (options.sink?.startsWith('s3://') === false && options.s3Endpoint) throw new UsageError('--s3-endpoint only applies to an s3:// sink');
   return options;
 }
+
+/** The inverse of `producerOptionsFromArgs`: CLI flags for options (without --workspace), e.g. for a container or child process. */
+export function producerArgs(options: Omit<ProducerOptions, 'workspace' | 'sinkInstance'>): string[] {
+  const args: string[] = ['--source', options.source];
+  const add = (flag: string, value: string | number | undefined) => {
+    if (value !== undefined && value !== '') args.push(`--${flag}`, String(value));
+  };
+  add('sink', options.sink);
+  add('s3-endpoint', options.s3Endpoint);
+  add('s3-region', options.s3Region);
+  add('batch-size', options.batchSize);
+  add('batch-age-ms', options.batchAgeMs);
+  add('spool-max-mb', options.spoolMaxMb);
+  add('upload-concurrency', options.uploadConcurrency);
+  add('max-records', options.maxRecords);
+  add('products', options.products);
+  add('seed', options.seed);
+  add('backfill-days', options.backfillDays);
+  add('interval', options.intervalSeconds);
+  add('url', options.url);
+  add('page-size', options.pageSize);
+  add('concurrency', options.concurrency);
+  add('rate', options.ratePerSecond);
+  add('timeout-ms', options.timeoutMs);
+  add('max-retries', options.maxRetries);
+  add('currency', options.currency);
+  add('query', options.query);
+  add('api-key-env', options.apiKeyEnv);
+  add('file', options.file);
+  add('map', options.map);
+  add('speed', options.speed);
+  if (options.once) args.push('--once');
+  if (options.dateFromFilename) args.push('--date-from-filename');
+  return args;
+}

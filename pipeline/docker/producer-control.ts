@@ -1,0 +1,323 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdirSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { PassThrough, type Readable } from 'node:stream';
+import Docker from 'dockerode';
+import { REPO_ROOT } from '../../producer/build-producer-bundle';
+import { producerArgs } from '../../producer/produce-flags';
+import type { ProducerOptions, ProducerSummary } from '../../producer/run-producer';
+import { ensureProducerImage } from './producer-image';
+
+/**
+ * Starts, watches and stops the producer for the desktop backend: in a Docker container when a
+ * Docker engine answers (image built from producer/Dockerfile on first use), otherwise as a child
+ * process of this Node (`pricedrop produce`). `status().runner` says which, and `runnerReason` why.
+ */
+export type ProducerRunner = 'docker' | 'process';
+export type ProducerState = 'idle' | 'building' | 'starting' | 'running' | 'stopping' | 'exited' | 'failed';
+
+export interface ProducerStatus {
+  state: ProducerState;
+  runner?: ProducerRunner;
+  /** Why this runner: e.g. "Docker is not available (connect ENOENT /var/run/docker.sock)". */
+  runnerReason?: string;
+  image?: string;
+  containerId?: string;
+  pid?: number;
+  source?: string;
+  /** Where batches go, as the user gave it (no credentials in it). */
+  sink?: string;
+  startedAt?: string;
+  finishedAt?: string;
+  exitCode?: number | null;
+  /** Docker's health check result while a container runs: starting, healthy, unhealthy. */
+  health?: string;
+  /** The producer's final report, when it printed one. */
+  summary?: ProducerSummary;
+  error?: string;
+}
+
+export interface ProducerLogLine {
+  stream: 'stdout' | 'stderr';
+  line: string;
+  at: string;
+}
+
+/** Start options: the producer's own options (no workspace: the control's) plus credentials. */
+export type ProducerStartOptions = Omit<ProducerOptions, 'workspace' | 'sinkInstance'> & {
+  /**
+   * Extra environment for the producer only (credentials: AWS_ACCESS_KEY_ID, AWS_SECRET_ACCESS_KEY,
+   * AWS_SESSION_TOKEN, AWS_PROFILE, the Best Buy key...). Passed as container/process environment,
+   * never as arguments, never logged.
+   */
+  env?: Record<string, string>;
+};
+
+export interface ProducerControlOptions {
+  workspace: string;
+  /** 'auto' (default): Docker when it answers, else a child process. */
+  runner?: 'auto' | ProducerRunner;
+  /** An injected client; default: the local engine (DOCKER_HOST or /var/run/docker.sock). */
+  docker?: Docker;
+  /** The image's BASE_IMAGE build argument (default $PRICEDROP_BASE_IMAGE or node:20-bookworm-slim). */
+  baseImage?: string;
+  /** Container network mode; default 'host' on Linux (loopback endpoints reachable), 'bridge' elsewhere. */
+  networkMode?: string;
+  /** The child-process command before the producer flags (default: node pipeline/cli/bin.mjs produce). */
+  processCommand?: readonly string[];
+  /** Seconds a stop waits for the producer to deliver its open batch before killing it (default 20). */
+  stopTimeoutSeconds?: number;
+}
+
+export interface ProducerControl {
+  start(options: ProducerStartOptions): Promise<ProducerStatus>;
+  stop(): Promise<ProducerStatus>;
+  status(): Promise<ProducerStatus>;
+  /** The last lines of output (up to 500). */
+  recentLogs(): ProducerLogLine[];
+  onLog(listener: (line: ProducerLogLine) => void): () => void;
+  onStatus(listener: (status: ProducerStatus) => void): () => void;
+}
+
+/** Environment variables handed to the producer when set here (values never logged). */
+const PASSED_ENV = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_ENDPOINT_URL_S3'];
+const LOG_LINES = 500;
+
+export function createProducerControl(options: ProducerControlOptions): ProducerControl {
+  const workspace = resolve(options.workspace);
+  const docker = options.docker ?? new Docker();
+  const stopTimeout = options.stopTimeoutSeconds ?? 20;
+  const networkMode = options.networkMode ?? (process.platform === 'linux' ? 'host' : 'bridge');
+  const workspaceId = createHash('sha1').update(workspace).digest('hex').slice(0, 10);
+  const logListeners = new Set<(line: ProducerLogLine) => void>();
+  const statusListeners = new Set<(status: ProducerStatus) => void>();
+  const logs: ProducerLogLine[] = [];
+  let current: ProducerStatus = { state: 'idle' };
+  let child: ChildProcess | undefined;
+  let container: Docker.Container | undefined;
+  let finished: Promise<void> | undefined;
+  let lastStdout = '';
+
+  function setStatus(patch: Partial<ProducerStatus>, replace = false) {
+    current = replace ? (patch as ProducerStatus) : { ...current, ...patch };
+    for (const listener of statusListeners) listener({ ...current });
+  }
+
+  function emitLine(stream: 'stdout' | 'stderr', line: string) {
+    if (!line) return;
+    if (stream === 'stdout') lastStdout = line;
+    const entry = { stream, line, at: new Date().toISOString() };
+    logs.push(entry);
+    if (logs.length > LOG_LINES) logs.shift();
+    for (const listener of logListeners) listener(entry);
+  }
+
+  function pipeLines(stream: Readable, name: 'stdout' | 'stderr') {
+    let buffer = '';
+    stream.setEncoding('utf8');
+    stream.on('data', (data: string) => {
+      buffer += data;
+      const lines = buffer.split(/\r?\n|\r/);
+      buffer = lines.pop() ?? '';
+      for (const line of lines) emitLine(name, line);
+    });
+    stream.on('end', () => emitLine(name, buffer));
+  }
+
+  function summaryFromOutput(): ProducerSummary | undefined {
+    try {
+      const parsed = JSON.parse(lastStdout) as ProducerSummary;
+      return typeof parsed.records === 'number' ? parsed : undefined;
+    } catch {
+      return undefined;
+    }
+  }
+
+  function environment(start: ProducerStartOptions): Record<string, string> {
+    const env: Record<string, string> = {};
+    const names = [...PASSED_ENV, start.apiKeyEnv ?? 'BESTBUY_API_KEY'];
+    for (const name of names) if (process.env[name]) env[name] = process.env[name]!;
+    return { ...env, ...(start.env ?? {}) };
+  }
+
+  async function dockerAnswers(): Promise<string | undefined> {
+    try {
+      let timer: NodeJS.Timeout | undefined;
+      await Promise.race([docker.ping(), new Promise((_, reject) => (timer = setTimeout(() => reject(new Error('no answer in 3 s')), 3000)))]).finally(() => clearTimeout(timer));
+      return undefined;
+    } catch (error) {
+      return error instanceof Error ? error.message : String(error);
+    }
+  }
+
+  async function startInDocker(start: ProducerStartOptions, reason: string): Promise<void> {
+    setStatus({ state: 'building', runner: 'docker', runnerReason: reason, source: start.source, sink: start.sink ?? join(workspace, 'lake') }, true);
+    const image = await ensureProducerImage(docker, { baseImage: options.baseImage, onLog: (line) => emitLine('stderr', line) });
+    setStatus({ state: 'starting', image: image.tag });
+    const binds: string[] = [];
+    const args = producerArgs({ ...start, sink: undefined, file: undefined });
+    let user: string | undefined;
+    const sink = start.sink ?? join(workspace, 'lake');
+    if (sink.startsWith('s3://')) {
+      args.push('--sink', sink);
+      // Spool and checkpoints survive container restarts in a named volume owned by the image's user.
+      binds.push(`pricedrop-producer-${workspaceId}:/data`);
+    } else {
+      // A host folder: bind it, with the producer state beside it, and write as the host user so the files are the user's.
+      const lake = resolve(sink);
+      mkdirSync(lake, { recursive: true });
+      mkdirSync(join(workspace, 'producer'), { recursive: true });
+      binds.push(`${lake}:/lake`, `${join(workspace, 'producer')}:/data/producer`);
+      args.push('--sink', '/lake');
+      if (typeof process.getuid === 'function' && typeof process.getgid === 'function') user = `${process.getuid()}:${process.getgid()}`;
+    }
+    if (start.file) {
+      const input = resolve(start.file);
+      binds.push(`${input}:/input/${basename(input)}:ro`);
+      args.push('--file', `/input/${basename(input)}`);
+    }
+    args.push('--workspace', '/data', '--json');
+    const name = `pricedrop-producer-${workspaceId}`;
+    await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+    const env = environment(start);
+    container = await docker.createContainer({
+      name,
+      Image: image.tag,
+      Cmd: args,
+      Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
+      ...(user ? { User: user } : {}),
+      Labels: { 'pricedrop.role': 'producer', 'pricedrop.workspace': workspace },
+      StopTimeout: stopTimeout,
+      HostConfig: { NetworkMode: networkMode, Binds: binds, AutoRemove: false },
+    });
+    // Attach before start so no line is missed (a logs stream on a created container ends at once).
+    const logStream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    const out = new PassThrough();
+    const err = new PassThrough();
+    docker.modem.demuxStream(logStream, out, err);
+    const streamEnded = new Promise<void>((ended) =>
+      logStream.on('end', () => {
+        out.end();
+        err.end();
+        ended();
+      }),
+    );
+    pipeLines(out, 'stdout');
+    pipeLines(err, 'stderr');
+    await container.start();
+    const startedContainer = container;
+    setStatus({ state: 'running', containerId: container.id, startedAt: new Date().toISOString() });
+    finished = startedContainer
+      .wait()
+      .then(async (result: { StatusCode: number }) => {
+        // Let the attached stream deliver the last lines (the JSON summary) before reading them.
+        let timer: NodeJS.Timeout | undefined;
+        await Promise.race([streamEnded, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
+        clearTimeout(timer);
+        await new Promise((resolve) => setImmediate(resolve));
+        const exitCode = result.StatusCode;
+        setStatus({ state: exitCode === 0 ? 'exited' : 'failed', exitCode, finishedAt: new Date().toISOString(), summary: summaryFromOutput(), health: undefined });
+        await startedContainer.remove({ force: true }).catch(() => undefined);
+      })
+      .catch((error: Error) => setStatus({ state: 'failed', error: error.message }))
+      .finally(() => {
+        container = undefined;
+      });
+  }
+
+  function startAsProcess(start: ProducerStartOptions, reason: string): void {
+    const command = options.processCommand ?? [process.execPath, join(REPO_ROOT, 'pipeline', 'cli', 'bin.mjs'), 'produce'];
+    const args = [...command.slice(1), ...producerArgs(start), '--workspace', workspace, '--json'];
+    setStatus({ state: 'starting', runner: 'process', runnerReason: reason, source: start.source, sink: start.sink ?? join(workspace, 'lake') }, true);
+    // ELECTRON_RUN_AS_NODE makes Electron's binary behave as node when it is process.execPath.
+    const spawned = spawn(command[0]!, args, { env: { ...process.env, ...environment(start), ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
+    child = spawned;
+    pipeLines(spawned.stdout!, 'stdout');
+    pipeLines(spawned.stderr!, 'stderr');
+    setStatus({ state: 'running', pid: spawned.pid, startedAt: new Date().toISOString() });
+    finished = new Promise<void>((done) => {
+      spawned.on('error', (error) => {
+        setStatus({ state: 'failed', error: error.message, finishedAt: new Date().toISOString() });
+        done();
+      });
+      spawned.on('close', (code, signal) => {
+        setStatus({
+          state: code === 0 ? 'exited' : 'failed',
+          exitCode: code,
+          finishedAt: new Date().toISOString(),
+          summary: summaryFromOutput(),
+          ...(signal ? { error: `killed by ${signal}` } : {}),
+        });
+        child = undefined;
+        done();
+      });
+    });
+  }
+
+  return {
+    async start(start) {
+      if (['building', 'starting', 'running', 'stopping'].includes(current.state)) throw new Error(`the producer is already ${current.state}`);
+      lastStdout = '';
+      const wanted = options.runner ?? 'auto';
+      if (wanted === 'process') {
+        startAsProcess(start, 'the child-process runner was chosen');
+        return { ...current };
+      }
+      const unavailable = await dockerAnswers();
+      if (unavailable && wanted === 'docker') throw new Error(`Docker is not available (${unavailable})`);
+      if (unavailable) {
+        startAsProcess(start, `Docker is not available (${unavailable}): running the producer as a child process`);
+        return { ...current };
+      }
+      try {
+        await startInDocker(start, 'a Docker engine answered');
+      } catch (error) {
+        setStatus({ state: 'failed', error: error instanceof Error ? error.message : String(error) });
+        throw error;
+      }
+      return { ...current };
+    },
+
+    async stop() {
+      if (child) {
+        const running = child;
+        setStatus({ state: 'stopping' });
+        running.kill('SIGTERM');
+        const timer = setTimeout(() => running.kill('SIGKILL'), stopTimeout * 1000);
+        await finished;
+        clearTimeout(timer);
+      } else if (container) {
+        setStatus({ state: 'stopping' });
+        await container.stop({ t: stopTimeout }).catch(() => undefined);
+        await finished;
+      }
+      return { ...current };
+    },
+
+    async status() {
+      if (container && current.state === 'running') {
+        try {
+          const info = await container.inspect();
+          const health = info.State.Health?.Status;
+          if (health !== current.health) setStatus({ health });
+        } catch {
+          // The container is going away; the wait() handler reports how it ended.
+        }
+      }
+      return { ...current };
+    },
+
+    recentLogs: () => [...logs],
+
+    onLog(listener) {
+      logListeners.add(listener);
+      return () => logListeners.delete(listener);
+    },
+
+    onStatus(listener) {
+      statusListeners.add(listener);
+      return () => statusListeners.delete(listener);
+    },
+  };
+}

@@ -1,0 +1,64 @@
+import { createHash } from 'node:crypto';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type Docker from 'dockerode';
+import { pack } from 'tar-stream';
+import { REPO_ROOT, buildProducerBundle } from '../../producer/build-producer-bundle';
+
+/** The public base image the Dockerfile defaults to; CI and tests pass a local one (see .ci/docker-setup.sh). */
+export const DEFAULT_BASE_IMAGE = 'node:20-bookworm-slim';
+export const PRODUCER_IMAGE_REPOSITORY = 'pricedrop/producer';
+
+export interface ProducerImage {
+  /** `pricedrop/producer:<content hash>`: the hash covers the bundle, the Dockerfile and the base image. */
+  tag: string;
+  /** True when this call built it, false when it already existed. */
+  built: boolean;
+}
+
+/**
+ * Makes sure the producer image for the current code exists: bundles producer/main.ts (esbuild,
+ * dependencies inlined), and builds producer/Dockerfile with that bundle as the only context file
+ * unless an image with the same content hash is already there.
+ */
+export async function ensureProducerImage(docker: Docker, options: { baseImage?: string; onLog?(line: string): void } = {}): Promise<ProducerImage> {
+  const baseImage = options.baseImage ?? process.env.PRICEDROP_BASE_IMAGE ?? DEFAULT_BASE_IMAGE;
+  const folder = mkdtempSync(join(tmpdir(), 'pricedrop-producer-image-'));
+  try {
+    const bundle = readFileSync(await buildProducerBundle(join(folder, 'producer.mjs')));
+    const dockerfile = readFileSync(join(REPO_ROOT, 'producer', 'Dockerfile'));
+    const hash = createHash('sha256').update(bundle).update(dockerfile).update(baseImage).digest('hex').slice(0, 12);
+    const tag = `${PRODUCER_IMAGE_REPOSITORY}:${hash}`;
+    try {
+      await docker.getImage(tag).inspect();
+      return { tag, built: false };
+    } catch {
+      // Not there yet: build it.
+    }
+    options.onLog?.(`building ${tag} from producer/Dockerfile on ${baseImage}`);
+    const context = pack();
+    context.entry({ name: 'Dockerfile' }, dockerfile);
+    context.entry({ name: 'producer.mjs' }, bundle);
+    context.finalize();
+    const stream = await docker.buildImage(context, { t: tag, buildargs: { BASE_IMAGE: baseImage }, rm: true, forcerm: true });
+    await new Promise<void>((resolve, reject) => {
+      docker.modem.followProgress(
+        stream,
+        (error: Error | null, output: { error?: string; errorDetail?: { message?: string } }[]) => {
+          const failed = error?.message ?? output.find((item) => item.error)?.error;
+          if (failed) reject(new Error(`docker build of ${tag} failed: ${failed}`));
+          else resolve();
+        },
+        (event: { stream?: string }) => {
+          const line = event.stream?.trim();
+          if (line) options.onLog?.(line);
+        },
+      );
+    });
+    await docker.getImage(tag).tag({ repo: PRODUCER_IMAGE_REPOSITORY, tag: 'latest' });
+    return { tag, built: true };
+  } finally {
+    rmSync(folder, { recursive: true, force: true });
+  }
+}
