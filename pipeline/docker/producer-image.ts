@@ -41,7 +41,8 @@ export async function ensureProducerImage(docker: Docker, options: { baseImage?:
     context.entry({ name: 'Dockerfile' }, dockerfile);
     context.entry({ name: 'producer.mjs' }, bundle);
     context.finalize();
-    const stream = await docker.buildImage(context, { t: tag, buildargs: { BASE_IMAGE: baseImage }, rm: true, forcerm: true });
+    // tar-stream's pack is a streamx Readable; dockerode pipes it like a Node stream.
+    const stream = await docker.buildImage(context as unknown as NodeJS.ReadableStream, { t: tag, buildargs: { BASE_IMAGE: baseImage }, rm: true, forcerm: true });
     await new Promise<void>((resolve, reject) => {
       docker.modem.followProgress(
         stream,
