@@ -2,6 +2,9 @@ import type { Command } from './command';
 import { desktopCommand } from './desktop-command';
 import { startCommand } from './start-command';
 import { benchForestCommand } from './bench-forest-command';
+import { trainCommand } from './train-command';
+import { predictCommand } from './predict-command';
+import { backtestCommand } from './backtest-command';
 import { produceCommand } from './produce-command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
@@ -14,6 +17,9 @@ export const COMMANDS: readonly Command[] = [
   startCommand,
   desktopCommand,
   benchForestCommand,
+  trainCommand,
+  predictCommand,
+  backtestCommand,
   produceCommand,
   etlCommand,
   importCommand,

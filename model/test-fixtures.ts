@@ -1,0 +1,110 @@
+import { openCache, type CacheDb } from '../pipeline/cache/cache-db';
+import { DAY_MS } from './features';
+import { createRandom } from './forest/random-forest';
+
+/**
+ * Small, learnable price histories written straight into a cache, for the forecaster's tests
+ * (and anyone who needs a trained model without the ETL): each product runs promotions on its
+ * own cycle (every 3–5 weeks, 10–30 % off for a week), so "a drop is coming" is predictable from
+ * the time since the last promotion, which is what the forest should find.
+ */
+export interface FixtureOptions {
+  products?: number;
+  days?: number;
+  seed?: number;
+  /** 'snapshots': a row per product per day; 'changes': a row only when the price changes. */
+  mode?: 'snapshots' | 'changes';
+  start?: string;
+  source?: string;
+  currency?: string | ((product: number) => string);
+  /** Leave out observations between these days (a gap in the scraping). */
+  gap?: { fromDay: number; toDay: number };
+}
+
+export interface FixtureRow {
+  source: string;
+  product_id: string;
+  observed_at: string;
+  dt: string;
+  title: string;
+  category: string;
+  price: number;
+  old_price: number | null;
+  currency: string;
+  drop_amount: number | null;
+  drop_pct: number | null;
+  is_drop: number;
+  drop_label: string;
+}
+
+/** Generates the rows (sorted by product, then time). */
+export function fixtureRows(options: FixtureOptions = {}): FixtureRow[] {
+  const products = options.products ?? 40;
+  const days = options.days ?? 240;
+  const random = createRandom(options.seed ?? 1);
+  const start = Date.parse(options.start ?? '2025-01-01T08:00:00Z');
+  const source = options.source ?? 'fixture';
+  const rows: FixtureRow[] = [];
+  for (let p = 0; p < products; p++) {
+    const category = ['dairy', 'bakery', 'snacks', 'drinks'][p % 4]!;
+    const currency = typeof options.currency === 'function' ? options.currency(p) : (options.currency ?? 'EUR');
+    const regular = Math.round((2 + random() * 30) * 100) / 100;
+    const cycle = 21 + Math.floor(random() * 15);
+    const offset = Math.floor(random() * cycle);
+    const promoLength = 5 + Math.floor(random() * 5);
+    const discount = 0.1 + random() * 0.2;
+    let lastPrice = Number.NaN;
+    for (let d = 0; d < days; d++) {
+      if (options.gap && d >= options.gap.fromDay && d < options.gap.toDay) continue;
+      const inPromo = (d + offset) % cycle < promoLength;
+      const price = inPromo ? Math.round(regular * (1 - discount) * 100) / 100 : regular;
+      if (options.mode === 'changes' && price === lastPrice) continue;
+      const previous = lastPrice;
+      lastPrice = price;
+      const observedAt = new Date(start + d * DAY_MS + Math.floor(random() * 3_600_000));
+      const oldPrice = inPromo ? regular : options.mode === 'changes' && !Number.isNaN(previous) ? previous : null;
+      const dropAmount = oldPrice === null ? null : Math.round((oldPrice - price) * 100) / 100;
+      const dropPct = oldPrice === null || dropAmount === null ? null : Math.round((10000 * dropAmount) / oldPrice) / 100;
+      const isDrop = dropPct !== null && dropPct >= 5 ? 1 : 0;
+      rows.push({
+        source,
+        product_id: `P${String(p).padStart(4, '0')}`,
+        observed_at: observedAt.toISOString(),
+        dt: observedAt.toISOString().slice(0, 10),
+        title: `Product ${p} (${category})`,
+        category,
+        price,
+        old_price: oldPrice,
+        currency,
+        drop_amount: dropAmount,
+        drop_pct: dropPct,
+        is_drop: isDrop,
+        drop_label: isDrop ? 'drop' : 'no drop',
+      });
+    }
+  }
+  return rows;
+}
+
+/** Inserts rows into `observations` (the cache is created/migrated if needed). */
+export function writeFixtureRows(db: CacheDb, rows: readonly FixtureRow[]): void {
+  const insert = db.prepare(
+    `INSERT OR REPLACE INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
+     VALUES (@source, @product_id, @observed_at, @dt, @title, @category, @price, @old_price, @currency, @drop_amount, @drop_pct, @is_drop, @drop_label)`,
+  );
+  db.transaction(() => {
+    for (const row of rows) insert.run(row);
+  })();
+}
+
+/** Creates `<workspace>/cache.db` filled with fixture rows. */
+export function writeFixtureCache(cacheFile: string, options: FixtureOptions = {}): FixtureRow[] {
+  const rows = fixtureRows(options);
+  const db = openCache(cacheFile);
+  try {
+    writeFixtureRows(db, rows);
+  } finally {
+    db.close();
+  }
+  return rows;
+}

@@ -1,0 +1,270 @@
+import { createHash } from 'node:crypto';
+import { existsSync } from 'node:fs';
+import { cachePath, openCache, type CacheDb } from '../pipeline/cache/cache-db';
+import { FEATURE_NAMES, FEATURE_SCHEMA_VERSION } from './features';
+import { buildDataset, columnsOf, rowOf, timeSplit, type Dataset, type TimeSplit } from './dataset';
+import { featureImportance, predictRow, serializeForest, type ForestOptions } from './forest/random-forest';
+import { fitForest } from './forest/train-forest';
+import { applyCalibration, fitIsotonic } from './evaluation/calibration';
+import { averagePrecision, brierScore, calibrationTable, precisionRecallAt, rocAuc, round } from './evaluation/metrics';
+import { MODEL_FORMAT, MODEL_FORMAT_VERSION, defaultModelPath, parseModel, saveModel, type LoadedModel, type ModelFile, type ModelMetrics, type ModelOptions } from './model-file';
+
+/**
+ * Training: cache → decision-point table → time split with a gap → classifier forest (drop or
+ * not) with isotonic calibration on its out-of-bag votes → regressor forest (drop size, on the
+ * rows that dropped) → metrics on the test period → model file.
+ */
+export interface TrainModelOptions {
+  /** The workspace: the cache is `<workspace>/cache.db`, the model goes to `<workspace>/models/current.json`. */
+  workspace: string;
+  /** Where to write the model (default: `defaultModelPath(workspace)`). */
+  out?: string;
+  /** H: the horizon in days (default 14). */
+  horizonDays?: number;
+  /** X: the minimum fall in % of today's price that counts as a drop (default 5). */
+  minDropPct?: number;
+  /** will_drop / Wait from this calibrated probability on (default 0.5). */
+  threshold?: number;
+  trees?: number;
+  maxDepth?: number;
+  minSamplesLeaf?: number;
+  maxFeatures?: 'sqrt' | number;
+  seed?: number;
+  /** Share of the labelled time span held out as the test period (default 0.25). */
+  testFraction?: number;
+  /** Threads for the forests (default: all cores). */
+  threads?: number;
+}
+
+export type TrainPhase = 'reading' | 'classifier' | 'drop size' | 'evaluating' | 'saving';
+
+export interface TrainProgress {
+  phase: TrainPhase;
+  done: number;
+  total: number;
+}
+
+export interface TrainControl {
+  onProgress?: (progress: TrainProgress) => void;
+  signal?: AbortSignal;
+  /** See ForestFitControl.useThisThread: false keeps the calling thread free (trees grow on workers). */
+  useThisThread?: boolean;
+}
+
+/** What `pricedrop train --json` prints. */
+export interface TrainReport {
+  model_file: string;
+  model_version: string;
+  options: ModelOptions;
+  training_window: ModelFile['training_window'];
+  rows: ModelMetrics['rows'];
+  positives_rate: ModelMetrics['positives_rate'];
+  auc: number;
+  pr_auc: number;
+  brier: number;
+  brier_uncalibrated: number;
+  brier_base_rate: number;
+  calibration: ModelMetrics['calibration'];
+  at_threshold: ModelMetrics['at_threshold'];
+  drop_size_mae_pct: number;
+  top_features: ModelFile['importance'];
+  train_ms: number;
+}
+
+export const DEFAULT_TRAIN = {
+  horizonDays: 14,
+  minDropPct: 5,
+  threshold: 0.5,
+  trees: 100,
+  maxDepth: 12,
+  minSamplesLeaf: 5,
+  maxFeatures: 'sqrt' as const,
+  seed: 1,
+  testFraction: 0.25,
+};
+
+/** Opens the workspace's cache read-only, with a clear message when there is none. */
+export function openWorkspaceCache(workspace: string): CacheDb {
+  const file = cachePath(workspace);
+  if (!existsSync(file)) throw new Error(`no cache at ${file}: fill it first (pricedrop etl, or pricedrop import)`);
+  return openCache(file, { readonly: true });
+}
+
+/**
+ * Trains a model from the workspace's cache and writes the model file. Progress comes through
+ * `control.onProgress` (phase, done, total); `control.signal` aborts (the promise rejects).
+ * Runs the heavy loops on worker threads; for a caller that must never block at all (Electron's
+ * main process) use `trainModelInWorker` from './train-model-runner'.
+ */
+export async function trainModel(options: TrainModelOptions, control: TrainControl = {}): Promise<TrainReport> {
+  const started = performance.now();
+  const settings = { ...DEFAULT_TRAIN, ...definedOnly(options) };
+  const out = options.out ?? defaultModelPath(options.workspace);
+  const progress = (phase: TrainPhase, done: number, total: number) => control.onProgress?.({ phase, done, total });
+
+  const db = openWorkspaceCache(options.workspace);
+  let dataset: Dataset;
+  try {
+    dataset = buildDataset(db, {
+      horizonDays: settings.horizonDays,
+      minDropPct: settings.minDropPct,
+      onProgress: (done, total) => progress('reading', done, total),
+      signal: control.signal,
+    });
+  } finally {
+    db.close();
+  }
+  const split = timeSplit(dataset, settings.testFraction);
+  if (split.train.length < 50) throw new Error(`only ${split.train.length} training rows before the test period: the data is too short for a ${settings.horizonDays}-day horizon`);
+  if (split.test.length === 0) throw new Error('no rows in the test period');
+
+  const trainLabels = Float64Array.from(split.train, (i) => dataset.label[i]!);
+  const forestOptions: ForestOptions = { trees: settings.trees, maxDepth: settings.maxDepth, maxFeatures: settings.maxFeatures, minSamplesLeaf: settings.minSamplesLeaf, bootstrap: true, seed: settings.seed };
+  const trainColumns = columnsOf(dataset, split.train);
+  const classifierFit = await fitForest({ columns: trainColumns, y: trainLabels }, forestOptions, {
+    outOfBag: true,
+    threads: settings.threads,
+    signal: control.signal,
+    useThisThread: control.useThisThread,
+    onProgress: (done, total) => progress('classifier', done, total),
+  });
+  const calibration = fitIsotonic(classifierFit.outOfBag!, trainLabels);
+
+  // Drop size given a drop: a regression forest on the training rows that dropped.
+  const positives = Int32Array.from(split.train.filter((i) => dataset.label[i] === 1));
+  const positiveSizes = Float64Array.from(positives, (i) => dataset.maxDropPct[i]!);
+  const fallbackPct = positiveSizes.length > 0 ? positiveSizes.reduce((a, b) => a + b, 0) / positiveSizes.length : settings.minDropPct;
+  let regressor = undefined;
+  if (positives.length >= 30) {
+    const regressorOptions: ForestOptions = { trees: Math.max(10, Math.round(settings.trees / 2)), maxDepth: 10, maxFeatures: 1 / 3, minSamplesLeaf: 5, bootstrap: true, seed: settings.seed + 1 };
+    regressor = (
+      await fitForest({ columns: columnsOf(dataset, positives), y: positiveSizes }, regressorOptions, {
+        threads: settings.threads,
+        signal: control.signal,
+        useThisThread: control.useThisThread,
+        onProgress: (done, total) => progress('drop size', done, total),
+      })
+    ).forest;
+  }
+
+  const modelOptions: ModelOptions = {
+    horizon_days: settings.horizonDays,
+    min_drop_pct: settings.minDropPct,
+    threshold: settings.threshold,
+    risk_bands: { medium: 0.25, high: settings.threshold },
+    trees: settings.trees,
+    max_depth: settings.maxDepth,
+    min_samples_leaf: settings.minSamplesLeaf,
+    max_features: settings.maxFeatures,
+    seed: settings.seed,
+    test_fraction: settings.testFraction,
+  };
+  const classifier = serializeForest(classifierFit.forest);
+  const regressorSerialized = regressor ? serializeForest(regressor) : null;
+  const version = `${new Date().toISOString().replace(/\.\d+Z$/, 'Z')}-${createHash('sha256').update(JSON.stringify(classifier.trees[0] ?? '')).update(String(split.train.length)).digest('hex').slice(0, 8)}`;
+  const importance = featureImportance(classifierFit.forest);
+  const draft: ModelFile = {
+    format: MODEL_FORMAT,
+    format_version: MODEL_FORMAT_VERSION,
+    model_version: version,
+    created_at: new Date().toISOString(),
+    feature_schema: { version: FEATURE_SCHEMA_VERSION, names: [...FEATURE_NAMES] },
+    options: modelOptions,
+    training_window: windowOf(split, dataset),
+    categories: dataset.categories,
+    metrics: undefined as unknown as ModelMetrics, // filled below, once the model can predict
+    calibration,
+    drop_size_fallback_pct: round(fallbackPct, 4),
+    importance: Array.from(importance.keys())
+      .sort((a, b) => importance[b]! - importance[a]!)
+      .map((f) => ({ feature: FEATURE_NAMES[f]!, importance: round(importance[f]!, 4) })),
+    classifier,
+    regressor: regressorSerialized,
+  };
+  const loaded = parseModel({ ...draft, metrics: {} });
+  progress('evaluating', 0, split.test.length);
+  draft.metrics = evaluateModel(loaded, dataset, split, trainLabels);
+  progress('evaluating', split.test.length, split.test.length);
+  control.signal?.throwIfAborted();
+  progress('saving', 0, 1);
+  saveModel(out, draft);
+  progress('saving', 1, 1);
+  const { metrics } = draft;
+  return {
+    model_file: out,
+    model_version: version,
+    options: modelOptions,
+    training_window: draft.training_window,
+    rows: metrics.rows,
+    positives_rate: metrics.positives_rate,
+    auc: metrics.auc,
+    pr_auc: metrics.pr_auc,
+    brier: metrics.brier,
+    brier_uncalibrated: metrics.brier_uncalibrated,
+    brier_base_rate: metrics.brier_base_rate,
+    calibration: metrics.calibration,
+    at_threshold: metrics.at_threshold,
+    drop_size_mae_pct: metrics.drop_size_mae_pct,
+    top_features: draft.importance.slice(0, 8),
+    train_ms: Math.round(performance.now() - started),
+  };
+}
+
+/** Test-period metrics of a model on a dataset split (probabilities calibrated). */
+export function evaluateModel(model: LoadedModel, dataset: Dataset, split: TimeSplit, trainLabels: Float64Array): ModelMetrics {
+  const n = split.test.length;
+  const labels = new Float64Array(n);
+  const raw = new Float64Array(n);
+  const calibrated = new Float64Array(n);
+  let sizeError = 0;
+  let sizeRows = 0;
+  for (let r = 0; r < n; r++) {
+    const i = split.test[r]!;
+    const row = rowOf(dataset, i);
+    labels[r] = dataset.label[i]!;
+    raw[r] = predictRow(model.classifier, row);
+    calibrated[r] = applyCalibration(model.meta.calibration, raw[r]!);
+    if (labels[r] === 1) {
+      const expected = model.regressor ? predictRow(model.regressor, row) : model.meta.drop_size_fallback_pct;
+      sizeError += Math.abs(expected - dataset.maxDropPct[i]!);
+      sizeRows++;
+    }
+  }
+  const trainRate = mean(trainLabels);
+  const testRate = mean(labels);
+  let labelled = 0;
+  for (let i = 0; i < dataset.rows; i++) if (!Number.isNaN(dataset.label[i]!)) labelled++;
+  return {
+    rows: { total: dataset.rows, labelled, train: split.train.length, test: n },
+    positives_rate: { train: round(trainRate, 4), test: round(testRate, 4) },
+    auc: round(rocAuc(labels, calibrated), 4),
+    pr_auc: round(averagePrecision(labels, calibrated), 4),
+    brier: round(brierScore(labels, calibrated), 4),
+    brier_uncalibrated: round(brierScore(labels, raw), 4),
+    brier_base_rate: round(brierScore(labels, new Float64Array(n).fill(trainRate)), 4),
+    calibration: calibrationTable(labels, calibrated, 10),
+    at_threshold: roundReport(precisionRecallAt(labels, calibrated, model.meta.options.threshold)),
+    drop_size_mae_pct: round(sizeRows > 0 ? sizeError / sizeRows : Number.NaN, 3),
+  };
+}
+
+function roundReport(report: ReturnType<typeof precisionRecallAt>) {
+  return { ...report, precision: round(report.precision, 4), recall: round(report.recall, 4) };
+}
+
+function windowOf(split: TimeSplit, dataset: Dataset): ModelFile['training_window'] {
+  let dataEnd = 0;
+  for (const end of dataset.dataEnd) dataEnd = Math.max(dataEnd, end);
+  const iso = (t: number) => new Date(t).toISOString();
+  return { train_from: iso(split.trainStart), train_to: iso(split.trainEnd), test_from: iso(split.testStart), test_to: iso(split.testEnd), gap_days: split.gapDays, data_end: iso(dataEnd) };
+}
+
+function mean(values: ArrayLike<number>): number {
+  let total = 0;
+  for (let i = 0; i < values.length; i++) total += values[i] as number;
+  return values.length > 0 ? total / values.length : Number.NaN;
+}
+
+function definedOnly<T extends object>(value: T): Partial<T> {
+  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
+}

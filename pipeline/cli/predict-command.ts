@@ -1,0 +1,52 @@
+import { requiredFlag, stringFlag, workspaceOf, type Command } from './command';
+import { defaultModelPath, loadModel, predictProduct } from '../../model/predictor';
+import { openWorkspaceCache } from '../../model/training';
+
+/** `pricedrop predict`: Buy now / Wait advice for one product. */
+export const predictCommand: Command = {
+  name: 'predict',
+  summary: 'Predict whether a product will get cheaper soon: Buy now or Wait, with reasons',
+  usage: `Usage: pricedrop predict --product ID [--workspace DIR] [--model FILE] [--source NAME] [--json]
+
+Computes the product's features from its history in the cache (as of the source's last
+observation) and asks the model. Prints {"product_id","will_drop","confidence",
+"expected_drop_amount","expected_drop_pct","risk_level","recommendation","reasons"}.
+
+  --product ID     the product id (as in the cache)
+  --model FILE     model file (default DIR/models/current.json)
+  --source NAME    when the same id exists in several sources (default: the most recently seen)
+  --json           one JSON object on stdout
+
+confidence: calibrated probability that will_drop is right. risk_level (of overpaying by buying
+now) from the drop probability p: Low p < 0.25, Medium 0.25 <= p < 0.5, High p >= 0.5.
+expected_drop_*: the size of the drop should one come, estimated by a regression forest.`,
+  async run(args, io) {
+    const workspace = workspaceOf(args);
+    const productId = requiredFlag(args, 'product');
+    const model = loadModel(stringFlag(args, 'model') ?? defaultModelPath(workspace));
+    const db = openWorkspaceCache(workspace);
+    try {
+      const full = predictProduct(db, model, productId, { source: stringFlag(args, 'source') });
+      const prediction = {
+        product_id: full.product_id,
+        will_drop: full.will_drop,
+        confidence: full.confidence,
+        expected_drop_amount: full.expected_drop_amount,
+        expected_drop_pct: full.expected_drop_pct,
+        risk_level: full.risk_level,
+        recommendation: full.recommendation,
+        reasons: full.reasons,
+      };
+      if (args.switches.has('json')) {
+        io.json(prediction);
+        return;
+      }
+      io.out(`${full.title} (${full.product_id}, ${full.source}): ${full.price} ${full.currency} as of ${full.as_of}`);
+      io.out(`${prediction.recommendation}: drop ${prediction.will_drop ? 'likely' : 'unlikely'} (confidence ${(prediction.confidence * 100).toFixed(0)}%, risk ${prediction.risk_level})`);
+      io.out(`expected drop if it comes: ${prediction.expected_drop_pct}% (${prediction.expected_drop_amount} ${full.currency})`);
+      for (const reason of prediction.reasons) io.out(`  - ${reason.text}`);
+    } finally {
+      db.close();
+    }
+  },
+};

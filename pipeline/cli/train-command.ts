@@ -1,0 +1,54 @@
+import { numberFlag, stringFlag, workspaceOf, type Command } from './command';
+import { trainModel, type TrainPhase } from '../../model/training';
+
+/** `pricedrop train`: trains the forecaster on the workspace's cache and writes the model file. */
+export const trainCommand: Command = {
+  name: 'train',
+  summary: 'Train the price-drop forecaster (random forest) on the cache; report test metrics',
+  usage: `Usage: pricedrop train [--workspace DIR] [--horizon-days H] [--min-drop-pct X] [--out FILE] [options] [--json]
+
+Target: does the price fall at least X % below today's within the next H days? Trains on the past,
+tests on the most recent period (the last quarter of the labelled span), with a gap of H days
+between them so no label leaks, and writes the model (default DIR/models/current.json).
+
+Options:
+  --horizon-days H      horizon in days (default 14)
+  --min-drop-pct X      minimum fall in % that counts as a drop (default 5)
+  --out FILE            model file (default DIR/models/current.json)
+  --threshold P         Wait / will_drop from this calibrated probability (default 0.5)
+  --trees N             trees in the forest (default 100)
+  --max-depth D         default 12
+  --min-samples-leaf N  default 5
+  --seed N              default 1
+  --threads N           worker threads (default: all cores)
+  --json                print the report as one JSON object: rows, positives_rate, auc, pr_auc,
+                        brier, calibration, at_threshold (precision/recall), training_window, ...`,
+  async run(args, io) {
+    const workspace = workspaceOf(args);
+    const threads = args.flags.get('threads');
+    const labels: Record<TrainPhase, string> = { reading: 'reading histories', classifier: 'training drop classifier', 'drop size': 'training drop-size forest', evaluating: 'evaluating', saving: 'saving model' };
+    const report = await trainModel(
+      {
+        workspace,
+        out: stringFlag(args, 'out'),
+        horizonDays: numberFlag(args, 'horizon-days', 14, { min: 1, max: 365 }),
+        minDropPct: numberFlag(args, 'min-drop-pct', 5, { min: 0.01, max: 99 }),
+        threshold: numberFlag(args, 'threshold', 0.5, { min: 0.01, max: 0.99 }),
+        trees: numberFlag(args, 'trees', 100, { min: 1, max: 2000, integer: true }),
+        maxDepth: numberFlag(args, 'max-depth', 12, { min: 1, max: 40, integer: true }),
+        minSamplesLeaf: numberFlag(args, 'min-samples-leaf', 5, { min: 1, integer: true }),
+        seed: numberFlag(args, 'seed', 1, { integer: true }),
+        threads: threads === undefined ? undefined : numberFlag(args, 'threads', 2, { min: 1, max: 64, integer: true }),
+      },
+      { onProgress: ({ phase, done, total }) => io.progress(labels[phase], done, total) },
+    );
+    if (args.switches.has('json')) {
+      io.json(report);
+      return;
+    }
+    io.out(`model ${report.model_version} written to ${report.model_file}`);
+    io.out(`rows: ${report.rows.train} train, ${report.rows.test} test (positives ${(report.positives_rate.train * 100).toFixed(1)}% / ${(report.positives_rate.test * 100).toFixed(1)}%)`);
+    io.out(`test AUC ${report.auc}, PR-AUC ${report.pr_auc}, Brier ${report.brier} (base rate ${report.brier_base_rate})`);
+    io.out(`at threshold ${report.at_threshold.threshold}: precision ${report.at_threshold.precision}, recall ${report.at_threshold.recall}`);
+  },
+};
