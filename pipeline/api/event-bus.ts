@@ -1,6 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { TaskRun } from '../tasks/task-runner';
 import type { FiredAlert } from '../alerts/alert-store';
+import type { ProducerStatus } from '../docker/producer-control';
 
 /**
  * Every event the backend pushes to the UI (over SSE in the browser, IPC in Electron).
@@ -17,6 +18,8 @@ export interface EventMap {
   'task/updated': TaskRun;
   /** Alerts that fired in one evaluation (after an ETL pass, a sync, or a new rule). */
   'alerts/fired': { alerts: FiredAlert[]; suppressed: number };
+  /** The producer (container or child process) changed state: building, running, exited... */
+  'producer/status': ProducerStatus;
 }
 
 export type EventName = keyof EventMap;

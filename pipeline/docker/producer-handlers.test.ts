@@ -1,0 +1,51 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { EventBus } from '../api/event-bus';
+import { ValidationError } from '../api/validate';
+import { parseStartParams, producerHandlers } from './producer-handlers';
+import { createProducerControl } from './producer-control';
+import { buildProducerBundle } from '../../producer/build-producer-bundle';
+
+describe('producer/start params', () => {
+  it('maps camelCase params and credentials (to environment, not arguments)', () => {
+    const options = parseStartParams({ source: 'dummyjson', url: 'http://127.0.0.1:9/dummyjson', pageSize: 50, once: true, credentials: { bestBuyApiKey: 'k', awsProfile: 'prod' } });
+    expect(options).toMatchObject({ source: 'dummyjson', url: 'http://127.0.0.1:9/dummyjson', pageSize: 50, once: true, env: { BESTBUY_API_KEY: 'k', AWS_PROFILE: 'prod' } });
+  });
+
+  it('rejects what the producer could not run', () => {
+    expect(() => parseStartParams({ source: 'ftp' })).toThrow(ValidationError);
+    expect(() => parseStartParams({ source: 'replay' })).toThrow(/file is required/);
+    expect(() => parseStartParams({ source: 'shopify' })).toThrow(/url is required/);
+    expect(() => parseStartParams({ sink: 'relative/lake' })).toThrow(/absolute/);
+    expect(() => parseStartParams({ url: 'file:///etc/passwd' })).toThrow(/http/);
+    expect(() => parseStartParams({ products: 0 })).toThrow(/at least 1/);
+  });
+});
+
+describe('producer handlers', () => {
+  it('start → status events → exited with the summary (child-process runner)', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-producer-handlers-'));
+    try {
+      const bundle = await buildProducerBundle(join(workspace, 'bundle', 'producer.mjs'));
+      const events = new EventBus();
+      const states: string[] = [];
+      const lines: string[] = [];
+      events.on('producer/status', (status) => states.push(status.state));
+      events.on('log/line', (line) => lines.push(line.message));
+      const control = createProducerControl({ workspace, runner: 'process', processCommand: [process.execPath, bundle] });
+      const handlers = producerHandlers({ workspace, events }, control);
+      const started = await handlers['producer/start']({ source: 'simulator', products: 5, backfillDays: 2, maxRecords: 10 });
+      expect(started.runner).toBe('process');
+      await expect(handlers['producer/start']({})).rejects.toThrow(/already running/);
+      while (!['exited', 'failed'].includes((await handlers['producer/status']()).state)) await new Promise((resolve) => setTimeout(resolve, 50));
+      const status = await handlers['producer/status']();
+      expect(status).toMatchObject({ state: 'exited', exitCode: 0, summary: { records: 10 } });
+      expect(states).toContain('running');
+      expect(lines.some((line) => line.includes('producer: source simulator'))).toBe(true);
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  }, 30_000);
+});

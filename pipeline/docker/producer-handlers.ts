@@ -1,0 +1,89 @@
+import { isAbsolute } from 'node:path';
+import type { AppContext } from '../api/app-context';
+import { ValidationError, optionalBoolean, optionalEnum, optionalNumber, optionalString, record, type Input } from '../api/validate';
+import { SOURCE_NAMES } from '../../producer/sources';
+import { createProducerControl, type ProducerControl, type ProducerStartOptions } from './producer-control';
+
+/**
+ * The producer domain of the API: start/stop/status of the producer (a Docker container when an
+ * engine answers, else a child process; `runner` in the status says which). Status changes go out
+ * as `producer/status` events and output lines as `log/line` events with source 'producer'.
+ */
+export function producerHandlers(ctx: Pick<AppContext, 'workspace' | 'events'>, control: ProducerControl = createProducerControl({ workspace: ctx.workspace })) {
+  control.onStatus((status) => ctx.events.emit('producer/status', status));
+  control.onLog((line) => {
+    const level = /^(warn|error):/.exec(line.line)?.[1] as 'warn' | 'error' | undefined;
+    ctx.events.emit('log/line', { level: level ?? 'info', source: 'producer', message: line.line, at: line.at });
+  });
+  return {
+    /** Starts the producer; rejects (conflict) when one is already running. */
+    'producer/start': async (params: unknown) => control.start(parseStartParams(params)),
+    /** SIGTERM: the producer seals and delivers its open batch, then exits. */
+    'producer/stop': async () => control.stop(),
+    /** The status plus the last 50 output lines. */
+    'producer/status': async () => ({ ...(await control.status()), logs: control.recentLogs().slice(-50) }),
+  };
+}
+
+function httpUrl(input: Input, key: string): string | undefined {
+  const value = optionalString(input, key, 2000);
+  if (value === undefined) return undefined;
+  let url: URL;
+  try {
+    url = new URL(value);
+  } catch {
+    throw new ValidationError(`${key} must be a URL`);
+  }
+  if (url.protocol !== 'http:' && url.protocol !== 'https:') throw new ValidationError(`${key} must be an http(s) URL`);
+  return value;
+}
+
+/** Validates `producer/start` params: the producer's options (camelCase) plus optional credentials. */
+export function parseStartParams(params: unknown): ProducerStartOptions {
+  const input = record(params);
+  const source = optionalEnum(input, 'source', SOURCE_NAMES) ?? 'simulator';
+  const sink = optionalString(input, 'sink', 2000);
+  if (sink !== undefined && !sink.startsWith('s3://') && !isAbsolute(sink)) throw new ValidationError('sink must be an absolute folder path or s3://BUCKET/PREFIX');
+  const file = optionalString(input, 'file', 2000);
+  if (file !== undefined && !isAbsolute(file)) throw new ValidationError('file must be an absolute path');
+  if (source === 'replay' && !file) throw new ValidationError('file is required for the replay source');
+  const url = httpUrl(input, 'url');
+  if (source === 'shopify' && !url) throw new ValidationError('url is required for the shopify source');
+  const credentials = record(input.credentials, 'credentials');
+  const env: Record<string, string> = {};
+  const secret = (key: string, variable: string) => {
+    const value = optionalString(credentials, key, 4000);
+    if (value !== undefined) env[variable] = value;
+  };
+  secret('awsAccessKeyId', 'AWS_ACCESS_KEY_ID');
+  secret('awsSecretAccessKey', 'AWS_SECRET_ACCESS_KEY');
+  secret('awsSessionToken', 'AWS_SESSION_TOKEN');
+  secret('awsProfile', 'AWS_PROFILE');
+  secret('bestBuyApiKey', 'BESTBUY_API_KEY');
+  return {
+    source,
+    sink,
+    file,
+    url,
+    s3Endpoint: httpUrl(input, 's3Endpoint'),
+    s3Region: optionalString(input, 's3Region', 50),
+    products: optionalNumber(input, 'products', { min: 1, max: 1_000_000, integer: true }),
+    seed: optionalNumber(input, 'seed', { integer: true }),
+    backfillDays: optionalNumber(input, 'backfillDays', { min: 0, max: 3650, integer: true }),
+    intervalSeconds: optionalNumber(input, 'intervalSeconds', { min: 0.01, max: 86_400 }),
+    batchSize: optionalNumber(input, 'batchSize', { min: 1, max: 1_000_000, integer: true }),
+    batchAgeMs: optionalNumber(input, 'batchAgeMs', { min: 1, max: 3_600_000 }),
+    maxRecords: optionalNumber(input, 'maxRecords', { min: 1, integer: true }),
+    spoolMaxMb: optionalNumber(input, 'spoolMaxMb', { min: 1, max: 1_000_000 }),
+    pageSize: optionalNumber(input, 'pageSize', { min: 1, max: 1000, integer: true }),
+    concurrency: optionalNumber(input, 'concurrency', { min: 1, max: 32, integer: true }),
+    ratePerSecond: optionalNumber(input, 'ratePerSecond', { min: 0.01, max: 1000 }),
+    currency: optionalString(input, 'currency', 10),
+    query: optionalString(input, 'query', 1000),
+    map: optionalString(input, 'map', 2000),
+    dateFromFilename: optionalBoolean(input, 'dateFromFilename'),
+    speed: optionalNumber(input, 'speed', { min: 0.000001 }),
+    once: optionalBoolean(input, 'once'),
+    env,
+  };
+}
