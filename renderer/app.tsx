@@ -1,20 +1,38 @@
 import { useEffect, useState } from 'react';
-import { invoke, transport } from './api-client';
+import { invoke, on, transport } from './api-client';
+import type { EventMap } from '../pipeline/api/contract';
 import { DashboardScreen } from './dashboard/dashboard-screen';
+import { PipelineScreen } from './pipeline-control/pipeline-screen';
+import { ProductsScreen } from './products/products-screen';
+import { AlertsScreen } from './alerts/alerts-screen';
+import { ModelScreen } from './forecaster/model-screen';
+import { SettingsScreen } from './settings/settings-screen';
+import { currentRoute, routeHref } from './navigation';
 
-/** The screens, in navigation order. Each is addressable as `#/<id>`. */
-const SCREENS = [{ id: 'dashboard', label: 'Dashboard', render: () => <DashboardScreen /> }] as const;
+/** The screens, in navigation order. Each is addressable as `#/<id>` (with `?params` where it takes some). */
+const SCREENS = [
+  { id: 'pipeline', label: 'Pipeline', render: () => <PipelineScreen /> },
+  { id: 'dashboard', label: 'Dashboard', render: () => <DashboardScreen /> },
+  { id: 'products', label: 'Products', render: () => <ProductsScreen /> },
+  { id: 'alerts', label: 'Alerts', render: () => <AlertsScreen /> },
+  { id: 'model', label: 'Model', render: () => <ModelScreen /> },
+  { id: 'settings', label: 'Settings', render: () => <SettingsScreen /> },
+] as const;
 
 type ScreenId = (typeof SCREENS)[number]['id'];
 
 function screenFromHash(): ScreenId {
-  const id = window.location.hash.replace(/^#\/?/, '');
+  const id = currentRoute().screen;
   return (SCREENS.find((s) => s.id === id)?.id ?? 'dashboard') as ScreenId;
 }
+
+type Fired = EventMap['alerts/fired'];
 
 export function App() {
   const [screen, setScreen] = useState<ScreenId>(screenFromHash);
   const [version, setVersion] = useState('');
+  const [toast, setToast] = useState<Fired | null>(null);
+  const [unseen, setUnseen] = useState(0);
 
   useEffect(() => {
     const onHash = () => setScreen(screenFromHash());
@@ -22,10 +40,30 @@ export function App() {
     invoke('app/info')
       .then((info) => setVersion(`${info.version} · ${info.shell === 'electron' ? 'desktop' : 'browser'}`))
       .catch(() => setVersion('backend unreachable'));
-    return () => window.removeEventListener('hashchange', onHash);
+    invoke('alerts/history', { limit: 200 })
+      .then((h) => setUnseen(h.unseen))
+      .catch(() => {});
+    const off = on('alerts/fired', (fired) => {
+      setToast(fired);
+      setUnseen((n) => n + fired.alerts.length);
+    });
+    return () => {
+      window.removeEventListener('hashchange', onHash);
+      off();
+    };
   }, []);
 
-  const current = SCREENS.find((s) => s.id === screen) ?? SCREENS[0];
+  useEffect(() => {
+    if (screen === 'alerts') setUnseen(0);
+  }, [screen]);
+
+  useEffect(() => {
+    if (!toast) return;
+    const timer = setTimeout(() => setToast(null), 8000);
+    return () => clearTimeout(timer);
+  }, [toast]);
+
+  const current = SCREENS.find((s) => s.id === screen) ?? SCREENS[1];
   return (
     <div className="app">
       <header className="app-header">
@@ -37,8 +75,13 @@ export function App() {
         </div>
         <nav aria-label="Screens">
           {SCREENS.map((s) => (
-            <a key={s.id} href={`#/${s.id}`} className={s.id === screen ? 'active' : undefined} aria-current={s.id === screen ? 'page' : undefined}>
+            <a key={s.id} href={`#/${s.id}`} className={s.id === screen ? 'active' : undefined} aria-current={s.id === screen ? 'page' : undefined} data-testid={`nav-${s.id}`}>
               {s.label}
+              {s.id === 'alerts' && unseen > 0 && (
+                <span className="nav-count" data-testid="nav-alert-count">
+                  {unseen}
+                </span>
+              )}
             </a>
           ))}
         </nav>
@@ -47,6 +90,22 @@ export function App() {
         </div>
       </header>
       <main>{current.render()}</main>
+      {toast && (
+        <div className="toast" role="status" data-testid="alert-toast">
+          <button type="button" className="toast-close" aria-label="Dismiss" onClick={() => setToast(null)}>
+            ✕
+          </button>
+          <strong>
+            {toast.alerts.length} alert{toast.alerts.length === 1 ? '' : 's'}
+          </strong>
+          {toast.alerts.slice(0, 3).map((a) => (
+            <a key={a.id} href={routeHref('products', { source: a.source, id: a.product_id })} className="toast-line">
+              {a.message}
+            </a>
+          ))}
+          {toast.suppressed > 0 && <div className="muted small">{toast.suppressed} more held back by today’s cap.</div>}
+        </div>
+      )}
     </div>
   );
 }

@@ -6,6 +6,8 @@ import { pipelineActionHandlers } from '../tasks/pipeline-actions';
 import { settingsHandlers } from '../settings/settings-handlers';
 import { productHandlers } from '../products/product-handlers';
 import { alertHandlers } from '../alerts/alert-handlers';
+import { forecastHandlers } from '../forecasting/forecast-handlers';
+import { producerHandlers } from '../docker/producer-handlers';
 
 /**
  * Every request the UI can make, by name. Each domain declares its handlers in its own module;
@@ -22,6 +24,8 @@ export function createHandlers(ctx: AppContext) {
     ...settingsHandlers(ctx),
     ...productHandlers(ctx),
     ...alertHandlers(ctx),
+    ...forecastHandlers(ctx),
+    ...producerHandlers(ctx),
   };
 }
 

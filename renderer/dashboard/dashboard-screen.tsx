@@ -1,7 +1,10 @@
-import { useCallback, useEffect, useMemo, useState } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import type * as echarts from 'echarts';
 import { invoke, on } from '../api-client';
 import type { HandlerResult } from '../../pipeline/api/contract';
 import { EChart, type ChartOption } from '../charts/echart';
+import { downloadText, downloadUrl, fileStamp, toCsv } from '../components/download';
+import { navigate } from '../navigation';
 
 type Panels = HandlerResult<'dashboard/panels'>;
 type Facets = HandlerResult<'dashboard/facets'>;
@@ -25,6 +28,22 @@ const NO_DROP_COLOR = '#868e96';
 /** The six panels: three headline figures, the drop trend, top categories and the drop / no-drop split. */
 export function DashboardScreen() {
   const [filters, setFilters] = useState<DashboardFilters>(EMPTY_FILTERS);
+  // The last filters live in the backend settings (so the desktop app and a browser agree): restore them once.
+  const [restored, setRestored] = useState(false);
+  useEffect(() => {
+    invoke('settings/get')
+      .then((settings) => setFilters({ ...EMPTY_FILTERS, ...settings.dashboard }))
+      .catch(() => {})
+      .finally(() => setRestored(true));
+  }, []);
+  useEffect(() => {
+    if (!restored) return;
+    const timer = setTimeout(() => {
+      const { from, to, categories, dropStatus, grain } = filters;
+      invoke('settings/update', { dashboard: { from, to, categories, dropStatus, grain } }).catch(() => {});
+    }, 400);
+    return () => clearTimeout(timer);
+  }, [filters, restored]);
   const [panels, setPanels] = useState<Panels | null>(null);
   const [facets, setFacets] = useState<Facets | null>(null);
   const [error, setError] = useState<string | null>(null);
@@ -52,8 +71,8 @@ export function DashboardScreen() {
   }, []);
 
   useEffect(() => {
-    void load(filters);
-  }, [filters, load]);
+    if (restored) void load(filters);
+  }, [filters, load, restored]);
 
   // Refresh when the backend says the cache changed (at most every 2 s).
   useEffect(() => {
@@ -72,6 +91,20 @@ export function DashboardScreen() {
   }, []);
 
   const update = (patch: Partial<DashboardFilters>) => setFilters((f) => ({ ...f, ...patch }));
+  /** Opens the Products screen on the products behind the current filter, narrowed by a panel selection. */
+  const drill = (narrow: { category?: string; period?: string; dropStatus?: DropStatus } = {}) =>
+    navigate('products', {
+      drill: '1',
+      from: filters.from || undefined,
+      to: filters.to || undefined,
+      categories: filters.categories.join('|') || undefined,
+      dropStatus: narrow.dropStatus ?? filters.dropStatus,
+      grain: filters.grain,
+      category: narrow.category,
+      period: narrow.period,
+    });
+  const stamp = fileStamp();
+  const kpiRows = panels ? [{ ...panels.kpis, ...filterColumns(filters) }] : [];
 
   return (
     <section className="screen dashboard" aria-label="Dashboard">
@@ -82,33 +115,104 @@ export function DashboardScreen() {
         {refreshedAt > 0 && <span className="muted"> · refreshed {new Date(refreshedAt).toLocaleTimeString()}</span>}
       </div>
       <div className="kpi-row">
-        <Kpi testId="kpi-avg-drop" label="Average price drop" value={panels?.kpis.avg_drop_pct == null ? '–' : `${panels.kpis.avg_drop_pct.toFixed(2)} %`} trend={panels?.trend.map((p) => p.avg_drop_pct ?? 0)} />
-        <Kpi testId="kpi-products" label="Products analysed" value={panels ? number.format(panels.kpis.products_analysed) : '–'} trend={panels?.trend.map((p) => p.observations)} />
-        <Kpi testId="kpi-products-drop" label="Products with a drop" value={panels ? number.format(panels.kpis.products_with_drop) : '–'} trend={panels?.trend.map((p) => p.drops)} />
+        <Kpi testId="kpi-avg-drop" label="Average price drop" value={panels?.kpis.avg_drop_pct == null ? '–' : `${panels.kpis.avg_drop_pct.toFixed(2)} %`} trend={panels?.trend.map((p) => p.avg_drop_pct ?? 0)} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['avg_drop_pct', 'observations', ...FILTER_COLUMNS])} fileBase={`avg-drop-${stamp}`} />
+        <Kpi testId="kpi-products" label="Products analysed" value={panels ? number.format(panels.kpis.products_analysed) : '–'} trend={panels?.trend.map((p) => p.observations)} onDrill={() => drill()} csv={() => toCsv(kpiRows, ['products_analysed', 'observations', ...FILTER_COLUMNS])} fileBase={`products-analysed-${stamp}`} />
+        <Kpi testId="kpi-products-drop" label="Products with a drop" value={panels ? number.format(panels.kpis.products_with_drop) : '–'} trend={panels?.trend.map((p) => p.drops)} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['products_with_drop', 'products_analysed', ...FILTER_COLUMNS])} fileBase={`products-with-drop-${stamp}`} />
       </div>
       <div className="chart-grid">
-        <Panel title={`Drop trend (${filters.grain})`} testId="panel-trend">
-          <EChart option={trendOption(panels)} ariaLabel="Drop trend over time" />
-        </Panel>
-        <Panel title="Top categories by drop %" testId="panel-categories">
-          <EChart
-            option={categoryOption(panels)}
-            ariaLabel="Top categories by drop percent"
-            onClick={(p) => update({ categories: filters.categories.length === 1 && filters.categories[0] === p.name ? [] : [p.name] })}
-          />
-        </Panel>
-        <Panel title="Drop vs no drop" testId="panel-split">
-          <EChart
-            option={splitOption(panels)}
-            ariaLabel="Drop versus no drop split"
-            onClick={(p) => {
-              const status: DropStatus = p.name === 'drop' ? 'drop' : 'no drop';
-              update({ dropStatus: filters.dropStatus === status ? 'all' : status });
-            }}
-          />
-        </Panel>
+        <ChartPanel
+          title={`Drop trend (${filters.grain})`}
+          testId="panel-trend"
+          option={trendOption(panels)}
+          ariaLabel="Drop trend over time"
+          onClick={(p) => {
+            const period = panels?.trend[p.dataIndex]?.period;
+            if (period) drill({ period });
+          }}
+          hint="Click a period to list its products"
+          onDrill={() => drill()}
+          csv={() => toCsv(panels?.trend ?? [], ['period', 'avg_drop_pct', 'drops', 'observations'])}
+          fileBase={`drop-trend-${filters.grain}-${stamp}`}
+        />
+        <ChartPanel
+          title="Top categories by drop %"
+          testId="panel-categories"
+          option={categoryOption(panels)}
+          ariaLabel="Top categories by drop percent"
+          onClick={(p) => update({ categories: filters.categories.length === 1 && filters.categories[0] === p.name ? [] : [p.name] })}
+          hint="Click a bar to filter by it"
+          onDrill={() => drill()}
+          csv={() => toCsv(panels?.top_categories ?? [], ['category', 'avg_drop_pct', 'drops', 'observations'])}
+          fileBase={`top-categories-${stamp}`}
+        />
+        <ChartPanel
+          title="Drop vs no drop"
+          testId="panel-split"
+          option={splitOption(panels)}
+          ariaLabel="Drop versus no drop split"
+          onClick={(p) => {
+            const status: DropStatus = p.name === 'drop' ? 'drop' : 'no drop';
+            update({ dropStatus: filters.dropStatus === status ? 'all' : status });
+          }}
+          hint="Click a slice to filter by it"
+          onDrill={() => drill()}
+          csv={() => toCsv(panels ? [{ status: 'drop', observations: panels.split.drop }, { status: 'no drop', observations: panels.split.no_drop }] : [], ['status', 'observations'])}
+          fileBase={`drop-split-${stamp}`}
+        />
       </div>
     </section>
+  );
+}
+
+const FILTER_COLUMNS = ['filter_from', 'filter_to', 'filter_categories', 'filter_drop_status'] as const;
+
+function filterColumns(filters: DashboardFilters) {
+  return { filter_from: filters.from, filter_to: filters.to, filter_categories: filters.categories.join('|'), filter_drop_status: filters.dropStatus };
+}
+
+/** The buttons every panel carries: drill to its products, its data as CSV, its picture as PNG. */
+function PanelActions({ onDrill, csv, fileBase, chart, testId }: { onDrill: () => void; csv: () => string; fileBase: string; chart: React.RefObject<echarts.ECharts | null>; testId: string }) {
+  return (
+    <div className="panel-actions">
+      <button type="button" className="icon-button" onClick={onDrill} title="List the products behind this panel" data-testid={`${testId}-drill`}>
+        Products →
+      </button>
+      <button type="button" className="icon-button" onClick={() => downloadText(`${fileBase}.csv`, csv(), 'text/csv;charset=utf-8')} title="Download this panel's data as CSV" data-testid={`${testId}-csv`}>
+        CSV
+      </button>
+      <button
+        type="button"
+        className="icon-button"
+        onClick={() => {
+          const url = chart.current?.getDataURL({ type: 'png', pixelRatio: 2, backgroundColor: '#ffffff' });
+          if (url) downloadUrl(`${fileBase}.png`, url);
+        }}
+        title="Download this panel's picture as PNG"
+        data-testid={`${testId}-png`}
+      >
+        PNG
+      </button>
+    </div>
+  );
+}
+
+function ChartPanel(props: {
+  title: string;
+  testId: string;
+  option: ChartOption;
+  ariaLabel: string;
+  onClick: (p: { name: string; dataIndex: number }) => void;
+  hint: string;
+  onDrill: () => void;
+  csv: () => string;
+  fileBase: string;
+}) {
+  const chart = useRef<echarts.ECharts | null>(null);
+  return (
+    <Panel title={props.title} testId={props.testId} actions={<PanelActions onDrill={props.onDrill} csv={props.csv} fileBase={props.fileBase} chart={chart} testId={props.testId} />}>
+      <EChart option={props.option} ariaLabel={props.ariaLabel} onClick={props.onClick} onReady={(instance) => (chart.current = instance)} />
+      <div className="muted small hint">{props.hint}</div>
+    </Panel>
   );
 }
 
@@ -175,16 +279,20 @@ function FilterBar({ filters, facets, onChange }: { filters: DashboardFilters; f
   );
 }
 
-function Panel({ title, testId, children }: { title: string; testId: string; children: React.ReactNode }) {
+function Panel({ title, testId, children, actions }: { title: string; testId: string; children: ReactNode; actions?: ReactNode }) {
   return (
     <article className="panel" data-testid={testId}>
-      <h2>{title}</h2>
+      <header className="panel-header">
+        <h2>{title}</h2>
+        {actions}
+      </header>
       {children}
     </article>
   );
 }
 
-function Kpi({ label, value, trend, testId }: { label: string; value: string; trend?: number[]; testId: string }) {
+function Kpi({ label, value, trend, testId, onDrill, csv, fileBase }: { label: string; value: string; trend?: number[]; testId: string; onDrill: () => void; csv: () => string; fileBase: string }) {
+  const chart = useRef<echarts.ECharts | null>(null);
   const option = useMemo<ChartOption>(
     () => ({
       animation: false,
@@ -196,13 +304,12 @@ function Kpi({ label, value, trend, testId }: { label: string; value: string; tr
     [trend],
   );
   return (
-    <article className="panel kpi" data-testid={testId}>
-      <h2>{label}</h2>
+    <Panel title={label} testId={testId} actions={<PanelActions onDrill={onDrill} csv={csv} fileBase={fileBase} chart={chart} testId={testId} />}>
       <div className="kpi-value" data-testid={`${testId}-value`}>
         {value}
       </div>
-      <EChart option={option} height={48} ariaLabel={`${label} trend`} />
-    </article>
+      <EChart option={option} height={48} ariaLabel={`${label} trend`} onReady={(instance) => (chart.current = instance)} />
+    </Panel>
   );
 }
 
@@ -247,9 +354,10 @@ function splitOption(panels: Panels | null): ChartOption {
     series: [
       {
         type: 'pie',
-        radius: ['45%', '72%'],
+        radius: ['40%', '64%'],
+        center: ['50%', '46%'],
         cursor: 'pointer',
-        label: { formatter: '{b}\n{d} %' },
+        label: { formatter: '{d} %', fontSize: 12 },
         // A zero slice would still draw an overlapping label: leave it out.
         data: [
           { name: 'drop', value: split.drop, itemStyle: { color: DROP_COLOR } },

@@ -1,0 +1,133 @@
+import { useEffect, useMemo, useState } from 'react';
+import { invoke, on } from '../api-client';
+import type { HandlerResult } from '../../pipeline/api/contract';
+import { EChart, type ChartOption } from '../charts/echart';
+import { Counter, EmptyState, ErrorBanner, Panel, formatDateTime, numberFormat, useLoad } from '../components/ui';
+import { RunHistory, TaskStatus, useTasks } from '../components/tasks';
+
+type ModelMeta = NonNullable<HandlerResult<'model/status'>['model']>;
+
+/** The forecaster: train with progress, the model in use with its metrics, calibration and feature importance, and the runs. */
+export function ModelScreen() {
+  const tasks = useTasks(['train', 'backtest', 'publish'], 20);
+  const [version, setVersion] = useState(0);
+  useEffect(() => on('task/updated', (run) => run.status === 'succeeded' && run.kind === 'train' && setVersion((v) => v + 1)), []);
+  const status = useLoad(() => invoke('model/status'), [version]);
+  const [trees, setTrees] = useState('50');
+  const [horizon, setHorizon] = useState('14');
+  const [minDrop, setMinDrop] = useState('5');
+  const training = tasks.running('train');
+  const model = status.value?.model ?? null;
+
+  return (
+    <section className="screen model" aria-label="Model">
+      <div className="two-columns wide-right">
+        <div className="column-left">
+          <Panel title="Train" testId="train-panel">
+            <form
+              className="stack-form"
+              onSubmit={(e) => {
+                e.preventDefault();
+                void tasks.start(() => invoke('model/train', { trees: Number(trees), horizonDays: Number(horizon), minDropPct: Number(minDrop) }));
+              }}
+            >
+              <label>
+                Trees
+                <input type="number" min="1" max="1000" value={trees} onChange={(e) => setTrees(e.target.value)} data-testid="train-trees" />
+              </label>
+              <label>
+                Horizon (days): a drop within this many days
+                <input type="number" min="1" max="365" value={horizon} onChange={(e) => setHorizon(e.target.value)} />
+              </label>
+              <label>
+                Minimum drop (%) that counts
+                <input type="number" min="0.1" max="90" step="0.1" value={minDrop} onChange={(e) => setMinDrop(e.target.value)} />
+              </label>
+              <button type="submit" className="button primary" disabled={!!training} data-testid="train-start">
+                {training ? 'Training…' : 'Train a new model'}
+              </button>
+            </form>
+            <ErrorBanner error={tasks.error} />
+            <TaskStatus run={tasks.latest('train')} testId="train-status" />
+          </Panel>
+          <Panel title="Runs">
+            <RunHistory runs={tasks.runs} testId="model-runs" />
+          </Panel>
+        </div>
+        <div className="column-right">
+          <ErrorBanner error={status.error} onRetry={status.reload} />
+          {status.value && !model && (
+            <EmptyState title="No model yet" testId="model-empty">
+              Train one with the form on the left: it learns from the cache’s price histories (a minute or two for a few hundred products).
+            </EmptyState>
+          )}
+          {model && <ModelDetails model={model} />}
+        </div>
+      </div>
+    </section>
+  );
+}
+
+function ModelDetails({ model }: { model: ModelMeta }) {
+  const m = model.metrics;
+  const calibration = useMemo<ChartOption>(
+    () => ({
+      animation: false,
+      tooltip: { trigger: 'item' },
+      legend: { bottom: 0, data: ['Model', 'Perfect calibration'] },
+      grid: { left: 48, right: 16, top: 16, bottom: 56 },
+      xAxis: { type: 'value', min: 0, max: 1, name: 'predicted', nameLocation: 'middle', nameGap: 24 },
+      yAxis: { type: 'value', min: 0, max: 1, name: 'observed' },
+      series: [
+        { name: 'Model', type: 'line', data: m.calibration.map((b) => [b.predicted, b.observed, b.count]), symbolSize: 8, color: '#d9480f' },
+        { name: 'Perfect calibration', type: 'line', data: [[0, 0], [1, 1]], symbol: 'none', lineStyle: { type: 'dashed' }, color: '#868e96' },
+      ],
+    }),
+    [m.calibration],
+  );
+  const importance = useMemo<ChartOption>(() => {
+    const top = [...model.importance].slice(0, 10).reverse();
+    return {
+      animation: false,
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      grid: { left: 150, right: 24, top: 8, bottom: 24 },
+      xAxis: { type: 'value' },
+      yAxis: { type: 'category', data: top.map((f) => f.feature) },
+      series: [{ type: 'bar', data: top.map((f) => Math.round(f.importance * 1000) / 1000), color: '#1f2933' }],
+    };
+  }, [model.importance]);
+  return (
+    <div className="model-details" data-testid="model-details">
+      <Panel title="Model in use">
+        <dl className="counters">
+          <Counter label="Version" value={model.model_version} />
+          <Counter label="Trained" value={formatDateTime(model.created_at)} />
+          <Counter label="Data up to" value={formatDateTime(model.training_window.data_end)} />
+          <Counter label="Horizon · min drop" value={`${model.options.horizon_days} d · ${model.options.min_drop_pct} %`} />
+          <Counter label="Trees · depth" value={`${model.options.trees} · ${model.options.max_depth}`} />
+        </dl>
+      </Panel>
+      <Panel title="Metrics on the test period" testId="model-metrics">
+        <dl className="counters">
+          <Counter label="ROC AUC" value={m.auc.toFixed(3)} />
+          <Counter label="PR AUC" value={m.pr_auc.toFixed(3)} />
+          <Counter label="Brier (base rate)" value={`${m.brier.toFixed(3)} (${m.brier_base_rate.toFixed(3)})`} />
+          <Counter label="Precision · recall" value={`${(m.at_threshold.precision * 100).toFixed(0)} % · ${(m.at_threshold.recall * 100).toFixed(0)} %`} />
+          <Counter label="Drop size MAE" value={`${m.drop_size_mae_pct.toFixed(2)} pts`} />
+          <Counter label="Rows (train / test)" value={`${numberFormat.format(m.rows.train)} / ${numberFormat.format(m.rows.test)}`} />
+        </dl>
+        <div className="muted small">
+          Test period {formatDateTime(model.training_window.test_from)} – {formatDateTime(model.training_window.test_to)}; trained before {formatDateTime(model.training_window.train_to)}.
+        </div>
+      </Panel>
+      <div className="chart-pair">
+        <Panel title="Calibration" testId="calibration-chart">
+          <EChart option={calibration} height={260} ariaLabel="Calibration: predicted versus observed drop rate" />
+        </Panel>
+        <Panel title="What the model looks at">
+          <EChart option={importance} height={260} ariaLabel="Feature importance" />
+        </Panel>
+      </div>
+    </div>
+  );
+}

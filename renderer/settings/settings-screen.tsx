@@ -1,0 +1,143 @@
+import { useEffect, useState } from 'react';
+import { invoke } from '../api-client';
+import type { HandlerResult } from '../../pipeline/api/contract';
+import { ErrorBanner, Panel, errorText, useLoad } from '../components/ui';
+import { downloadText } from '../components/download';
+
+type Settings = HandlerResult<'settings/get'>;
+
+const AWS_FIELDS: { key: keyof Settings['aws']; label: string; hint?: string }[] = [
+  { key: 'profile', label: 'AWS profile', hint: 'from ~/.aws/config; credentials stay in the AWS chain' },
+  { key: 'region', label: 'Region', hint: 'e.g. eu-west-1' },
+  { key: 'bucket', label: 'S3 bucket' },
+  { key: 'prefix', label: 'Raw prefix' },
+  { key: 'glueDatabase', label: 'Glue database' },
+  { key: 'glueCrawler', label: 'Glue crawler' },
+  { key: 'glueJob', label: 'Glue job' },
+  { key: 'athenaWorkgroup', label: 'Athena workgroup' },
+  { key: 'athenaOutput', label: 'Athena results location', hint: 's3://… (empty: the workgroup’s)' },
+];
+
+/** Settings: AWS names (never credentials), workspace, Docker, alerts, and the Power BI / ODBC connection. */
+export function SettingsScreen() {
+  const loaded = useLoad(() => invoke('settings/get'), []);
+  const [draft, setDraft] = useState<Settings | undefined>();
+  const [error, setError] = useState<string | null>(null);
+  const [saved, setSaved] = useState(false);
+  useEffect(() => {
+    if (loaded.value) setDraft(loaded.value);
+  }, [loaded.value]);
+  const powerBi = useLoad(() => invoke('settings/power-bi'), [saved]);
+
+  if (!draft) return <ErrorBanner error={loaded.error} onRetry={loaded.reload} />;
+  const setAws = (key: keyof Settings['aws'], value: string) => {
+    setSaved(false);
+    setDraft({ ...draft, aws: { ...draft.aws, [key]: value } });
+  };
+
+  const save = () => {
+    invoke('settings/update', { mode: draft.mode, aws: draft.aws, producer: draft.producer, docker: draft.docker, alerts: draft.alerts })
+      .then((next) => {
+        setDraft({ ...draft, ...next });
+        setError(null);
+        setSaved(true);
+      })
+      .catch((e: unknown) => setError(errorText(e)));
+  };
+
+  return (
+    <section className="screen settings" aria-label="Settings">
+      {loaded.value?.problem && <div className="banner warn">{loaded.value.problem}</div>}
+      <form
+        className="settings-grid"
+        onSubmit={(e) => {
+          e.preventDefault();
+          save();
+        }}
+      >
+        <Panel title="AWS" testId="settings-aws">
+          <p className="muted small">Names only. PriceDrop uses the standard AWS credential chain (environment, profile, SSO, instance role); it never asks for, stores or shows keys.</p>
+          {AWS_FIELDS.map((field) => (
+            <label key={field.key} className="field">
+              <span>{field.label}</span>
+              <input value={draft.aws[field.key]} onChange={(e) => setAws(field.key, e.target.value)} data-testid={`setting-aws-${field.key}`} />
+              {field.hint && <span className="muted small">{field.hint}</span>}
+            </label>
+          ))}
+        </Panel>
+        <div className="stack">
+          <Panel title="Workspace">
+            <div className="mono" data-testid="settings-workspace">
+              {draft.workspace}
+            </div>
+            <p className="muted small">The lake, the cache (cache.db), quarantine, models and these settings live here. Start PriceDrop with --workspace DIR to use another.</p>
+          </Panel>
+          <Panel title="Producer and Docker">
+            <label className="field">
+              <span>Source</span>
+              <input value={draft.producer.source} onChange={(e) => setDraft({ ...draft, producer: { ...draft.producer, source: e.target.value } })} />
+            </label>
+            <label className="field">
+              <span>Interval (seconds)</span>
+              <input type="number" min="0.1" step="any" value={draft.producer.intervalSeconds} onChange={(e) => setDraft({ ...draft, producer: { ...draft.producer, intervalSeconds: Number(e.target.value) } })} />
+            </label>
+            <label className="field checkbox">
+              <input type="checkbox" checked={draft.producer.useDocker} onChange={(e) => setDraft({ ...draft, producer: { ...draft.producer, useDocker: e.target.checked } })} />
+              <span>Run the producer in Docker when available (else a local process)</span>
+            </label>
+            <label className="field">
+              <span>Docker socket</span>
+              <input value={draft.docker.socketPath} placeholder="default (/var/run/docker.sock or DOCKER_HOST)" onChange={(e) => setDraft({ ...draft, docker: { socketPath: e.target.value } })} />
+            </label>
+          </Panel>
+          <Panel title="Alerts">
+            <label className="field">
+              <span>At most this many alerts a day</span>
+              <input type="number" min="0" max="1000" value={draft.alerts.dailyCap} onChange={(e) => setDraft({ ...draft, alerts: { ...draft.alerts, dailyCap: Number(e.target.value) } })} data-testid="setting-daily-cap" />
+            </label>
+            <label className="field checkbox">
+              <input type="checkbox" checked={draft.alerts.desktopNotifications} onChange={(e) => setDraft({ ...draft, alerts: { ...draft.alerts, desktopNotifications: e.target.checked } })} />
+              <span>Desktop notifications (desktop app)</span>
+            </label>
+          </Panel>
+          <div className="actions">
+            <button type="submit" className="button primary" data-testid="settings-save">
+              Save settings
+            </button>
+            {saved && (
+              <span className="ok-text" data-testid="settings-saved">
+                Saved.
+              </span>
+            )}
+          </div>
+          <ErrorBanner error={error} />
+        </div>
+      </form>
+      <Panel title="Power BI / ODBC" testId="settings-powerbi">
+        <ErrorBanner error={powerBi.error} />
+        {powerBi.value && (
+          <>
+            <p className="muted small">
+              Power BI Desktop reads the local cache through the SQLite ODBC driver (install “SQLite3 ODBC Driver”). The .pbids file opens Power BI with the connection filled in.
+            </p>
+            <div className="mono wrap" data-testid="odbc-connection-string">
+              {powerBi.value.odbcConnectionString}
+            </div>
+            <button type="button" className="button" onClick={() => downloadText(powerBi.value!.fileName, powerBi.value!.pbids, 'application/json')} data-testid="pbids-download">
+              Download {powerBi.value.fileName}
+            </button>
+            <h3>Athena over ODBC (AWS mode)</h3>
+            <dl className="kv">
+              {Object.entries(powerBi.value.athenaOdbc).map(([key, value]) => (
+                <div key={key}>
+                  <dt>{key}</dt>
+                  <dd className="mono">{value}</dd>
+                </div>
+              ))}
+            </dl>
+          </>
+        )}
+      </Panel>
+    </section>
+  );
+}
