@@ -1,4 +1,5 @@
 import type { CacheDb } from './cache-db';
+import { createRollupMaintainer } from './dashboard-rollups';
 
 /**
  * A cleaned, labelled observation: one row of `observations`. Produced by the local ETL
@@ -82,14 +83,18 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
      WHERE excluded.last_observed_at > products.last_observed_at`,
   );
   const pending = new Map<string, ProductUpdate>();
+  // Dashboard rollups (dashboard-rollups.ts): fed each inserted row, written at flush().
+  const rollups = createRollupMaintainer(db);
 
   function flush(): void {
     for (const p of pending.values()) upsertProduct.run(p.source, p.product_id, p.title, p.category, p.currency, p.price, p.observed_at);
     pending.clear();
+    rollups.flush();
   }
 
   function writeBatch(rows: readonly CleanRow[]): WriteResult {
     let inserted = 0;
+    rollups.beginBatch();
     for (const row of rows) {
       const changes = insert.run(
         row.source,
@@ -109,6 +114,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       ).changes;
       if (changes === 0) continue;
       inserted++;
+      rollups.add(row);
       const key = row.source + '\u0000' + row.product_id;
       const known = pending.get(key);
       // ISO strings of one fixed format compare like the instants they name.
@@ -116,7 +122,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
         pending.set(key, { source: row.source, product_id: row.product_id, title: row.title, category: row.category, currency: row.currency, price: row.price, observed_at: row.observed_at });
       }
     }
-    if (pending.size > MAX_PENDING_PRODUCTS) flush();
+    if (pending.size > MAX_PENDING_PRODUCTS || rollups.pendingSize() > MAX_PENDING_PRODUCTS) flush();
     return { inserted, duplicates: rows.length - inserted };
   }
 

@@ -8,6 +8,7 @@ import { backtestCommand } from './backtest-command';
 import { produceCommand } from './produce-command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
+import { benchDashboardCommand } from './bench-dashboard-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
@@ -23,4 +24,5 @@ export const COMMANDS: readonly Command[] = [
   produceCommand,
   etlCommand,
   importCommand,
+  benchDashboardCommand,
 ];

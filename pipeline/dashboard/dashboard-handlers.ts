@@ -1,6 +1,6 @@
 import type { AppContext } from '../api/app-context';
-import { optionalDay, optionalEnum, optionalStringArray, record, ValidationError, type Input } from '../api/validate';
-import { dashboardPanels, dataSpan, listCategories, type DashboardFilter, type TrendGrain } from './dashboard-queries';
+import { optionalDay, optionalEnum, optionalNumber, optionalString, optionalStringArray, record, ValidationError, type Input } from '../api/validate';
+import { dashboardPanels, dataSpan, listCategories, narrowToPeriod, productsForFilter, type DashboardFilter, type TrendGrain } from './dashboard-queries';
 
 /** Parses the filter part of a dashboard request. */
 export function parseDashboardFilter(input: Input): DashboardFilter {
@@ -26,6 +26,30 @@ export function dashboardHandlers(ctx: AppContext) {
       const filter = parseDashboardFilter(input);
       const grain = optionalEnum(input, 'grain', ['day', 'week', 'month'] as const) ?? 'day';
       return { filter, grain, ...dashboardPanels(ctx.cache, filter, grain) };
+    },
+    /**
+     * Drill-down: the products behind a panel selection, one page at a time. Same filter as
+     * 'dashboard/panels'; `period` (a trend point's first day, with `grain`) narrows the dates to
+     * that period, `category` (a bar of top categories) to one category, and `dropStatus` (a split
+     * slice) to drops or no drops. `total` equals the selection's products_analysed.
+     */
+    'dashboard/products': async (
+      params: DashboardFilter & { grain?: TrendGrain; period?: string; category?: string; offset?: number; limit?: number },
+    ) => {
+      const input = record(params);
+      let filter = parseDashboardFilter(input);
+      const grain = optionalEnum(input, 'grain', ['day', 'week', 'month'] as const) ?? 'day';
+      const period = optionalDay(input, 'period');
+      if (period) filter = narrowToPeriod(filter, period, grain);
+      const category = optionalString(input, 'category', 200);
+      const offset = optionalNumber(input, 'offset', { min: 0, integer: true }) ?? 0;
+      const limit = optionalNumber(input, 'limit', { min: 1, max: 500, integer: true }) ?? 50;
+      if (category !== undefined) {
+        // A bar outside the filter's categories selects nothing.
+        if (filter.categories?.length && !filter.categories.includes(category)) return { filter, grain, total: 0, offset, limit, products: [] };
+        filter = { ...filter, categories: [category] };
+      }
+      return { filter, grain, ...productsForFilter(ctx.cache, filter, { offset, limit }) };
     },
     /** Categories and the span of days in the cache, for the filter pickers. */
     'dashboard/facets': async () => ({ categories: listCategories(ctx.cache), ...dataSpan(ctx.cache) }),
