@@ -41,12 +41,16 @@ export interface BundleProduct {
   old_price: number | null;
   /** UTC ISO 8601 of the latest observation. */
   last_observed_at: string;
+  /** Where the product's data came from (the cache's source), when known. */
+  source?: string;
+  /** UTC ISO 8601 moment the features describe (the source's last observation). */
+  as_of?: string;
   /**
    * The product's latest feature state, exactly what the predictor takes for this product
    * (opaque to the bundle; the serving model validates it when the bundle is loaded).
    */
   features: unknown;
-  /** Recent price history, oldest first: [UTC day YYYY-MM-DD, price]. */
+  /** Recent price history, oldest first: [UTC ISO time or day, price], each price holding until the next point. */
   history: [string, number][];
 }
 
@@ -63,7 +67,7 @@ export class BundleError extends Error {
 }
 
 /** Serialises and compresses a payload with its header. */
-export function encodeBundle(payload: BundlePayload, modelVersion: string): Buffer {
+export function encodeBundle(payload: BundlePayload, modelVersion: string): { bytes: Buffer; header: BundleHeader } {
   const body = Buffer.from(JSON.stringify(payload), 'utf8');
   const header: BundleHeader = {
     format: BUNDLE_FORMAT,
@@ -74,7 +78,7 @@ export function encodeBundle(payload: BundlePayload, modelVersion: string): Buff
     model_version: modelVersion,
     products: payload.products.length,
   };
-  return gzipSync(Buffer.concat([Buffer.from(JSON.stringify(header) + '\n', 'utf8'), body]), { level: 6 });
+  return { bytes: gzipSync(Buffer.concat([Buffer.from(JSON.stringify(header) + '\n', 'utf8'), body]), { level: 6 }), header };
 }
 
 /** Decompresses and checks a bundle's bytes; returns the header and the structurally valid payload. */

@@ -88,8 +88,12 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   const apiKeyDigest = options.apiKey ? sha256(options.apiKey) : undefined;
   const corsOrigins = new Set(options.corsOrigins ?? []);
   let closing = false;
+  // In-flight responses: on shutdown each is told to close its connection once it is answered.
+  const inFlight = new Set<ServerResponse>();
 
   const server = createServer({ maxHeaderSize: 8192, requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    inFlight.add(res);
+    res.once('close', () => inFlight.delete(res));
     try {
       handle(req, res);
     } catch (error) {
@@ -272,6 +276,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     async close(graceMs = 10_000) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
+      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
@@ -366,7 +371,7 @@ function predict(bundle: LoadedBundle, body: unknown): Prediction {
   if (features === null || typeof features !== 'object' || Array.isArray(features)) throw new HttpError(400, 'bad_request', 'features must be an object of feature name to number');
   const entries = Object.keys(features);
   if (entries.length > MAX_FEATURES) throw new HttpError(400, 'bad_request', `features has more than ${MAX_FEATURES} entries`);
-  const known = new Set(bundle.model.featureNames);
+  const known = new Set(bundle.model.payloadKeys);
   for (const name of entries) {
     if (!known.has(name)) throw new HttpError(400, 'bad_request', `Unknown feature "${name.slice(0, 60)}"; GET /api/model lists the feature schema`);
   }

@@ -1,58 +1,51 @@
 import { BundleError, type BundleProduct } from '../bundle/bundle-format';
-import { deserializeForest, explainRow, type SerializedForest } from '../forest/random-forest';
-import { PayloadError, type Prediction, type ServingModel } from './serving-model';
+import { FEATURE_COUNT, FEATURE_NAMES } from '../features';
+import { featuresFromRecord, parseModel, predictFromFeatures, type LoadedModel } from '../predictor';
+import { PayloadError, type ServingModel } from './serving-model';
 
 /**
- * INTERIM adapter until model/predictor.ts lands: reads `{version, feature_names, forest, options,
- * metrics}` and predicts with the shared forest. Replaced by a thin call into the forecaster's
- * predictor as soon as it exists (issue 6).
+ * Builds the serving model from a bundle: the model file's JSON through the forecaster's
+ * `parseModel` (format, feature schema and forests are checked there), and every product's
+ * feature vector checked for the schema's width, so a bundle that loads can answer every request.
  */
-export function createServingModel(model: unknown, products: readonly BundleProduct[]): ServingModel {
-  const m = model as { version?: unknown; feature_names?: unknown; forest?: SerializedForest; options?: unknown; metrics?: unknown };
-  if (typeof m.version !== 'string' || !Array.isArray(m.feature_names) || !m.feature_names.every((n) => typeof n === 'string')) {
-    throw new BundleError('the bundle model has no version or feature schema');
-  }
-  let forest;
+export function createServingModel(modelJson: unknown, products: readonly BundleProduct[]): ServingModel {
+  let model: LoadedModel;
   try {
-    forest = deserializeForest(m.forest as SerializedForest);
+    model = parseModel(modelJson);
   } catch (error) {
-    throw new BundleError(`the bundle model is unusable: ${(error as Error).message}`);
+    throw new BundleError(`the bundle's model is refused: ${(error as Error).message}`);
   }
-  const names = m.feature_names as string[];
-  if (forest.features !== names.length) throw new BundleError('the forest and the feature schema disagree');
+  const vectors = new Map<string, Float64Array>();
   for (const product of products) {
-    if (!Array.isArray(product.features) || product.features.length !== names.length) throw new BundleError(`product "${product.id.slice(0, 50)}" has no feature row of the model's width`);
+    const features = product.features;
+    if (!Array.isArray(features) || features.length !== FEATURE_COUNT || !features.every((v) => typeof v === 'number' && Number.isFinite(v))) {
+      throw new BundleError(`product "${product.id.slice(0, 50)}" has no feature vector of the model's ${FEATURE_COUNT} features`);
+    }
+    vectors.set(product.id, Float64Array.from(features as number[]));
   }
-  const predictRow = (productId: string, row: number[], price: number): Prediction => {
-    const { prediction, contributions } = explainRow(forest, row);
-    const confidence = Math.round(prediction * 1000) / 1000;
-    const willDrop = prediction >= 0.5;
-    const dropPct = willDrop ? 7 : 0;
-    const order = [...contributions.keys()].sort((a, b) => Math.abs(contributions[b]!) - Math.abs(contributions[a]!));
-    return {
-      product_id: productId,
-      will_drop: willDrop,
-      confidence,
-      expected_drop_amount: Math.round(price * dropPct) / 100,
-      expected_drop_pct: dropPct,
-      risk_level: prediction >= 0.66 ? 'High' : prediction >= 0.33 ? 'Medium' : 'Low',
-      recommendation: willDrop ? 'Wait' : 'Buy now',
-      reasons: order.slice(0, 3).map((f) => `${names[f]} = ${row[f]}`),
-    };
-  };
+  const { meta } = model;
   return {
-    version: m.version,
-    info: { version: m.version, feature_schema: names, options: m.options ?? {}, metrics: m.metrics ?? {} },
-    featureNames: names,
-    predictProduct: (product) => predictRow(product.id, product.features as number[], product.price),
-    predictFeatures(productId, features) {
-      const row = names.map((name) => {
-        const value = features[name];
-        if (typeof value !== 'number' || !Number.isFinite(value)) throw new PayloadError(`features.${name} must be a finite number`);
-        return value;
-      });
-      const price = typeof features.price === 'number' ? features.price : 0;
-      return predictRow(productId, row, price);
+    version: meta.model_version,
+    info: {
+      version: meta.model_version,
+      created_at: meta.created_at,
+      options: meta.options,
+      feature_schema: meta.feature_schema,
+      training_window: meta.training_window,
+      metrics: meta.metrics,
+      importance: meta.importance,
+      categories: meta.categories.length,
+    },
+    payloadKeys: [...FEATURE_NAMES, 'category'],
+    predictProduct: (product) => predictFromFeatures(model, vectors.get(product.id) ?? Float64Array.from(product.features as number[]), product.id),
+    predictFeatures(productId, record) {
+      let features: Float64Array;
+      try {
+        features = featuresFromRecord(model, record);
+      } catch (error) {
+        throw new PayloadError(`features: ${(error as Error).message}`);
+      }
+      return predictFromFeatures(model, features, productId);
     },
   };
 }

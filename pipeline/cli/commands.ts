@@ -9,6 +9,8 @@ import { produceCommand } from './produce-command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
 import { benchDashboardCommand } from './bench-dashboard-command';
+import { serveCommand } from './serve-command';
+import { publishCommand } from './publish-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
@@ -25,4 +27,6 @@ export const COMMANDS: readonly Command[] = [
   etlCommand,
   importCommand,
   benchDashboardCommand,
+  serveCommand,
+  publishCommand,
 ];

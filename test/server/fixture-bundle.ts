@@ -1,60 +1,101 @@
-import { writeFileSync } from 'node:fs';
-import { encodeBundle, type BundlePayload, type BundleProduct } from '../../model/bundle/bundle-format';
-import { DEFAULT_FOREST_OPTIONS, serializeForest, trainForestSync, type TrainingData } from '../../model/forest/random-forest';
-import { binColumns } from '../../model/forest/binning';
-
-export const FIXTURE_FEATURES = ['price', 'drop_pct', 'rel_mean_30'];
+import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cachePath, openCache } from '../../pipeline/cache/cache-db';
+import { createObservationWriter, type CleanRow } from '../../pipeline/cache/observation-writer';
+import { trainModel } from '../../model/training';
+import { publishBundle } from '../../model/bundle/publish-bundle';
+import { parseBundleLocation } from '../../model/bundle/bundle-source';
+import { createRandom } from '../../model/forest/random-forest';
 
 /** Named products the tests look up; the rest are generated ("Product 0007" …). */
 export const KNOWN_PRODUCTS = [
-  { id: 'coffee-1kg', name: 'Ristretto Coffee Beans 1 kg', category: 'Coffee', price: 14.99, old_price: 19.99 },
-  { id: 'tea-100', name: 'Earl Grey Tea 100 bags', category: 'Tea', price: 4.5, old_price: null },
-  { id: 'crème-brûlée', name: 'Crème brûlée dessert pots', category: 'Dessert', price: 3.25, old_price: 3.25 },
+  { id: 'coffee-1kg', name: 'Ristretto Coffee Beans 1 kg', category: 'Coffee', price: 14.99 },
+  { id: 'tea-100', name: 'Earl Grey Tea 100 bags', category: 'Tea', price: 4.5 },
+  { id: 'crème-brûlée', name: 'Crème brûlée dessert pots', category: 'Dessert', price: 3.25 },
 ];
 
+export const FIXTURE_DAYS = 200;
+const START = Date.UTC(2026, 3, 1);
+
 /**
- * A tiny valid bundle: a small forest on three synthetic features and `count` products with
- * 120 days of history each. `version` names the model, so a swap is visible in /health.
+ * A small real workspace: `count` products observed daily for 200 days, with promotions (10–30 %
+ * off for 4–14 days) at random intervals, written through the cache's observation writer.
  */
-export function fixturePayload(version = 'fixture-1', count = 50): { payload: BundlePayload; version: string } {
-  const rows = 400;
-  const columns = FIXTURE_FEATURES.map(() => new Float64Array(rows));
-  const y = new Float64Array(rows);
-  for (let i = 0; i < rows; i++) {
-    columns[0]![i] = 1 + (i % 37);
-    columns[1]![i] = (i * 7) % 30;
-    columns[2]![i] = 0.8 + ((i * 13) % 40) / 100;
-    y[i] = columns[2]![i]! > 1 ? 1 : 0;
-  }
-  const binned = binColumns(rows, FIXTURE_FEATURES.length, (f) => columns[f]!);
-  const data: TrainingData = { rows, features: FIXTURE_FEATURES.length, bins: binned.bins, edges: binned.edges, y };
-  const forest = trainForestSync(data, { ...DEFAULT_FOREST_OPTIONS, trees: 8, maxDepth: 4 });
-  const products: BundleProduct[] = [];
-  const all = [...KNOWN_PRODUCTS, ...Array.from({ length: count - KNOWN_PRODUCTS.length }, (_, i) => ({ id: `p${String(i + 4).padStart(4, '0')}`, name: `Product ${String(i + 4).padStart(4, '0')}`, category: 'Misc', price: 2 + (i % 20), old_price: null }))];
-  all.forEach((p, index) => {
-    const history: [string, number][] = [];
-    for (let d = 0; d < 120; d++) {
-      const day = new Date(Date.UTC(2026, 6, 1) + d * 86_400_000).toISOString().slice(0, 10);
-      history.push([day, Math.round((p.price * (1 + 0.1 * Math.sin((d + index) / 9))) * 100) / 100]);
+export function createFixtureWorkspace(count = 60, seed = 7): string {
+  const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-server-ws-'));
+  const db = openCache(cachePath(workspace));
+  const writer = createObservationWriter(db);
+  const random = createRandom(seed);
+  const categories = ['Coffee', 'Tea', 'Dessert', 'Snacks', 'Dairy'];
+  const products = [
+    ...KNOWN_PRODUCTS,
+    ...Array.from({ length: count - KNOWN_PRODUCTS.length }, (_, i) => {
+      const n = String(i + 4).padStart(4, '0');
+      return { id: `p${n}`, name: `Product ${n}`, category: categories[i % categories.length]!, price: Math.round((2 + random() * 30) * 100) / 100 };
+    }),
+  ];
+  db.transaction(() => {
+    for (const product of products) {
+      const rows: CleanRow[] = [];
+      let promoLeft = 0;
+      let promoFactor = 1;
+      let nextPromo = Math.floor(5 + random() * 40);
+      for (let d = 0; d < FIXTURE_DAYS; d++) {
+        if (promoLeft === 0 && d >= nextPromo) {
+          promoLeft = Math.floor(4 + random() * 10);
+          promoFactor = 0.7 + random() * 0.2;
+          nextPromo = d + promoLeft + Math.floor(10 + random() * 40);
+        }
+        const onPromo = promoLeft > 0;
+        if (onPromo) promoLeft--;
+        const price = Math.round(product.price * (onPromo ? promoFactor : 1) * 100) / 100;
+        const observedAt = new Date(START + d * 86_400_000 + 9 * 3_600_000).toISOString();
+        const dropAmount = onPromo ? Math.round((product.price - price) * 100) / 100 : null;
+        const dropPct = onPromo ? Math.round((10_000 * (product.price - price)) / product.price) / 100 : null;
+        rows.push({
+          source: 'fixture',
+          product_id: product.id,
+          observed_at: observedAt,
+          dt: observedAt.slice(0, 10),
+          title: product.name,
+          category: product.category,
+          price,
+          old_price: onPromo ? product.price : null,
+          currency: 'EUR',
+          drop_amount: dropAmount,
+          drop_pct: dropPct,
+          is_drop: onPromo && (dropPct ?? 0) >= 5,
+          drop_label: onPromo && (dropPct ?? 0) >= 5 ? 'drop' : 'no drop',
+        });
+      }
+      writer.writeBatch(rows);
     }
-    products.push({
-      ...p,
-      currency: 'EUR',
-      last_observed_at: '2026-10-28T12:00:00.000Z',
-      features: [p.price, p.old_price ? (100 * (p.old_price - p.price)) / p.old_price : 0, 0.8 + (index % 5) / 10],
-      history,
-    });
-  });
-  const model = { version, feature_names: FIXTURE_FEATURES, forest: serializeForest(forest), options: { horizon_days: 14, min_drop_pct: 5 }, metrics: { auc: 0.9 } };
-  return { payload: { created_at: '2026-10-29T00:00:00.000Z', model, products }, version };
+    writer.flush();
+  })();
+  db.close();
+  return workspace;
 }
 
-export function fixtureBundleBytes(version = 'fixture-1', count = 50): Buffer {
-  const { payload } = fixturePayload(version, count);
-  return encodeBundle(payload, version);
+export interface FixtureBundle {
+  workspace: string;
+  modelFile: string;
+  bundleFile: string;
+  modelVersion: string;
+  bytes: Buffer;
 }
 
-export function writeFixtureBundle(path: string, version = 'fixture-1', count = 50): string {
-  writeFileSync(path, fixtureBundleBytes(version, count));
-  return path;
+/**
+ * The real path, small: fixture workspace → `trainModel` (the forecaster's training, 20 shallow
+ * trees) → `publishBundle` (what `pricedrop publish` runs) → a bundle file. `seed` changes the
+ * model, so two calls give two model versions (a visible swap).
+ */
+export async function buildFixtureBundle(seed = 1, workspace = createFixtureWorkspace()): Promise<FixtureBundle> {
+  const dir = join(workspace, 'published');
+  mkdirSync(dir, { recursive: true });
+  const modelFile = join(workspace, 'models', `model-${seed}.json`);
+  const report = await trainModel({ workspace, out: modelFile, trees: 20, maxDepth: 6, seed, threads: 1 });
+  const bundleFile = join(dir, `bundle-${seed}.json.gz`);
+  await publishBundle({ workspace, model: modelFile, out: parseBundleLocation(bundleFile) });
+  return { workspace, modelFile, bundleFile, modelVersion: report.model_version, bytes: readFileSync(bundleFile) };
 }

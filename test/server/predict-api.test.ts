@@ -1,18 +1,21 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { request } from 'node:http';
 import { startServing, type RunningServer } from '../../model/server/serve';
 import { SERVER_CSP } from '../../model/server/predict-server';
-import { FIXTURE_FEATURES, writeFixtureBundle } from './fixture-bundle';
+import { FEATURE_NAMES } from '../../model/features';
+import { buildFixtureBundle, type FixtureBundle } from './fixture-bundle';
 
 const PREDICTION_FIELDS = ['product_id', 'will_drop', 'confidence', 'expected_drop_amount', 'expected_drop_pct', 'risk_level', 'recommendation', 'reasons'];
 
+let fixture: FixtureBundle;
+
+beforeAll(async () => {
+  fixture = await buildFixtureBundle();
+});
+
 function startFixtureServer(extra: Partial<Parameters<typeof startServing>[0]> = {}): Promise<RunningServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-server-'));
   return startServing({
-    bundle: writeFixtureBundle(join(dir, 'bundle.json.gz')),
+    bundle: fixture.bundleFile,
     host: '127.0.0.1',
     port: 0,
     pollSeconds: 0,
@@ -53,8 +56,9 @@ describe('the predictor API', () => {
     const response = await api('/health');
     expect(response.status).toBe(200);
     const body = (await response.json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ ok: true, model_version: 'fixture-1', bundle_created_at: '2026-10-29T00:00:00.000Z', products: 50 });
-    expect(body.bundle_age_s).toBeGreaterThan(0);
+    expect(body).toMatchObject({ ok: true, model_version: fixture.modelVersion, products: 60 });
+    expect(Date.parse(body.bundle_created_at as string)).toBeLessThanOrEqual(Date.now());
+    expect(body.bundle_age_s).toBeGreaterThanOrEqual(0);
   });
 
   it('searches by name (accent- and case-insensitive) and by id', async () => {
@@ -63,6 +67,7 @@ describe('the predictor API', () => {
     const accent = (await (await api('/api/products?q=creme%20brulee')).json()) as { products: { id: string }[] };
     expect(accent.products.map((p) => p.id)).toEqual(['crème-brûlée']);
     const byId = (await (await api('/api/products?q=p00&limit=5')).json()) as { products: { id: string }[] };
+    expect((await (await api('/api/products?q=tea-100')).json()) as unknown).toMatchObject({ products: [{ id: 'tea-100', name: 'Earl Grey Tea 100 bags', currency: 'EUR' }] });
     expect(byId.products).toHaveLength(5);
     expect(byId.products.every((p) => p.id.startsWith('p00'))).toBe(true);
     const none = (await (await api('/api/products?q=zzzz')).json()) as { products: unknown[] };
@@ -74,8 +79,11 @@ describe('the predictor API', () => {
     expect(response.status).toBe(200);
     const body = (await response.json()) as { name: string; history: [string, number][] };
     expect(body.name).toBe('Crème brûlée dessert pots');
-    expect(body.history).toHaveLength(120);
-    expect(body.history[0]![0]).toBe('2026-07-01');
+    // 180 days of segments: promotions make several; every point is [ISO time, price], in time order.
+    expect(body.history.length).toBeGreaterThan(2);
+    const times = body.history.map((point) => Date.parse(point[0]));
+    expect(times.every((t, i) => i === 0 || t >= times[i - 1]!)).toBe(true);
+    expect(body.history.every((point) => point[1] > 0 && point[1] <= 3.25)).toBe(true);
     const missing = await api('/api/products/nope');
     expect(missing.status).toBe(404);
     expect(await missing.json()).toEqual({ error: { code: 'not_found', message: 'No product with this id' } });
@@ -87,6 +95,9 @@ describe('the predictor API', () => {
     const body = (await response.json()) as Record<string, unknown>;
     expect(Object.keys(body).sort()).toEqual([...PREDICTION_FIELDS].sort());
     expect(body.product_id).toBe('coffee-1kg');
+    expect(body.will_drop).toBe(body.recommendation === 'Wait');
+    expect((body.reasons as { text: string }[]).length).toBeGreaterThan(0);
+    expect(typeof (body.reasons as { text: string }[])[0]!.text).toBe('string');
     expect(['Buy now', 'Wait']).toContain(body.recommendation);
     expect(['Low', 'Medium', 'High']).toContain(body.risk_level);
     expect(body.confidence).toBeGreaterThanOrEqual(0);
@@ -94,13 +105,16 @@ describe('the predictor API', () => {
   });
 
   it('POST /api/predict with a feature payload predicts a product the bundle does not know', async () => {
-    const features = Object.fromEntries(FIXTURE_FEATURES.map((name) => [name, 1.1]));
+    // The same features as a known product must give the same answer as predicting that product.
+    const known = (await (await predict({ product_id: 'tea-100' })).json()) as Record<string, unknown>;
+    const bundled = running.http.current().products.get('tea-100')!.features as number[];
+    const features = Object.fromEntries(FEATURE_NAMES.map((name, i) => [name, bundled[i]]));
     const response = await predict({ product_id: 'new-thing', features });
     expect(response.status).toBe(200);
-    expect(((await response.json()) as { product_id: string }).product_id).toBe('new-thing');
+    expect(await response.json()).toEqual({ ...known, product_id: 'new-thing' });
     const missing = await predict({ features: { price: 3 } });
     expect(missing.status).toBe(400);
-    expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/features\.\w+ must be a finite number/);
+    expect(((await missing.json()) as { error: { message: string } }).error.message).toMatch(/feature "\w+" must be a finite number/);
     const unknown = await predict({ features: { colour: 3 } });
     expect(unknown.status).toBe(400);
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/Unknown feature "colour"/);
@@ -108,7 +122,11 @@ describe('the predictor API', () => {
 
   it('GET /api/model gives version, options, metrics and the feature schema', async () => {
     const body = (await (await api('/api/model')).json()) as Record<string, unknown>;
-    expect(body).toMatchObject({ version: 'fixture-1', feature_schema: FIXTURE_FEATURES, options: { horizon_days: 14 }, metrics: { auc: 0.9 } });
+    expect(body).toMatchObject({ version: fixture.modelVersion, feature_schema: { names: [...FEATURE_NAMES] }, options: { horizon_days: 14, min_drop_pct: 5 } });
+    expect(body.metrics).toHaveProperty('auc');
+    expect(body.training_window).toHaveProperty('train_from');
+    expect(body).not.toHaveProperty('classifier');
+    expect(JSON.stringify(body).length).toBeLessThan(20_000);
   });
 
   it.each([

@@ -1,12 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from '../support/browser';
 import { REPO_ROOT } from '../support/cli-process';
 import { startServing, type RunningServer } from '../../model/server/serve';
-import { writeFixtureBundle } from './fixture-bundle';
+import { buildFixtureBundle } from './fixture-bundle';
 
 const SCREENSHOTS = join(REPO_ROOT, 'test-results');
 
@@ -27,8 +26,7 @@ describe.skipIf(!chromiumAvailable())('the predictor web page in Chromium', () =
 
   beforeAll(async () => {
     mkdirSync(SCREENSHOTS, { recursive: true });
-    const dir = mkdtempSync(join(tmpdir(), 'pricedrop-page-'));
-    const bundle = writeFixtureBundle(join(dir, 'bundle.json.gz'));
+    const bundle = (await buildFixtureBundle()).bundleFile;
     const common = { bundle, host: '127.0.0.1', port: 0, pollSeconds: 0, rateLimit: { perSecond: 20, burst: 60 }, log: () => {} };
     running = await startServing(common);
     keyed = await startServing({ ...common, apiKey: 'page-test-key-0123456789' });
@@ -45,7 +43,7 @@ describe.skipIf(!chromiumAvailable())('the predictor web page in Chromium', () =
     const page = await browser.newPage({ viewport: { width: 1280, height: 860 } });
     const problems = watchProblems(page);
     await page.goto(running.http.url);
-    await expect.poll(() => page.getByTestId('model-info').textContent()).toMatch(/Model fixture-1 · 50 products/);
+    await expect.poll(() => page.getByTestId('model-info').textContent()).toMatch(/^Model \S+ · 60 products · published /);
 
     await page.getByTestId('search').pressSequentially('ristr', { delay: 40 });
     const first = page.getByTestId('result').first();
@@ -66,10 +64,12 @@ describe.skipIf(!chromiumAvailable())('the predictor web page in Chromium', () =
 
     const chart = page.getByTestId('chart');
     await expect.poll(() => chart.locator('canvas').count()).toBeGreaterThan(0);
-    expect(await chart.getAttribute('data-points')).toBe('120');
+    expect(Number(await chart.getAttribute('data-points'))).toBeGreaterThan(2);
     // The chart really painted: its canvas is not blank.
-    const painted = await chart.locator('canvas').first().evaluate((canvas: HTMLCanvasElement) => {
-      const data = canvas.getContext('2d')!.getImageData(0, 0, canvas.width, canvas.height).data;
+    const painted = await chart.locator('canvas').first().evaluate((element) => {
+      // Runs in the page: a canvas element (the Node tsconfig has no DOM types).
+      const canvas = element as unknown as { width: number; height: number; getContext(kind: '2d'): { getImageData(x: number, y: number, w: number, h: number): { data: Uint8ClampedArray } } };
+      const data = canvas.getContext('2d').getImageData(0, 0, canvas.width, canvas.height).data;
       let ink = 0;
       for (let i = 3; i < data.length; i += 4) if (data[i]! > 0) ink++;
       return ink;

@@ -174,7 +174,8 @@
     $('reasons').replaceChildren(
       ...prediction.reasons.map((reason) => {
         const li = document.createElement('li');
-        li.textContent = reason;
+        // A reason is {feature, value, effect_pct_points, text}; older servers sent plain strings.
+        li.textContent = typeof reason === 'string' ? reason : reason.text;
         return li;
       }),
     );
@@ -228,7 +229,7 @@
     try {
       const health = await api('/health');
       const created = new Date(health.bundle_created_at);
-      $('model-info').textContent = 'Model ' + health.model_version + ' · ' + health.products.toLocaleString() + ' products · data of ' + created.toLocaleString();
+      $('model-info').textContent = 'Model ' + health.model_version + ' · ' + health.products.toLocaleString() + ' products · published ' + created.toLocaleString();
     } catch {
       $('model-info').textContent = '';
     }
