@@ -8,6 +8,9 @@ import { backtestCommand } from './backtest-command';
 import { produceCommand } from './produce-command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
+import { cloudSetupCommand } from './cloud-setup-command';
+import { cloudCrawlCommand } from './cloud-crawl-command';
+import { cloudTransformCommand } from './cloud-transform-command';
 import { benchDashboardCommand } from './bench-dashboard-command';
 import { serveCommand } from './serve-command';
 import { publishCommand } from './publish-command';
@@ -26,6 +29,9 @@ export const COMMANDS: readonly Command[] = [
   produceCommand,
   etlCommand,
   importCommand,
+  cloudSetupCommand,
+  cloudCrawlCommand,
+  cloudTransformCommand,
   benchDashboardCommand,
   serveCommand,
   publishCommand,

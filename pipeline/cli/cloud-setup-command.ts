@@ -1,0 +1,32 @@
+import { type Command } from './command';
+import { AWS_USAGE, awsConfigFromArgs, createAwsClients, describeAwsConfig, destroyAwsClients } from '../cloud/aws-config';
+import { defaultGlueDir, runCloudSetup } from '../cloud/cloud-setup';
+
+export const cloudSetupCommand: Command = {
+  name: 'cloud setup',
+  summary: 'Create or update the AWS side: bucket, Glue scripts, database, crawler, job, tables',
+  usage: `Usage: pricedrop cloud setup --bucket NAME [AWS options] [--json]
+
+Idempotent: every step gets, then creates or updates, so running it again converges.
+Steps: S3 bucket, Glue script upload (glue/*.py, category synonyms), Glue database, raw CSV
+classifier, crawler over s3://BUCKET/price-stream/, cleaning job (Glue 5.0, bookmarks),
+Athena table over s3://BUCKET/cleaned/ (partition projection), then any steps other areas add.
+
+${AWS_USAGE}
+  --json               print {"steps":[{"id","outcome","detail"}]} on stdout`,
+  async run(args, io) {
+    const config = awsConfigFromArgs(args);
+    const clients = createAwsClients(config);
+    io.log(`cloud setup: ${describeAwsConfig(config)}`);
+    try {
+      const steps = await runCloudSetup({ config, clients, glueDir: defaultGlueDir(), log: io.log }, undefined, (report) =>
+        io.log(`  ${report.title}: ${report.outcome}${report.detail ? ` (${report.detail})` : ''}`),
+      );
+      const result = { steps: steps.map((s) => ({ id: s.id, outcome: s.outcome, ...(s.detail ? { detail: s.detail } : {}) })) };
+      if (args.switches.has('json')) io.json(result);
+      else io.out(`cloud setup done: ${steps.length} steps`);
+    } finally {
+      destroyAwsClients(clients);
+    }
+  },
+};
