@@ -40,8 +40,11 @@ API sources (dummyjson, fakestore, shopify, bestbuy):
 
 Replay (--source replay):
   --file PATH                  a price-history CSV file or a folder of them (replayed in name order)
-  --map FIELD=COLUMN,...       map raw fields to the file's columns; FIELD=const:VALUE for a constant
+  --map FIELD=COLUMN,...       as pricedrop import: map raw fields to the file's columns; FIELD=const:VALUE
+                               for a constant; no product_id column: a stable id from the title
   --date-from-filename         take observed_at from a YYYY-MM-DD in the file name
+  --currency CODE              currency for files without a currency column (e.g. ZAR)
+  --source-name NAME           source for files without a source column (default replay)
   --speed X                    replay X times faster than the recorded time (default: as fast as the sink takes it)
 
   --workspace DIR              spool, checkpoints, rejected.jsonl (default: the per-user data folder)`;
@@ -81,6 +84,7 @@ export function producerOptionsFromArgs(args: ParsedArgs, workspace: string): Pr
     map: args.flags.get('map'),
     dateFromFilename: args.switches.has('date-from-filename'),
     speed: optionalNumber('speed', { min: 0.000001 }),
+    sourceName: args.flags.get('source-name'),
   };
   if (source === 'replay' && !options.file) throw new UsageError('--source replay needs --file PATH');
   if (source === 'shopify' && !options.url) throw new UsageError('--source shopify needs --url https://STORE (the storefront serving /products.json)');
@@ -118,6 +122,7 @@ export function producerArgs(options: Omit<ProducerOptions, 'workspace' | 'sinkI
   add('file', options.file);
   add('map', options.map);
   add('speed', options.speed);
+  add('source-name', options.sourceName);
   if (options.once) args.push('--once');
   if (options.dateFromFilename) args.push('--date-from-filename');
   return args;

@@ -1,6 +1,8 @@
 import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { RAW_COLUMNS, type RawColumn, type RawRecord } from '../pipeline/lake/raw-format';
+import { createRowMapper, parseColumnMap, type ColumnMap } from '../pipeline/etl/history-import';
+import { parseTimestamp, trimText } from '../pipeline/etl/price-rules';
+import type { RawRecord } from '../pipeline/lake/raw-format';
 import { readCsvHeader, readCsvRows } from './csv-rows';
 import { destinationId } from './sink';
 import type { RejectedRecord, Source, SourceChunk, SourceContext } from './source';
@@ -12,11 +14,11 @@ import type { RejectedRecord, Source, SourceChunk, SourceContext } from './sourc
  * (input, mapping, sink), so the same command after a kill resumes where it stopped, and after a
  * complete replay does nothing.
  *
- * Column mapping (`--map`, the same syntax as `pricedrop import`): `FIELD=COLUMN` pairs separated
- * by commas, FIELD one of the raw columns; `FIELD=const:VALUE` sets a constant. Unmapped fields
- * default to the file column of the same name; then title = product_id, category =
- * 'uncategorized', currency = --currency or USD, source = 'replay', old_price = empty.
- * `--date-from-filename` takes observed_at (00:00 UTC) from a YYYY-MM-DD in the file name.
+ * Column mapping is `pricedrop import`'s own (pipeline/etl/history-import.ts): `--map FIELD=COLUMN,...`
+ * (`FIELD=const:VALUE` for a constant; unmapped fields use the same-named column; no product_id
+ * column means a stable id from the title), `--date-from-filename`, `--currency`, and the source
+ * name (`--source-name`, default 'replay'). The producer then checks values (numeric price, a
+ * readable observed_at) and sends failing rows to the rejected-records file with the reason.
  */
 export interface ReplayOptions {
   file: string;
@@ -24,6 +26,8 @@ export interface ReplayOptions {
   dateFromFilename?: boolean;
   speed?: number;
   currency?: string;
+  /** The `source` column value for files without one (default 'replay'). */
+  sourceName?: string;
   workspace: string;
   sinkId: string;
   /** Rows per yielded chunk (the checkpoint granularity is one chunk). */
@@ -35,24 +39,6 @@ export interface ReplayCheckpoint {
   file: string;
   /** Byte offset of the next row to read in that file. */
   offset: number;
-}
-
-type FieldSource = { column: string } | { constant: string };
-
-/** Parses `--map` into a field → column/constant table; throws on unknown fields. */
-export function parseColumnMap(map: string | undefined): Map<RawColumn, FieldSource> {
-  const table = new Map<RawColumn, FieldSource>();
-  if (!map) return table;
-  for (const pair of map.split(',')) {
-    if (!pair.trim()) continue;
-    const eq = pair.indexOf('=');
-    if (eq === -1) throw new Error(`--map: "${pair}" is not FIELD=COLUMN`);
-    const field = pair.slice(0, eq).trim() as RawColumn;
-    const value = pair.slice(eq + 1).trim();
-    if (!RAW_COLUMNS.includes(field)) throw new Error(`--map: unknown field "${field}" (fields: ${RAW_COLUMNS.join(', ')})`);
-    table.set(field, value.startsWith('const:') ? { constant: value.slice('const:'.length) } : { column: value });
-  }
-  return table;
 }
 
 async function listCsvFiles(root: string): Promise<string[]> {
@@ -112,10 +98,8 @@ export function createReplaySource(options: ReplayOptions): Source {
         const start = resumeAt && name === resumeAt.file ? resumeAt.offset : 0;
         const header = await readCsvHeader(path);
         const toRecord = recordMaker(header, columnMap, path, options);
-        if (typeof toRecord === 'string') {
-          context.log('error', `replay: skipping ${name}: ${toRecord}`);
-          continue;
-        }
+        // A file the mapping cannot read stops the replay (as `pricedrop import` does): no silent gaps.
+        if (typeof toRecord === 'string') throw new Error(`replay: ${name || basename(path)}: ${toRecord}`);
         let headerSkipped = start > 0;
         let records: RawRecord[] = [];
         let rejected: RejectedRecord[] = [];
@@ -157,68 +141,30 @@ export function createReplaySource(options: ReplayOptions): Source {
 }
 
 /** Builds the row → record function for one file, or returns why the file cannot be replayed. */
-function recordMaker(header: readonly string[], columnMap: Map<RawColumn, FieldSource>, path: string, options: ReplayOptions): ((fields: string[]) => RawRecord | string) | string {
-  const index = new Map(header.map((name, i) => [name, i] as const));
-  const resolved = new Map<RawColumn, FieldSource>();
-  for (const field of RAW_COLUMNS) {
-    const mapped = columnMap.get(field);
-    if (mapped) {
-      if ('column' in mapped && !index.has(mapped.column)) return `--map ${field}=${mapped.column}: no column "${mapped.column}" (columns: ${header.join(', ')})`;
-      resolved.set(field, mapped);
-    } else if (index.has(field)) resolved.set(field, { column: field });
+function recordMaker(header: readonly string[], columnMap: ColumnMap, path: string, options: ReplayOptions): ((fields: string[]) => RawRecord | string) | string {
+  let mapper;
+  try {
+    mapper = createRowMapper(header, columnMap, path, { dateFromFilename: options.dateFromFilename, currency: options.currency, source: options.sourceName ?? 'replay' });
+  } catch (error) {
+    return error instanceof Error ? error.message : String(error);
   }
-  let fileDate: string | undefined;
-  if (options.dateFromFilename) {
-    const match = /(\d{4}-\d{2}-\d{2})/.exec(basename(path));
-    if (!match) return 'no YYYY-MM-DD in the file name (--date-from-filename)';
-    fileDate = `${match[1]}T00:00:00.000Z`;
-  }
-  if (!resolved.has('product_id')) return 'no product_id column (use --map product_id=COLUMN)';
-  if (!resolved.has('price')) return 'no price column (use --map price=COLUMN)';
-  if (!resolved.has('observed_at') && !fileDate) return 'no observed_at column (use --map observed_at=COLUMN or --date-from-filename)';
-  const getter = (field: RawColumn): ((fields: string[]) => string | undefined) => {
-    const from = resolved.get(field);
-    if (!from) return () => undefined;
-    if ('constant' in from) return () => from.constant;
-    const i = index.get(from.column)!;
-    return (fields) => fields[i];
-  };
-  const get = Object.fromEntries(RAW_COLUMNS.map((field) => [field, getter(field)])) as Record<RawColumn, (fields: string[]) => string | undefined>;
-  const currency = options.currency ?? 'USD';
-  let lastIso = '';
   let lastRaw = '';
+  let lastIso = '';
   return (fields) => {
-    if (fields.length !== header.length) return `expected ${header.length} fields, found ${fields.length}`;
-    const productId = get.product_id(fields)?.trim();
+    const mapped = mapper.map(fields);
+    if (mapped === 'MALFORMED_CSV') return `expected ${header.length} fields, found ${fields.length}`;
+    const [productId, title, category, priceText, oldText, currency, source, observedText] = mapped.map(trimText) as [string, string, string, string, string, string, string, string];
     if (!productId) return 'missing product_id';
-    const priceText = get.price(fields)?.trim() ?? '';
     const price = Number(priceText);
     if (priceText === '' || !Number.isFinite(price) || price < 0) return `non-numeric price "${priceText}"`;
-    const oldText = get.old_price(fields)?.trim() ?? '';
     const oldPrice = oldText === '' ? null : Number(oldText);
     if (oldPrice !== null && (!Number.isFinite(oldPrice) || oldPrice < 0)) return `non-numeric old_price "${oldText}"`;
-    let observedAt = fileDate;
-    const rawTime = get.observed_at(fields)?.trim();
-    if (rawTime) {
-      if (rawTime === lastRaw) observedAt = lastIso;
-      else {
-        const ms = Date.parse(/^\d{4}-\d{2}-\d{2}$/.test(rawTime) ? `${rawTime}T00:00:00Z` : rawTime);
-        if (!Number.isFinite(ms)) return `unreadable observed_at "${rawTime}"`;
-        lastRaw = rawTime;
-        lastIso = new Date(ms).toISOString();
-        observedAt = lastIso;
-      }
+    if (observedText !== lastRaw) {
+      const ms = parseTimestamp(observedText);
+      if (ms === undefined) return `unreadable observed_at "${observedText}"`;
+      lastRaw = observedText;
+      lastIso = new Date(ms).toISOString();
     }
-    if (!observedAt) return 'missing observed_at';
-    return {
-      product_id: productId,
-      title: get.title(fields)?.trim() || productId,
-      category: get.category(fields)?.trim() || 'uncategorized',
-      price,
-      old_price: oldPrice,
-      currency: get.currency(fields)?.trim() || currency,
-      source: get.source(fields)?.trim() || 'replay',
-      observed_at: observedAt,
-    };
+    return { product_id: productId, title: title || productId, category: category || 'uncategorized', price, old_price: oldPrice, currency, source, observed_at: lastIso };
   };
 }

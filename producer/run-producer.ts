@@ -99,6 +99,7 @@ export async function runProducer(options: ProducerOptions, hooks: ProducerHooks
   const spoolMaxBytes = (options.spoolMaxMb ?? PRODUCER_DEFAULTS.spoolMaxMb) * 1024 * 1024;
   const maxRecords = options.maxRecords ?? Infinity;
   const sink = options.sinkInstance ?? createSink({ sink: options.sink ?? join(options.workspace, 'lake'), s3Endpoint: options.s3Endpoint, s3Region: options.s3Region });
+  const source: Source = createSource(options, { workspace: options.workspace, sinkId: sink.id });
   const stateDir = join(options.workspace, 'producer');
   const spool = await Spool.open(join(stateDir, 'spool', sink.id));
   const rejectedFile = join(stateDir, 'rejected.jsonl');
@@ -142,7 +143,6 @@ export async function runProducer(options: ProducerOptions, hooks: ProducerHooks
     },
   });
 
-  const source: Source = createSource(options, { workspace: options.workspace, sinkId: sink.id });
   const context: SourceContext = {
     signal,
     log,

@@ -206,11 +206,34 @@ const WINDOW_DAYS = 30;
 /** A regular-price change stays in effect for this many windows (about a year), which keeps prices bounded. */
 const WINDOW_MEMORY = 12;
 
+/** The calendar facts of one day, shared by every product (computed once per day). */
+interface DayFacts {
+  day: number;
+  year: number;
+  /** Per event: whether the day falls inside it. */
+  inEvent: boolean[];
+  /** Days until this year's Black Friday (negative after it). */
+  untilBlackFriday: number;
+}
+
 /** The deterministic price model behind the simulator (exported for tests and the bench). */
 export class MarketModel {
-  private readonly regularCache = new Map<number, { day: number; price: number }>();
+  /** Per product: the regular-price window last computed (backfill and live both move forward in time). */
+  private readonly windowCache = new Map<number, { window: number; logBefore: number; logFactor: number; offset: number }>();
+  private facts: DayFacts | undefined;
 
   constructor(readonly seed: number, readonly products: readonly SimulatedProduct[]) {}
+
+  private dayFacts(day: number): DayFacts {
+    if (this.facts?.day === day) return this.facts;
+    const year = new Date(day * DAY_MS).getUTCFullYear();
+    const inEvent = EVENTS.map((event) => {
+      const [start, end] = event.span(year);
+      return day >= start && day <= end;
+    });
+    this.facts = { day, year, inEvent, untilBlackFriday: EVENTS[BLACK_FRIDAY]!.span(year)[0] - day };
+    return this.facts;
+  }
 
   /** The log change a window brings to a product's regular price, and the day within the window it happens. */
   private windowChange(product: SimulatedProduct, window: number): { logFactor: number; offset: number } {
@@ -232,22 +255,20 @@ export class MarketModel {
 
   /** The regular (list) price on a day, before promotions and events. */
   regularPrice(product: SimulatedProduct, day: number): number {
-    const cached = this.regularCache.get(product.index);
-    if (cached && cached.day === day) return cached.price;
     const shifted = day + product.windowPhase;
     const current = Math.floor(shifted / WINDOW_DAYS);
-    let logSum = 0;
-    for (let window = current - WINDOW_MEMORY + 1; window <= current; window++) {
-      const change = this.windowChange(product, window);
-      if (window < current || shifted - current * WINDOW_DAYS >= change.offset) logSum += change.logFactor;
+    let cached = this.windowCache.get(product.index);
+    if (!cached || cached.window !== current) {
+      let logBefore = 0;
+      for (let window = current - WINDOW_MEMORY + 1; window < current; window++) logBefore += this.windowChange(product, window).logFactor;
+      cached = { window: current, logBefore, ...this.windowChange(product, current) };
+      this.windowCache.set(product.index, cached);
     }
+    const logSum = cached.logBefore + (shifted - current * WINDOW_DAYS >= cached.offset ? cached.logFactor : 0);
     let price = product.basePrice * Math.exp(logSum);
     // Pre-event rise: participants of Black Friday climb ~5% in the two weeks before it.
-    const year = new Date(day * DAY_MS).getUTCFullYear();
-    const blackFriday = EVENTS[BLACK_FRIDAY]!;
-    const [bfStart] = blackFriday.span(year);
-    if (day >= bfStart - 14 && day < bfStart && this.joinsEvent(product, BLACK_FRIDAY, year)) price *= 1.05;
-    this.regularCache.set(product.index, { day, price });
+    const facts = this.dayFacts(day);
+    if (facts.untilBlackFriday > 0 && facts.untilBlackFriday <= 14 && this.joinsEvent(product, BLACK_FRIDAY, facts.year)) price *= 1.05;
     return price;
   }
 
@@ -266,12 +287,11 @@ export class MarketModel {
     if (cyclePosition - cycle * product.promoPeriod < product.promoLength && unit(seed, product.index, cycle, 31) < 0.8) {
       best = product.promoDepth * between(seed, 0.85, 1.15, product.index, cycle, 32);
     }
-    const year = new Date(day * DAY_MS).getUTCFullYear();
+    const facts = this.dayFacts(day);
     for (let e = 0; e < EVENTS.length; e++) {
+      if (!facts.inEvent[e] || !this.joinsEvent(product, e, facts.year)) continue;
       const event = EVENTS[e]!;
-      const [start, end] = event.span(year);
-      if (day < start || day > end || !this.joinsEvent(product, e, year)) continue;
-      best = Math.max(best, between(seed, event.depth[0], event.depth[1], product.index, year, 50 + e));
+      best = Math.max(best, between(seed, event.depth[0], event.depth[1], product.index, facts.year, 50 + e));
     }
     if (unit(seed, product.index, day, 33) < product.category.undercutRate) {
       best = 1 - (1 - best) * (1 - between(seed, 0.01, 0.05, product.index, day, 34));

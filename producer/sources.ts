@@ -39,6 +39,8 @@ export interface SourceOptions {
   map?: string;
   dateFromFilename?: boolean;
   speed?: number;
+  /** Replay: the source name for files without a source column (default 'replay'). */
+  sourceName?: string;
 }
 
 export interface SourceEnvironment {
@@ -64,6 +66,7 @@ export function createSource(options: SourceOptions, environment: SourceEnvironm
         dateFromFilename: options.dateFromFilename,
         speed: options.speed,
         currency: options.currency,
+        sourceName: options.sourceName,
         workspace: environment.workspace,
         sinkId: environment.sinkId,
       });

@@ -22,13 +22,14 @@ describe('kill -9 at random moments, then the same command again (--source repla
     let finished = false;
     // A fixed pseudo-random sequence of kill delays, so a failure can be replayed.
     let state = 12345;
-    const nextDelay = () => {
+    // The window widens with each attempt, so a loaded machine still gets to the end.
+    const nextDelay = (attempt: number) => {
       state = (state * 1103515245 + 12345) % 2 ** 31;
-      return 60 + (state % 300);
+      return 50 + ((state % 1000) / 1000) * (150 + attempt * 60);
     };
-    for (let attempt = 0; attempt < 80 && !finished; attempt++) {
+    for (let attempt = 0; attempt < 60 && !finished; attempt++) {
       const run = startProducer(bundle, args);
-      const timer = setTimeout(() => run.child.kill('SIGKILL'), nextDelay());
+      const timer = setTimeout(() => run.child.kill('SIGKILL'), nextDelay(attempt));
       const result = await run.done;
       clearTimeout(timer);
       if (result.signal === 'SIGKILL') {
