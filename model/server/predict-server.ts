@@ -5,7 +5,7 @@ import type { LoadedBundle } from '../bundle/loaded-bundle';
 import type { BundleProduct } from '../bundle/bundle-format';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
 import { loadStaticAssets, type StaticAsset } from './static-assets';
-import { PayloadError, type Prediction } from './serving-model';
+import { PayloadError } from './serving-model';
 
 /**
  * The headless predictor over HTTP, written to face the open internet:
@@ -190,10 +190,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
       allow(method, ['POST']);
       const type = req.headers['content-type'] ?? '';
       if (!/^application\/json\s*(;|$)/i.test(type)) throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
-      readBody(req, res, (text) => {
-        const prediction = predict(bundle, parseJson(text));
-        sendJson(res, 200, prediction);
-      });
+      readBody(req, res, (text) => sendJsonText(res, 200, predict(bundle, parseJson(text))));
       return;
     }
     if (path === '/api/model') {
@@ -350,8 +347,11 @@ function parseJson(text: string): unknown {
   }
 }
 
-/** `{"product_id": id}` predicts a known product; `{"features": {...}, "product_id"?: id}` predicts from the caller's features. */
-function predict(bundle: LoadedBundle, body: unknown): Prediction {
+/**
+ * `{"product_id": id}` predicts a known product; `{"features": {...}, "product_id"?: id}` predicts
+ * from the caller's features. Returns the JSON text of the prediction.
+ */
+function predict(bundle: LoadedBundle, body: unknown): string {
   if (body === null || typeof body !== 'object' || Array.isArray(body)) throw new HttpError(400, 'bad_request', 'The body must be a JSON object');
   const input = body as Record<string, unknown>;
   for (const key of Object.keys(input)) {
@@ -366,7 +366,7 @@ function predict(bundle: LoadedBundle, body: unknown): Prediction {
     if (id === undefined) throw new HttpError(400, 'bad_request', 'Send {"product_id": …} or {"features": {…}}');
     const product = bundle.products.get(id);
     if (!product) throw new HttpError(404, 'not_found', 'No product with this id; send its features to predict it');
-    return bundle.model.predictProduct(product);
+    return bundle.predictionJson(product);
   }
   if (features === null || typeof features !== 'object' || Array.isArray(features)) throw new HttpError(400, 'bad_request', 'features must be an object of feature name to number');
   const entries = Object.keys(features);
@@ -376,7 +376,7 @@ function predict(bundle: LoadedBundle, body: unknown): Prediction {
     if (!known.has(name)) throw new HttpError(400, 'bad_request', `Unknown feature "${name.slice(0, 60)}"; GET /api/model lists the feature schema`);
   }
   try {
-    return bundle.model.predictFeatures(id ?? 'unknown', features as Record<string, unknown>);
+    return JSON.stringify(bundle.model.predictFeatures(id ?? 'unknown', features as Record<string, unknown>));
   } catch (error) {
     if (error instanceof PayloadError) throw new HttpError(400, 'bad_request', error.message);
     throw error;
@@ -388,7 +388,10 @@ function summary(product: BundleProduct) {
 }
 
 function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  const text = JSON.stringify(body);
+  sendJsonText(res, status, JSON.stringify(body), headers);
+}
+
+function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
   res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
   res.end(text);
 }

@@ -1,0 +1,218 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { Agent, request } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { cachePath } from '../../pipeline/cache/cache-db';
+import { writeFixtureCache } from '../test-fixtures';
+import { trainModel } from '../training';
+import { publishBundle } from '../bundle/publish-bundle';
+import { parseBundleLocation } from '../bundle/bundle-source';
+import { decodeBundle } from '../bundle/bundle-format';
+
+/**
+ * `pricedrop bench serve`: the server (its own process, as deployed) against a bare node:http server
+ * answering a constant JSON body (the ceiling of Node's HTTP stack on this machine), both driven by
+ * the same closed-loop load generator in this process: `concurrency` keep-alive connections, each
+ * sending POST /api/predict as soon as its previous answer arrived, until `requests` answers or
+ * `durationS` seconds, after a warm-up. Loopback only.
+ */
+export interface BenchServeOptions {
+  /** A bundle file; default: a synthetic one published from fixture histories (the real train → publish path). */
+  bundle?: string;
+  products: number;
+  requests: number;
+  durationS: number;
+  concurrency: number;
+  warmup: number;
+  /** How to start `pricedrop serve`: [executable, ...args before "serve"]. */
+  serveCommand: string[];
+  log(message: string): void;
+}
+
+export interface LoadResult {
+  requests: number;
+  errors: number;
+  non_200: number;
+  seconds: number;
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+}
+
+export interface BenchServeReport {
+  rps: number;
+  p50_ms: number;
+  p99_ms: number;
+  /** Peak resident memory of the server process (VmHWM), MB. */
+  rss_mb: number | null;
+  reference_rps: number;
+  reference_p50_ms: number;
+  reference_p99_ms: number;
+  rps_ratio: number;
+  requests: number;
+  errors: number;
+  concurrency: number;
+  products: number;
+  model_version: string;
+  targets: { half_reference_rps: boolean; p99_under_20_ms: boolean; rss_under_200_mb: boolean };
+}
+
+export async function benchServe(options: BenchServeOptions): Promise<BenchServeReport> {
+  const scratch = mkdtempSync(join(tmpdir(), 'pricedrop-bench-serve-'));
+  try {
+    const bundleFile = options.bundle ?? (await syntheticBundle(scratch, options.products, options.log));
+    const { header, payload } = decodeBundle(readFileSync(bundleFile));
+    const ids = payload.products.map((p) => p.id);
+    if (ids.length === 0) throw new Error('the bundle has no products to predict');
+    const bodies = ids.map((id) => Buffer.from(JSON.stringify({ product_id: id })));
+
+    options.log('reference: bare node:http server with a constant JSON body');
+    const reference = await startProcess(process.execPath, ['-e', REFERENCE_SERVER], /listening (\d+)/);
+    let referenceResult: LoadResult;
+    try {
+      await drive(reference.port, bodies, { ...options, requests: options.warmup });
+      referenceResult = await drive(reference.port, bodies, options);
+    } finally {
+      await stopProcess(reference.child);
+    }
+
+    options.log(`server: pricedrop serve --bundle ${bundleFile}`);
+    const [command, ...prefix] = options.serveCommand;
+    const server = await startProcess(command!, [...prefix, 'serve', '--bundle', bundleFile, '--port', '0', '--poll-seconds', '0', '--rate-limit', '1000000', '--rate-burst', '1000000'], /serving at http:\/\/127\.0\.0\.1:(\d+)/);
+    let serverResult: LoadResult;
+    let rss: number | null;
+    try {
+      await drive(server.port, bodies, { ...options, requests: options.warmup });
+      serverResult = await drive(server.port, bodies, options);
+      rss = peakRssMb(server.child.pid);
+    } finally {
+      await stopProcess(server.child);
+    }
+    const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
+    return {
+      rps: round(serverResult.rps, 0),
+      p50_ms: round(serverResult.p50_ms),
+      p99_ms: round(serverResult.p99_ms),
+      rss_mb: rss === null ? null : round(rss, 1),
+      reference_rps: round(referenceResult.rps, 0),
+      reference_p50_ms: round(referenceResult.p50_ms),
+      reference_p99_ms: round(referenceResult.p99_ms),
+      rps_ratio: round(serverResult.rps / referenceResult.rps, 3),
+      requests: serverResult.requests,
+      errors: serverResult.errors + serverResult.non_200,
+      concurrency: options.concurrency,
+      products: ids.length,
+      model_version: header.model_version,
+      targets: {
+        half_reference_rps: serverResult.rps >= referenceResult.rps / 2,
+        p99_under_20_ms: serverResult.p99_ms < 20,
+        rss_under_200_mb: rss !== null && rss < 200,
+      },
+    };
+  } finally {
+    rmSync(scratch, { recursive: true, force: true });
+  }
+}
+
+/** The reference: node:http reading the body and answering a constant JSON object of a prediction's size. */
+const REFERENCE_SERVER = `
+const http = require('node:http');
+const body = Buffer.from(JSON.stringify({ product_id: 'P0001', will_drop: true, confidence: 0.8123, expected_drop_amount: 1.23, expected_drop_pct: 12.5, risk_level: 'High', recommendation: 'Wait', reasons: [{ feature: 'days_since_change', value: 30, effect_pct_points: 20.1, text: 'price unchanged for 30 days (raises the drop chance by 20.1 pts)' }] }));
+const server = http.createServer((req, res) => {
+  req.resume();
+  req.on('end', () => {
+    res.writeHead(200, { 'Content-Type': 'application/json; charset=utf-8', 'Content-Length': body.length });
+    res.end(body);
+  });
+});
+server.listen(0, '127.0.0.1', () => console.log('listening ' + server.address().port));
+process.on('SIGTERM', () => server.close(() => process.exit(0)));
+`;
+
+async function syntheticBundle(scratch: string, products: number, log: (message: string) => void): Promise<string> {
+  log(`no --bundle: training a model on ${products} synthetic products and publishing it`);
+  writeFixtureCache(cachePath(scratch), { products, days: 200, seed: 3 });
+  await trainModel({ workspace: scratch });
+  const file = join(scratch, 'bundle.json.gz');
+  await publishBundle({ workspace: scratch, out: parseBundleLocation(file) });
+  return file;
+}
+
+/** Closed-loop load: `concurrency` loops, each one request at a time, until the count or the time is reached. */
+export async function drive(port: number, bodies: readonly Buffer[], options: { requests: number; durationS: number; concurrency: number }): Promise<LoadResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
+  const latencies = new Float64Array(options.requests);
+  let issued = 0;
+  let done = 0;
+  let errors = 0;
+  let non200 = 0;
+  const started = performance.now();
+  const deadline = started + options.durationS * 1000;
+  const one = (body: Buffer) =>
+    new Promise<number>((resolve) => {
+      const req = request({ host: '127.0.0.1', port, method: 'POST', path: '/api/predict', agent, headers: { 'Content-Type': 'application/json', 'Content-Length': body.length } }, (res) => {
+        res.resume();
+        res.on('end', () => resolve(res.statusCode ?? 0));
+      });
+      req.on('error', () => resolve(-1));
+      req.end(body);
+    });
+  const loop = async () => {
+    while (issued < options.requests && performance.now() < deadline) {
+      const body = bodies[issued % bodies.length]!;
+      issued++;
+      const t0 = performance.now();
+      const status = await one(body);
+      latencies[done++] = performance.now() - t0;
+      if (status === -1) errors++;
+      else if (status !== 200) non200++;
+    }
+  };
+  await Promise.all(Array.from({ length: options.concurrency }, loop));
+  const seconds = (performance.now() - started) / 1000;
+  agent.destroy();
+  const sorted = latencies.subarray(0, done).sort();
+  const quantile = (q: number) => (done === 0 ? Number.NaN : sorted[Math.min(done - 1, Math.floor(q * done))]!);
+  return { requests: done, errors, non_200: non200, seconds, rps: done / seconds, p50_ms: quantile(0.5), p99_ms: quantile(0.99) };
+}
+
+async function startProcess(command: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; port: number }> {
+  const child = spawn(command, args, { stdio: ['ignore', 'pipe', 'pipe'] });
+  let out = '';
+  child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
+  const port = await new Promise<number>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`no address within 60 s:\n${out}`)), 60_000);
+    const check = () => {
+      const match = ready.exec(out);
+      if (match) {
+        clearTimeout(timer);
+        resolve(Number(match[1]));
+      }
+    };
+    child.stdout!.on('data', check);
+    child.once('exit', (code) => {
+      clearTimeout(timer);
+      reject(new Error(`exited with ${code} before serving:\n${out}`));
+    });
+  });
+  return { child, port };
+}
+
+async function stopProcess(child: ChildProcess): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  child.kill('SIGTERM');
+  const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
+  await exited;
+  clearTimeout(timer);
+}
+
+/** Peak resident set (VmHWM) of a process, from /proc (Linux); null elsewhere. */
+function peakRssMb(pid: number | undefined): number | null {
+  const file = `/proc/${pid}/status`;
+  if (pid === undefined || !existsSync(file)) return null;
+  const match = /VmHWM:\s+(\d+)\s+kB/.exec(readFileSync(file, 'utf8'));
+  return match ? Number(match[1]) / 1024 : null;
+}
