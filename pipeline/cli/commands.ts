@@ -14,6 +14,7 @@ import { cloudTransformCommand } from './cloud-transform-command';
 import { benchDashboardCommand } from './bench-dashboard-command';
 import { serveCommand } from './serve-command';
 import { publishCommand } from './publish-command';
+import { benchServeCommand } from './bench-serve-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
@@ -35,4 +36,5 @@ export const COMMANDS: readonly Command[] = [
   benchDashboardCommand,
   serveCommand,
   publishCommand,
+  benchServeCommand,
 ];
