@@ -1,0 +1,54 @@
+import { readFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { AthenaServiceException, InvalidRequestException, TooManyRequestsException } from '@aws-sdk/client-athena';
+
+/**
+ * Athena wire samples (test/fixtures/aws-athena, copied from ../shared/aws-samples/athena) as
+ * what the SDK v3 hands back: epoch-second timestamps become Dates, `$metadata` is added,
+ * absent keys stay absent. Errors are the SDK's own exception classes with the sample's message.
+ */
+const dir = resolve(import.meta.dirname, '../fixtures/aws-athena');
+const TIMESTAMP_KEYS = new Set(['SubmissionDateTime', 'CompletionDateTime']);
+
+function revive(value: unknown, key = ''): unknown {
+  if (Array.isArray(value)) return value.map((item) => revive(item));
+  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v, k)]));
+  if (TIMESTAMP_KEYS.has(key) && typeof value === 'number') return new Date(Math.round(value * 1000));
+  return value;
+}
+
+const metadata = (status = 200) => ({ httpStatusCode: status, requestId: '2b6f0c4e-9d1a-4c3b-8e7f-5a6b7c8d9e0f', attempts: 1, totalRetryDelay: 0 });
+
+/** A success sample as SDK output; `patch` replaces top-level members of QueryExecution when given. */
+// The mocks take whatever output the command returns; callers cast at the call site.
+export function athenaOutput<T = Record<string, unknown>>(file: string): T {
+  const body = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
+  return { ...(revive(body) as Record<string, unknown>), $metadata: metadata() } as T;
+}
+
+/** The raw text of a fixture (the UNLOAD manifest). */
+export function athenaFixtureText(file: string): string {
+  return readFileSync(join(dir, file), 'utf8');
+}
+
+/** An execution sample with its id (and optionally statistics) replaced. */
+export function executionWith(file: string, patch: { QueryExecutionId?: string; Statistics?: Record<string, unknown> }) {
+  const out = athenaOutput<{ QueryExecution: Record<string, unknown> }>(file);
+  const execution = { ...out.QueryExecution, ...(patch.QueryExecutionId ? { QueryExecutionId: patch.QueryExecutionId } : {}) };
+  if (patch.Statistics) execution.Statistics = { ...(execution.Statistics as object), ...patch.Statistics };
+  return { ...out, QueryExecution: execution };
+}
+
+/** An error sample (`{"__type", "Message", ...}`) as the SDK's exception. */
+export function athenaError(file: string): Error {
+  const body = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { __type: string; Message?: string; message?: string; AthenaErrorCode?: string; Reason?: string };
+  const message = body.Message ?? body.message ?? '';
+  if (body.__type === 'InvalidRequestException') {
+    return new InvalidRequestException({ $metadata: metadata(400), message, Message: message, AthenaErrorCode: body.AthenaErrorCode } as never);
+  }
+  if (body.__type === 'TooManyRequestsException') {
+    return new TooManyRequestsException({ $metadata: metadata(400), message, Message: message, Reason: body.Reason } as never);
+  }
+  // ThrottlingException is not in Athena's model: the SDK surfaces a generic service exception with that name.
+  return new AthenaServiceException({ name: body.__type, $fault: 'client', $metadata: metadata(400), message } as never);
+}
