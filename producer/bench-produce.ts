@@ -1,0 +1,119 @@
+import { spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { S3Client } from '@aws-sdk/client-s3';
+import { REPO_ROOT } from './build-producer-bundle';
+import { runProducer, type ProducerOptions } from './run-producer';
+import { createS3Sink } from './s3-sink';
+
+export interface BenchProduceOptions {
+  /** Records for the local-lake run (default 1,000,000: also the memory-flatness run). */
+  localRecords: number;
+  /** Records for the S3 run (default 200,000). */
+  s3Records: number;
+  products: number;
+  batchSize: number;
+  onProgress?(label: string, done: number, total: number): void;
+}
+
+export interface BenchProduceResult {
+  local_records_per_s: number;
+  s3_records_per_s: number;
+  /** Highest resident set size of this process over both runs. */
+  peak_rss_mb: number;
+  local_records: number;
+  s3_records: number;
+  /** RSS at each tenth of the local run: flat means memory does not grow with the record count. */
+  local_rss_mb_by_tenth: number[];
+  batch_size: number;
+}
+
+/**
+ * `pricedrop bench produce`: the simulator (backfill, so as fast as the sink takes it) through
+ * the full producer path (batch, CSV, spool file, upload, spool delete) into a temporary local
+ * lake, then into a loopback S3 server (s3rver in a child process, so the server's CPU is not
+ * counted against the producer's event loop, though it shares the machine's cores).
+ */
+export async function benchProduce(options: BenchProduceOptions): Promise<BenchProduceResult> {
+  const work = mkdtempSync(join(tmpdir(), 'pricedrop-bench-produce-'));
+  let peak = 0;
+  const sampler = setInterval(() => (peak = Math.max(peak, process.memoryUsage().rss)), 25);
+  const mb = (bytes: number) => Math.round((bytes / 1024 / 1024) * 10) / 10;
+  try {
+    const base = (records: number): Omit<ProducerOptions, 'workspace'> => ({
+      source: 'simulator',
+      products: options.products,
+      backfillDays: Math.ceil(records / options.products),
+      maxRecords: records,
+      batchSize: options.batchSize,
+      seed: 7,
+    });
+
+    const tenths: number[] = [];
+    let started = performance.now();
+    const local = await runProducer(
+      { ...base(options.localRecords), workspace: join(work, 'local') },
+      {
+        onProgress(progress) {
+          options.onProgress?.('local lake', progress.records, options.localRecords);
+          while (tenths.length < Math.floor((progress.emitted / options.localRecords) * 10)) tenths.push(mb(process.memoryUsage().rss));
+        },
+      },
+    );
+    const localSeconds = (performance.now() - started) / 1000;
+    rmSync(join(work, 'local'), { recursive: true, force: true });
+
+    const server = await startS3rverProcess(join(work, 's3'));
+    try {
+      const client = new S3Client({
+        endpoint: server.endpoint,
+        forcePathStyle: true,
+        region: 'us-east-1',
+        credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
+        maxAttempts: 1,
+      });
+      const sink = createS3Sink({ bucket: 'bench', prefix: 'run', endpoint: server.endpoint, client });
+      started = performance.now();
+      const s3 = await runProducer(
+        { ...base(options.s3Records), workspace: join(work, 's3-ws'), sinkInstance: sink },
+        { onProgress: (progress) => options.onProgress?.('loopback S3', progress.records, options.s3Records) },
+      );
+      const s3Seconds = (performance.now() - started) / 1000;
+      client.destroy();
+      return {
+        local_records_per_s: Math.round(local.records / localSeconds),
+        s3_records_per_s: Math.round(s3.records / s3Seconds),
+        peak_rss_mb: mb(peak),
+        local_records: local.records,
+        s3_records: s3.records,
+        local_rss_mb_by_tenth: tenths,
+        batch_size: options.batchSize,
+      };
+    } finally {
+      server.stop();
+    }
+  } finally {
+    clearInterval(sampler);
+    rmSync(work, { recursive: true, force: true });
+  }
+}
+
+/** s3rver (a dev dependency) in a child process on 127.0.0.1, with a `bench` bucket. */
+async function startS3rverProcess(directory: string): Promise<{ endpoint: string; stop(): void }> {
+  const script = `
+    const S3rver = require(${JSON.stringify(join(REPO_ROOT, 'node_modules', 's3rver'))});
+    new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)}, configureBuckets: [{ name: 'bench' }] })
+      .run().then((address) => console.log(JSON.stringify({ port: address.port })));`;
+  const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const port = await new Promise<number>((resolve, reject) => {
+    let out = '';
+    child.stdout!.on('data', (data: Buffer) => {
+      out += data.toString();
+      const line = out.split('\n').find((candidate) => candidate.startsWith('{'));
+      if (line) resolve((JSON.parse(line) as { port: number }).port);
+    });
+    child.on('exit', (code) => reject(new Error(`s3rver exited (${code}) before listening; is the s3rver dev dependency installed?`)));
+  });
+  return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
