@@ -6,7 +6,6 @@ import { trainCommand } from './train-command';
 import { predictCommand } from './predict-command';
 import { backtestCommand } from './backtest-command';
 import { produceCommand } from './produce-command';
-import { benchProduceCommand } from './bench-produce-command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
 import { cloudSetupCommand } from './cloud-setup-command';
@@ -29,7 +28,6 @@ export const COMMANDS: readonly Command[] = [
   predictCommand,
   backtestCommand,
   produceCommand,
-  benchProduceCommand,
   etlCommand,
   importCommand,
   cloudSetupCommand,
