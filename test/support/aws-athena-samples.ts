@@ -34,7 +34,7 @@ export function athenaFixtureText(file: string): string {
 /** An execution sample with its id (and optionally statistics) replaced. */
 export function executionWith(file: string, patch: { QueryExecutionId?: string; Statistics?: Record<string, unknown> }) {
   const out = athenaOutput<{ QueryExecution: Record<string, unknown> }>(file);
-  const execution = { ...out.QueryExecution, ...(patch.QueryExecutionId ? { QueryExecutionId: patch.QueryExecutionId } : {}) };
+  const execution: Record<string, unknown> = { ...out.QueryExecution, ...(patch.QueryExecutionId ? { QueryExecutionId: patch.QueryExecutionId } : {}) };
   if (patch.Statistics) execution.Statistics = { ...(execution.Statistics as object), ...patch.Statistics };
   return { ...out, QueryExecution: execution };
 }
