@@ -6,11 +6,13 @@ import { trainCommand } from './train-command';
 import { predictCommand } from './predict-command';
 import { backtestCommand } from './backtest-command';
 import { produceCommand } from './produce-command';
+import { benchProduceCommand } from './bench-produce-command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
 import { cloudSetupCommand } from './cloud-setup-command';
 import { cloudCrawlCommand } from './cloud-crawl-command';
 import { cloudTransformCommand } from './cloud-transform-command';
+import { benchEtlCommand } from './bench-etl-command';
 import { benchDashboardCommand } from './bench-dashboard-command';
 import { serveCommand } from './serve-command';
 import { publishCommand } from './publish-command';
@@ -28,11 +30,13 @@ export const COMMANDS: readonly Command[] = [
   predictCommand,
   backtestCommand,
   produceCommand,
+  benchProduceCommand,
   etlCommand,
   importCommand,
   cloudSetupCommand,
   cloudCrawlCommand,
   cloudTransformCommand,
+  benchEtlCommand,
   benchDashboardCommand,
   serveCommand,
   publishCommand,
