@@ -273,7 +273,15 @@ export function createProducerControl(options: ProducerControlOptions): Producer
       try {
         await startInDocker(start, 'a Docker engine answered');
       } catch (error) {
-        setStatus({ state: 'failed', error: error instanceof Error ? error.message : String(error) });
+        const message = error instanceof Error ? error.message : String(error);
+        if (wanted === 'auto' && !container) {
+          // The engine answers but the image cannot be built or run here (e.g. the base image cannot
+          // be pulled offline): the same producer still runs, as a child process.
+          emitLine('stderr', `warn: Docker could not run the producer (${message}); falling back to a child process`);
+          startAsProcess(start, `Docker could not run the producer (${message}): running it as a child process`);
+          return { ...current };
+        }
+        setStatus({ state: 'failed', error: message });
         throw error;
       }
       return { ...current };

@@ -58,8 +58,19 @@ export async function ensureProducerImage(docker: Docker, options: { baseImage?:
       );
     });
     await docker.getImage(tag).tag({ repo: PRODUCER_IMAGE_REPOSITORY, tag: 'latest' });
+    await removeOlderImages(docker, tag);
     return { tag, built: true };
   } finally {
     rmSync(folder, { recursive: true, force: true });
+  }
+}
+
+/** Drops producer images of earlier code versions (one per change would pile up); images in use stay. */
+async function removeOlderImages(docker: Docker, keep: string): Promise<void> {
+  const images = await docker.listImages({ filters: { reference: [`${PRODUCER_IMAGE_REPOSITORY}:*`] } }).catch(() => []);
+  for (const image of images) {
+    const tags = image.RepoTags ?? [];
+    if (tags.includes(keep) || tags.includes(`${PRODUCER_IMAGE_REPOSITORY}:latest`)) continue;
+    for (const tag of tags) await docker.getImage(tag).remove().catch(() => undefined);
   }
 }

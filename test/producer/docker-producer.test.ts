@@ -122,3 +122,20 @@ describe('the child-process fallback when no Docker engine answers', () => {
     }
   }, 60_000);
 });
+
+describe.skipIf(!haveDocker)('auto runner when the image cannot be built', () => {
+  it('falls back to a child process and says why', async () => {
+    const work = tempFolder('pricedrop-fallback-build-');
+    try {
+      const bundle = await producerBundle();
+      const control = createProducerControl({ workspace: work.path, baseImage: 'pricedrop-test/no-such-base:0', processCommand: [process.execPath, bundle] });
+      const started = await control.start({ source: 'simulator', products: 5, backfillDays: 1, maxRecords: 5 });
+      expect(started.runner).toBe('process');
+      expect(started.runnerReason).toMatch(/^Docker could not run the producer/);
+      const done = await waitFor(control, ['exited', 'failed'], 30_000);
+      expect(done).toMatchObject({ state: 'exited', exitCode: 0, summary: { records: 5 } });
+    } finally {
+      work.remove();
+    }
+  }, 60_000);
+});
