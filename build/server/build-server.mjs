@@ -3,7 +3,8 @@
 //   OUT/server.mjs                  model/server/main.ts and everything it imports (AWS SDK included)
 //   OUT/public/                     the web page (model/server/public)
 //   OUT/public/vendor/echarts.min.js ECharts' prebuilt browser file
-// Usage: node build/server/build-server.mjs [OUT]   (default dist/server). The Dockerfile runs it.
+//   OUT/Dockerfile                  build/server/Dockerfile: OUT is a complete Docker build context
+// Usage: node build/server/build-server.mjs [OUT]   (default dist/server); then `docker build OUT`.
 // Fails if the bundle would pull in the SQLite cache (better-sqlite3): the server reads bundles only.
 import { build } from 'esbuild';
 import { cpSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
@@ -41,6 +42,7 @@ if (forbidden.length > 0) {
 cpSync(join(root, 'model/server/public'), join(out, 'public'), { recursive: true });
 mkdirSync(join(out, 'public', 'vendor'), { recursive: true });
 cpSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), join(out, 'public', 'vendor', 'echarts.min.js'));
+cpSync(join(root, 'build/server/Dockerfile'), join(out, 'Dockerfile'));
 writeFileSync(join(out, 'package.json'), JSON.stringify({ name: 'pricedrop-server', private: true, type: 'module' }, null, 2) + '\n');
 const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes;
 process.stderr.write(`built ${out}/server.mjs (${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} modules) in ${Date.now() - started} ms\n`);
