@@ -73,4 +73,6 @@ async function removeOlderImages(docker: Docker, keep: string): Promise<void> {
     if (tags.includes(keep) || tags.includes(`${PRODUCER_IMAGE_REPOSITORY}:latest`)) continue;
     for (const tag of tags) await docker.getImage(tag).remove().catch(() => undefined);
   }
+  // The classic builder leaves the build stage behind as an untagged image: drop ours only.
+  await docker.pruneImages({ filters: { dangling: ['true'], label: ['pricedrop.stage=producer-build'] } }).catch(() => undefined);
 }
