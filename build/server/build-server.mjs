@@ -4,6 +4,7 @@
 //   OUT/public/                     the web page (model/server/public)
 //   OUT/public/vendor/echarts.min.js ECharts' prebuilt browser file
 //   OUT/Dockerfile                  build/server/Dockerfile: OUT is a complete Docker build context
+//   OUT/pricedrop-server.service    build/ec2's systemd unit: `tar -C OUT -czf release.tar.gz .` is the EC2 release
 // Usage: node build/server/build-server.mjs [OUT]   (default dist/server); then `docker build OUT`.
 // Fails if the bundle would pull in the SQLite cache (better-sqlite3): the server reads bundles only.
 import { build } from 'esbuild';
@@ -43,6 +44,7 @@ cpSync(join(root, 'model/server/public'), join(out, 'public'), { recursive: true
 mkdirSync(join(out, 'public', 'vendor'), { recursive: true });
 cpSync(createRequire(import.meta.url).resolve('echarts/dist/echarts.min.js'), join(out, 'public', 'vendor', 'echarts.min.js'));
 cpSync(join(root, 'build/server/Dockerfile'), join(out, 'Dockerfile'));
+cpSync(join(root, 'build/ec2/pricedrop-server.service'), join(out, 'pricedrop-server.service'));
 writeFileSync(join(out, 'package.json'), JSON.stringify({ name: 'pricedrop-server', private: true, type: 'module' }, null, 2) + '\n');
 const bytes = result.metafile.outputs[Object.keys(result.metafile.outputs)[0]].bytes;
 process.stderr.write(`built ${out}/server.mjs (${(bytes / 1024).toFixed(0)} KiB, ${Object.keys(result.metafile.inputs).length} modules) in ${Date.now() - started} ms\n`);
