@@ -1,6 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync } from 'node:fs';
+import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
@@ -159,18 +160,35 @@ export function createProducerControl(options: ProducerControlOptions): Producer
     const args = producerArgs({ ...start, sink: undefined, file: undefined });
     let user: string | undefined;
     const sink = start.sink ?? join(workspace, 'lake');
+    const env = environment(start);
+    const hostUser = typeof process.getuid === 'function' && typeof process.getgid === 'function' ? `${process.getuid()}:${process.getgid()}` : undefined;
+    let hostFiles = false;
     if (sink.startsWith('s3://')) {
       args.push('--sink', sink);
-      // Spool and checkpoints survive container restarts in a named volume owned by the image's user.
-      binds.push(`pricedrop-producer-${workspaceId}:/data`);
+      // No keys given: let the SDK's chain find the user's profiles, read-only, at a fixed place.
+      const awsFolder = join(homedir(), '.aws');
+      if (!env.AWS_ACCESS_KEY_ID && existsSync(awsFolder)) {
+        binds.push(`${awsFolder}:/aws:ro`);
+        env.AWS_CONFIG_FILE = '/aws/config';
+        env.AWS_SHARED_CREDENTIALS_FILE = '/aws/credentials';
+        hostFiles = true;
+      }
     } else {
-      // A host folder: bind it, with the producer state beside it, and write as the host user so the files are the user's.
+      // A host folder: bind it and write as the host user, so the files are the user's.
       const lake = resolve(sink);
       mkdirSync(lake, { recursive: true });
-      mkdirSync(join(workspace, 'producer'), { recursive: true });
-      binds.push(`${lake}:/lake`, `${join(workspace, 'producer')}:/data/producer`);
+      binds.push(`${lake}:/lake`);
       args.push('--sink', '/lake');
-      if (typeof process.getuid === 'function' && typeof process.getgid === 'function') user = `${process.getuid()}:${process.getgid()}`;
+      hostFiles = true;
+    }
+    if (hostFiles && hostUser) {
+      // The spool and checkpoints live beside the workspace, also as the host user.
+      mkdirSync(join(workspace, 'producer'), { recursive: true });
+      binds.push(`${join(workspace, 'producer')}:/data/producer`);
+      user = hostUser;
+    } else {
+      // Spool and checkpoints survive container restarts in a named volume owned by the image's user.
+      binds.push(`pricedrop-producer-${workspaceId}:/data`);
     }
     if (start.file) {
       const input = resolve(start.file);
@@ -180,7 +198,6 @@ export function createProducerControl(options: ProducerControlOptions): Producer
     args.push('--workspace', '/data', '--json');
     const name = `pricedrop-producer-${workspaceId}`;
     await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
-    const env = environment(start);
     container = await docker.createContainer({
       name,
       Image: image.tag,
