@@ -17,6 +17,7 @@ import { benchDashboardCommand } from './bench-dashboard-command';
 import { serveCommand } from './serve-command';
 import { publishCommand } from './publish-command';
 import { benchServeCommand } from './bench-serve-command';
+import { cloudSyncCommand } from './cloud-sync-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
@@ -41,4 +42,5 @@ export const COMMANDS: readonly Command[] = [
   serveCommand,
   publishCommand,
   benchServeCommand,
+  cloudSyncCommand,
 ];

@@ -1,5 +1,6 @@
 import type { AppContext } from '../api/app-context';
 import { optionalDay, optionalEnum, optionalNumber, optionalString, optionalStringArray, record, ValidationError, type Input } from '../api/validate';
+import { cacheStatus } from '../athena/cloud-sync';
 import { dashboardPanels, dataSpan, listCategories, narrowToPeriod, productsForFilter, type DashboardFilter, type TrendGrain } from './dashboard-queries';
 
 /** Parses the filter part of a dashboard request. */
@@ -51,6 +52,11 @@ export function dashboardHandlers(ctx: AppContext) {
       }
       return { filter, grain, ...productsForFilter(ctx.cache, filter, { offset, limit }) };
     },
+    /**
+     * "Data as of" per origin (local ETL, Athena sync: from the cache's meta table) and per data
+     * source (latest observation of its products), the cache's observation count and the sync watermark.
+     */
+    'cache/status': async () => cacheStatus(ctx.cache),
     /** Categories and the span of days in the cache, for the filter pickers. */
     'dashboard/facets': async () => ({ categories: listCategories(ctx.cache), ...dataSpan(ctx.cache) }),
   };

@@ -1,0 +1,244 @@
+import type { AthenaClient } from '@aws-sdk/client-athena';
+import type { S3Client } from '@aws-sdk/client-s3';
+import { getMeta, setMeta, type CacheDb } from '../cache/cache-db';
+import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
+import { runQuery, type AthenaRow, type AthenaTarget, type QueryProgress, type WaitOptions } from './athena-query';
+import { unloadQuery } from './athena-unload';
+
+/**
+ * `pricedrop cloud sync`: pulls the Glue job's cleaned rows newer than the cache's watermark
+ * from Athena into the local cache, through the one observation writer (origin 'athena').
+ *
+ * Atomic: rows are downloaded first, then written, together with the new watermark and the
+ * "data as of" facts, in ONE SQLite transaction. A sync killed at any point (download, write,
+ * before commit) leaves the previous cache and watermark untouched (SQLite discards the
+ * uncommitted transaction), and the next sync fetches the same rows again and completes it.
+ * Re-fetching is harmless: the writer ignores rows whose (source, product_id, observed_at) is
+ * already cached, which also makes the look-back window for late rows safe.
+ */
+
+/** meta keys. */
+export const WATERMARK_KEY = 'athena.watermark';
+export const DATA_AS_OF_KEY = (origin: 'local' | 'athena') => `data_as_of.${origin}`;
+
+/** What `data_as_of.<origin>` holds (JSON in `meta`). */
+export interface DataAsOf {
+  /** Latest observed_at present for that origin after the last successful write. */
+  last_observed_at: string | null;
+  /** When that write committed. */
+  updated_at: string;
+  /** Rows the last write inserted. */
+  rows_inserted: number;
+}
+
+export interface CloudSyncOptions {
+  cache: CacheDb;
+  athena: AthenaClient;
+  s3: S3Client;
+  target: AthenaTarget;
+  /** The cleaned table, e.g. `cleaned_observations`. */
+  table: string;
+  /** `s3://bucket/prefix/` for UNLOAD folders. */
+  unloadPrefix: string;
+  /** `auto` (default): UNLOAD when the count exceeds `unloadThreshold`, else page GetQueryResults. */
+  mode?: 'auto' | 'paged' | 'unload';
+  /** Rows above which `auto` uses UNLOAD. Default 20,000 (20 sequential GetQueryResults pages). */
+  unloadThreshold?: number;
+  /** Re-read this far before the watermark, for rows that reached the lake late. Default 24 h. */
+  lookbackHours?: number;
+  pricePerTbUsd?: number;
+  wait?: WaitOptions;
+  /** Progress for people (stderr). */
+  onProgress?: (label: string, done: number, total?: number) => void;
+  /** Test hook: named points of the sync, called synchronously (the crash-safety test kills the process there). */
+  onPhase?: (phase: 'counted' | 'downloaded' | 'writing' | 'before-commit' | 'committed') => void;
+  now?: () => Date;
+}
+
+export interface CloudSyncSummary {
+  mode: 'paged' | 'unload' | 'none';
+  watermark_before: string | null;
+  watermark_after: string | null;
+  fetched: number;
+  inserted: number;
+  duplicates: number;
+  /** Rows Athena returned that are not valid cleaned rows (skipped, counted). */
+  invalid: number;
+  bytes_scanned: number;
+  cost_usd: number;
+}
+
+const CLEAN_COLUMNS = 'source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label';
+
+/** Quotes an SQL string literal for Athena (values here are our own ISO timestamps, quoted anyway). */
+function literal(value: string): string {
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+function identifier(name: string): string {
+  if (!/^[A-Za-z0-9_]+$/.test(name)) throw new Error(`Not a plain identifier: "${name}"`);
+  return `"${name}"`;
+}
+
+/** The WHERE clause for rows after `since` (dt first, so Athena prunes partitions). */
+export function syncWhere(since: string | null): string {
+  if (!since) return '';
+  return ` WHERE dt >= ${literal(since.slice(0, 10))} AND observed_at > ${literal(since)}`;
+}
+
+function num(value: AthenaRow[string] | undefined): number | null {
+  if (value === null || value === undefined) return null;
+  const n = typeof value === 'number' ? value : Number(value);
+  return Number.isFinite(n) ? n : null;
+}
+
+/** An Athena row (paged or Parquet) as a CleanRow, or null when it is not one. */
+export function toCleanRow(row: AthenaRow): CleanRow | null {
+  const str = (v: AthenaRow[string] | undefined) => (typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : null);
+  const source = str(row.source);
+  const productId = str(row.product_id);
+  const observedAt = str(row.observed_at);
+  const title = str(row.title);
+  const category = str(row.category);
+  const currency = str(row.currency);
+  const price = num(row.price);
+  const dt = row.dt instanceof Date ? row.dt.toISOString().slice(0, 10) : str(row.dt);
+  const isDrop = row.is_drop === true || row.is_drop === 'true' || row.is_drop === 1;
+  if (!source || !productId || !observedAt || !dt || !/^\d{4}-\d{2}-\d{2}$/.test(dt) || title === null || !category || !currency || price === null) return null;
+  return {
+    source,
+    product_id: productId,
+    observed_at: observedAt,
+    dt,
+    title,
+    category,
+    price,
+    old_price: num(row.old_price),
+    currency,
+    drop_amount: num(row.drop_amount),
+    drop_pct: num(row.drop_pct),
+    is_drop: isDrop,
+    drop_label: isDrop ? 'drop' : 'no drop',
+  };
+}
+
+export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSyncSummary> {
+  const { cache, athena, target } = options;
+  const progress = options.onProgress ?? (() => undefined);
+  const phase = options.onPhase ?? (() => undefined);
+  const watermarkBefore = getMeta(cache, WATERMARK_KEY) ?? null;
+  const lookbackMs = (options.lookbackHours ?? 24) * 3_600_000;
+  const since = watermarkBefore ? new Date(Date.parse(watermarkBefore) - lookbackMs).toISOString() : null;
+  const from = `${identifier(target.database)}.${identifier(options.table)}`;
+  const where = syncWhere(since);
+  const wait: WaitOptions = {
+    ...options.wait,
+    onProgress: (p: QueryProgress) => {
+      progress(`athena ${p.state.toLowerCase()} (${(p.bytesScanned / 1e6).toFixed(1)} MB scanned)`, 0);
+      options.wait?.onProgress?.(p);
+    },
+  };
+  let bytesScanned = 0;
+  let costUsd = 0;
+
+  const count = await runQuery(athena, `SELECT COUNT(*) AS n FROM ${from}${where}`, target, { ...wait, pricePerTbUsd: options.pricePerTbUsd });
+  bytesScanned += count.cost.bytesScanned;
+  costUsd += count.cost.costUsd;
+  const expected = Number(count.rows[0]?.n ?? 0);
+  phase('counted');
+  const summary: CloudSyncSummary = {
+    mode: 'none',
+    watermark_before: watermarkBefore,
+    watermark_after: watermarkBefore,
+    fetched: 0,
+    inserted: 0,
+    duplicates: 0,
+    invalid: 0,
+    bytes_scanned: 0,
+    cost_usd: 0,
+  };
+  const rows: CleanRow[] = [];
+  if (expected > 0) {
+    const mode = options.mode === 'paged' || options.mode === 'unload' ? options.mode : expected > (options.unloadThreshold ?? 20_000) ? 'unload' : 'paged';
+    summary.mode = mode;
+    const select = `SELECT ${CLEAN_COLUMNS} FROM ${from}${where}`;
+    const take = (batch: AthenaRow[]) => {
+      for (const r of batch) {
+        const clean = toCleanRow(r);
+        if (clean) rows.push(clean);
+        else summary.invalid++;
+      }
+      progress('download rows', rows.length + summary.invalid, expected);
+    };
+    if (mode === 'paged') {
+      const result = await runQuery(athena, select, target, { ...wait, pricePerTbUsd: options.pricePerTbUsd });
+      take(result.rows);
+      bytesScanned += result.cost.bytesScanned;
+      costUsd += result.cost.costUsd;
+    } else {
+      const result = await unloadQuery(athena, select, target, {
+        ...wait,
+        s3: options.s3,
+        unloadPrefix: options.unloadPrefix,
+        pricePerTbUsd: options.pricePerTbUsd,
+        onRows: take,
+        onFile: (done, total) => progress('download files', done, total),
+      });
+      bytesScanned += result.cost.bytesScanned;
+      costUsd += result.cost.costUsd;
+    }
+  }
+  summary.fetched = rows.length;
+  summary.bytes_scanned = bytesScanned;
+  summary.cost_usd = costUsd;
+  phase('downloaded');
+
+  // Everything below commits together or not at all.
+  const writer = createObservationWriter(cache, { origin: 'athena' });
+  const batch = 50_000;
+  cache.transaction(() => {
+    for (let i = 0; i < rows.length; i += batch) {
+      const result = writer.writeBatch(rows.slice(i, i + batch));
+      summary.inserted += result.inserted;
+      summary.duplicates += result.duplicates;
+      progress('write rows', Math.min(rows.length, i + batch), rows.length);
+      if (i === 0) phase('writing');
+    }
+    writer.flush();
+    let latest = watermarkBefore;
+    for (const r of rows) if (latest === null || r.observed_at > latest) latest = r.observed_at;
+    summary.watermark_after = latest;
+    if (latest) setMeta(cache, WATERMARK_KEY, latest);
+    const asOf: DataAsOf = { last_observed_at: latest, updated_at: (options.now?.() ?? new Date()).toISOString(), rows_inserted: summary.inserted };
+    setMeta(cache, DATA_AS_OF_KEY('athena'), JSON.stringify(asOf));
+    phase('before-commit');
+  })();
+  phase('committed');
+  return summary;
+}
+
+/** "Data as of" per origin and per data source, for the UI ('cache/status'). */
+export function cacheStatus(cache: CacheDb) {
+  const read = (origin: 'local' | 'athena'): DataAsOf | null => {
+    const raw = getMeta(cache, DATA_AS_OF_KEY(origin));
+    if (raw) return JSON.parse(raw) as DataAsOf;
+    if (origin === 'local') {
+      // The local ETL records committed files in etl_manifest.
+      const last = cache.prepare('SELECT MAX(processed_at) AS at, SUM(cleaned) AS rows FROM etl_manifest').get() as { at: string | null; rows: number | null };
+      return last.at ? { last_observed_at: null, updated_at: last.at, rows_inserted: last.rows ?? 0 } : null;
+    }
+    return null;
+  };
+  const observations = (cache.prepare('SELECT COALESCE(SUM(observations), 0) FROM rollup_daily').pluck().get() as number) ?? 0;
+  const sources = cache.prepare('SELECT source, MAX(last_observed_at) AS data_as_of, COUNT(*) AS products FROM products GROUP BY source ORDER BY source').all() as {
+    source: string;
+    data_as_of: string;
+    products: number;
+  }[];
+  return {
+    observations,
+    origins: { local: read('local'), athena: read('athena') },
+    athena_watermark: getMeta(cache, WATERMARK_KEY) ?? null,
+    sources,
+  };
+}
