@@ -9,7 +9,8 @@ import type { SourceEnvironment, SourceOptions } from './sources';
 /**
  * Fake Store API `/products` (https://fakestoreapi.com/docs): a plain array, no paging, no list
  * price. The old price is the previous observed price of that product (kept in
- * `<workspace>/producer/state/`, so it survives restarts); null the first time a product is seen.
+ * `<workspace>/producer/state/`, committed with the spool like a checkpoint, so it survives
+ * restarts); null the first time a product is seen.
  */
 export function createFakeStoreSource(options: SourceOptions, environment: SourceEnvironment): Source {
   const base = options.url ?? 'https://fakestoreapi.com';
@@ -25,13 +26,13 @@ export function createFakeStoreSource(options: SourceOptions, environment: Sourc
     }
   }
 
-  async function save(prices: Map<string, number>): Promise<void> {
+  async function save(prices: Record<string, number>): Promise<void> {
     await mkdir(dirname(stateFile), { recursive: true });
-    await writeFile(`${stateFile}.tmp`, JSON.stringify(Object.fromEntries(prices)));
+    await writeFile(`${stateFile}.tmp`, JSON.stringify(prices));
     await rename(`${stateFile}.tmp`, stateFile);
   }
 
-  return createPollingSource('fakestore', options, async function* (http, observedAt) {
+  const polling = createPollingSource('fakestore', options, async function* (http, observedAt) {
     lastPrices ??= await load();
     const { body } = await http.getJson(apiUrl(base, '/products', options.pageSize ? { limit: options.pageSize } : {}));
     if (!Array.isArray(body)) throw new Error('fakestore: /products is not an array');
@@ -62,7 +63,8 @@ export function createFakeStoreSource(options: SourceOptions, environment: Sourc
         lastPrices.set(id, price);
       }
     }
-    await save(lastPrices);
-    yield { records, rejected };
+    // The last prices are a checkpoint: saved only once this poll's records are in the spool.
+    yield { records, rejected, checkpoint: Object.fromEntries(lastPrices) };
   });
+  return { ...polling, commit: (checkpoint) => save(checkpoint as Record<string, number>) };
 }
