@@ -23,9 +23,16 @@ export function defaultModelPath(workspace: string): string {
 export interface ModelOptions {
   horizon_days: number;
   min_drop_pct: number;
-  /** will_drop (and Wait) when the calibrated drop probability is at least this. */
+  /** will_drop when the calibrated drop probability p is at least this (0.5: a drop is more likely than not). */
   threshold: number;
-  /** risk_level bands on the drop probability: Low below `medium`, High from `high` on. */
+  /**
+   * recommendation is Wait when p is at least this. Tuned at training time on the calibration
+   * slice of the training period (the threshold that saved the most there), unless given.
+   */
+  wait_threshold: number;
+  /** How wait_threshold was set: 'tuned' or 'fixed'. */
+  wait_threshold_source: 'tuned' | 'fixed';
+  /** risk_level bands on p: Low below `medium` (= wait_threshold), High from `high` on. */
   risk_bands: { medium: number; high: number };
   trees: number;
   max_depth: number;

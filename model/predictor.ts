@@ -16,10 +16,14 @@ export { defaultModelPath, loadModel, parseModel, type LoadedModel, type ModelFi
  * - `confidence`: the calibrated probability that `will_drop` is right, i.e. p when will_drop and
  *   1 − p otherwise, where p is the isotonic-calibrated probability of a drop of at least X %
  *   within H days (X, H: the model's options);
- * - `will_drop`: p ≥ the model's threshold (0.5 by default); `recommendation` is `Wait` then,
- *   `Buy now` otherwise;
- * - `risk_level`: the risk that buying now overpays, from p: Low when p < 0.25, Medium when
- *   0.25 ≤ p < 0.5, High when p ≥ 0.5 (the bands are stored in the model's options);
+ * - `will_drop`: p ≥ the model's `threshold` (0.5: a drop is more likely than not);
+ * - `recommendation`: `Wait` when p ≥ the model's `wait_threshold`, else `Buy now`. The wait
+ *   threshold is tuned at training time on a slice of the training period (the one that saved
+ *   the most money there), because waiting pays off well before a drop is more likely than not
+ *   when drops are deep and rises are rare;
+ * - `risk_level`: the risk that buying now overpays, from p: Low when p < wait_threshold (Buy
+ *   now), Medium when wait_threshold ≤ p < max(0.5, wait_threshold), High from there on (the
+ *   bands are stored in the model's options as `risk_bands`);
  * - `expected_drop_pct`: the drop size the regressor forest expects *should a drop come* (in % of
  *   today's price), and `expected_drop_amount` the same in money (currency of the product);
  * - `reasons`: the features that moved p most for this product, from the forest's decision paths.
@@ -79,7 +83,7 @@ export function predictFromFeatures(model: LoadedModel, features: ArrayLike<numb
     expected_drop_amount: round((price * dropPct) / 100, 2),
     expected_drop_pct: round(dropPct, 2),
     risk_level: p >= options.risk_bands.high ? 'High' : p >= options.risk_bands.medium ? 'Medium' : 'Low',
-    recommendation: willDrop ? 'Wait' : 'Buy now',
+    recommendation: p >= options.wait_threshold ? 'Wait' : 'Buy now',
     reasons,
   };
 }

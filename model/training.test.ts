@@ -43,7 +43,7 @@ describe('training on a learnable fixture', async () => {
     expect(report.positives_rate.train).toBeGreaterThan(0.1);
     expect(report.calibration.length).toBeGreaterThan(1);
     expect(report.at_threshold.threshold).toBe(0.5);
-    expect([...phases]).toEqual(['reading', 'classifier', 'drop size', 'evaluating', 'saving']);
+    expect([...phases]).toEqual(['reading', 'calibration', 'classifier', 'drop size', 'evaluating', 'saving']);
   });
 
   it('writes a model file with version, feature schema, options, training window and metrics', () => {
@@ -51,7 +51,8 @@ describe('training on a learnable fixture', async () => {
     expect(file.format).toBe('pricedrop-model');
     expect(file.model_version).toBe(report.model_version);
     expect(file.feature_schema.names).toEqual([...FEATURE_NAMES]);
-    expect(file.options).toMatchObject({ horizon_days: 14, min_drop_pct: 5, threshold: 0.5, trees: 40 });
+    expect(file.options).toMatchObject({ horizon_days: 14, min_drop_pct: 5, threshold: 0.5, trees: 40, wait_threshold_source: 'tuned' });
+    expect(file.options.risk_bands.medium).toBe(file.options.wait_threshold);
     expect(file.training_window.gap_days).toBe(14);
     expect(file.metrics.auc).toBe(report.auc);
     expect(file.categories).toEqual(['bakery', 'dairy', 'drinks', 'snacks']);
@@ -81,7 +82,9 @@ describe('training on a learnable fixture', async () => {
     expect(prediction.confidence).toBeGreaterThanOrEqual(0.5);
     expect(prediction.confidence).toBeLessThanOrEqual(1);
     expect(['Low', 'Medium', 'High']).toContain(prediction.risk_level);
-    expect(prediction.recommendation).toBe(prediction.will_drop ? 'Wait' : 'Buy now');
+    expect(['Wait', 'Buy now']).toContain(prediction.recommendation);
+    // Wait exactly when the risk of overpaying is not Low (the bands start at the wait threshold).
+    expect(prediction.recommendation === 'Wait').toBe(prediction.risk_level !== 'Low');
     expect(prediction.reasons.length).toBeGreaterThan(0);
     expect(FEATURE_NAMES).toContain(prediction.reasons[0].feature);
     expect(typeof prediction.reasons[0].text).toBe('string');

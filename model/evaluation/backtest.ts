@@ -59,7 +59,7 @@ export interface BacktestOptions {
 export function runBacktest(model: LoadedModel, dataset: Dataset, options: BacktestOptions = {}): BacktestReport {
   const from = options.from ?? Date.parse(model.meta.training_window.test_from);
   const to = options.to ?? Date.parse(model.meta.training_window.test_to);
-  const threshold = model.meta.options.threshold;
+  const threshold = model.meta.options.wait_threshold;
   const probabilities = new Map<number, number>();
   const modelPolicy: Policy = (row) => {
     let p = probabilities.get(row);

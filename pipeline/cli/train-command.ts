@@ -15,10 +15,13 @@ Options:
   --horizon-days H      horizon in days (default 14)
   --min-drop-pct X      minimum fall in % that counts as a drop (default 5)
   --out FILE            model file (default DIR/models/current.json)
-  --threshold P         Wait / will_drop from this calibrated probability (default 0.5)
+  --threshold P         will_drop from this calibrated drop probability on (default 0.5)
+  --wait-threshold P    recommend Wait from this probability on (default: tuned on the last
+                        fifth of the training period, the threshold that saved the most there)
   --trees N             trees in the forest (default 100)
-  --max-depth D         default 12
-  --min-samples-leaf N  default 5
+  --max-depth D         default 8
+  --min-samples-leaf N  default 50
+  --max-features F      features tried per split: "sqrt" (default), a fraction (<= 1) or a count
   --seed N              default 1
   --threads N           worker threads (default: all cores)
   --json                print the report as one JSON object: rows, positives_rate, auc, pr_auc,
@@ -26,7 +29,7 @@ Options:
   async run(args, io) {
     const workspace = workspaceOf(args);
     const threads = args.flags.get('threads');
-    const labels: Record<TrainPhase, string> = { reading: 'reading histories', classifier: 'training drop classifier', 'drop size': 'training drop-size forest', evaluating: 'evaluating', saving: 'saving model' };
+    const labels: Record<TrainPhase, string> = { reading: 'reading histories', calibration: 'training calibration forest', classifier: 'training drop classifier', 'drop size': 'training drop-size forest', evaluating: 'evaluating', saving: 'saving model' };
     const report = await trainModel(
       {
         workspace,
@@ -34,9 +37,11 @@ Options:
         horizonDays: numberFlag(args, 'horizon-days', 14, { min: 1, max: 365 }),
         minDropPct: numberFlag(args, 'min-drop-pct', 5, { min: 0.01, max: 99 }),
         threshold: numberFlag(args, 'threshold', 0.5, { min: 0.01, max: 0.99 }),
+        waitThreshold: args.flags.has('wait-threshold') ? numberFlag(args, 'wait-threshold', 0.5, { min: 0.01, max: 1 }) : undefined,
         trees: numberFlag(args, 'trees', 100, { min: 1, max: 2000, integer: true }),
-        maxDepth: numberFlag(args, 'max-depth', 12, { min: 1, max: 40, integer: true }),
-        minSamplesLeaf: numberFlag(args, 'min-samples-leaf', 5, { min: 1, integer: true }),
+        maxDepth: numberFlag(args, 'max-depth', 8, { min: 1, max: 40, integer: true }),
+        minSamplesLeaf: numberFlag(args, 'min-samples-leaf', 50, { min: 1, integer: true }),
+        maxFeatures: stringFlag(args, 'max-features', 'sqrt') === 'sqrt' ? 'sqrt' : numberFlag(args, 'max-features', 1, { min: 0.01 }),
         seed: numberFlag(args, 'seed', 1, { integer: true }),
         threads: threads === undefined ? undefined : numberFlag(args, 'threads', 2, { min: 1, max: 64, integer: true }),
       },
