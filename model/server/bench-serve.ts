@@ -15,7 +15,7 @@ import { decodeBundle } from '../bundle/bundle-format';
  * answering a constant JSON body (the ceiling of Node's HTTP stack on this machine), both driven by
  * the same closed-loop load generator in this process: `concurrency` keep-alive connections, each
  * sending POST /api/predict as soon as its previous answer arrived, until `requests` answers or
- * `durationS` seconds, after a warm-up. Loopback only.
+ * `durationS` seconds in all, after a warm-up, in 4 alternating rounds per server. Loopback only.
  */
 export interface BenchServeOptions {
   /** A bundle file; default: a synthetic one published from fixture histories (the real train → publish path). */
@@ -38,6 +38,7 @@ export interface LoadResult {
   rps: number;
   p50_ms: number;
   p99_ms: number;
+  latencies: Float64Array;
 }
 
 export interface BenchServeReport {
@@ -67,27 +68,33 @@ export async function benchServe(options: BenchServeOptions): Promise<BenchServe
     if (ids.length === 0) throw new Error('the bundle has no products to predict');
     const bodies = ids.map((id) => Buffer.from(JSON.stringify({ product_id: id })));
 
-    options.log('reference: bare node:http server with a constant JSON body');
+    options.log('starting the reference (bare node:http, constant JSON) and pricedrop serve');
     const reference = await startProcess(process.execPath, ['-e', REFERENCE_SERVER], /listening (\d+)/);
-    let referenceResult: LoadResult;
-    try {
-      await drive(reference.port, bodies, { ...options, requests: options.warmup });
-      referenceResult = await drive(reference.port, bodies, options);
-    } finally {
-      await stopProcess(reference.child);
-    }
-
-    options.log(`server: pricedrop serve --bundle ${bundleFile}`);
     const [command, ...prefix] = options.serveCommand;
-    const server = await startProcess(command!, [...prefix, 'serve', '--bundle', bundleFile, '--port', '0', '--poll-seconds', '0', '--rate-limit', '1000000', '--rate-burst', '1000000'], /serving at http:\/\/127\.0\.0\.1:(\d+)/);
+    let server: { child: ChildProcess; port: number } | undefined;
+    let referenceResult: LoadResult;
     let serverResult: LoadResult;
     let rss: number | null;
     try {
+      server = await startProcess(command!, [...prefix, 'serve', '--bundle', bundleFile, '--port', '0', '--poll-seconds', '0', '--rate-limit', '1000000', '--rate-burst', '1000000'], /serving at http:\/\/127\.0\.0\.1:(\d+)/);
+      await drive(reference.port, bodies, { ...options, requests: options.warmup });
       await drive(server.port, bodies, { ...options, requests: options.warmup });
-      serverResult = await drive(server.port, bodies, options);
+      // Alternate short rounds so that load from other processes on the machine hits both alike;
+      // requests/s is the median of the rounds, latency quantiles are over every request.
+      const referenceRounds: LoadResult[] = [];
+      const serverRounds: LoadResult[] = [];
+      const perRound = { ...options, requests: Math.ceil(options.requests / ROUNDS), durationS: options.durationS / ROUNDS };
+      for (let round = 0; round < ROUNDS; round++) {
+        referenceRounds.push(await drive(reference.port, bodies, perRound));
+        serverRounds.push(await drive(server.port, bodies, perRound));
+        options.log(`round ${round + 1}/${ROUNDS}: reference ${referenceRounds[round]!.rps.toFixed(0)} req/s, server ${serverRounds[round]!.rps.toFixed(0)} req/s`);
+      }
+      referenceResult = combine(referenceRounds);
+      serverResult = combine(serverRounds);
       rss = peakRssMb(server.child.pid);
     } finally {
-      await stopProcess(server.child);
+      await stopProcess(reference.child);
+      if (server) await stopProcess(server.child);
     }
     const round = (value: number, digits = 2) => Math.round(value * 10 ** digits) / 10 ** digits;
     return {
@@ -139,6 +146,27 @@ async function syntheticBundle(scratch: string, products: number, log: (message:
   return file;
 }
 
+const ROUNDS = 4;
+
+/** Several rounds as one result: summed counts, the median round's requests/s, quantiles over all latencies. */
+function combine(rounds: LoadResult[]): LoadResult {
+  const sorted = [...rounds].sort((a, b) => a.rps - b.rps);
+  const latencies = Float64Array.from(rounds.flatMap((r) => Array.from(r.latencies))).sort();
+  const quantile = (q: number) => latencies[Math.min(latencies.length - 1, Math.floor(q * latencies.length))] ?? Number.NaN;
+  const middle = sorted.length / 2;
+  const rps = sorted.length % 2 === 1 ? sorted[Math.floor(middle)]!.rps : (sorted[middle - 1]!.rps + sorted[middle]!.rps) / 2;
+  return {
+    requests: rounds.reduce((sum, r) => sum + r.requests, 0),
+    errors: rounds.reduce((sum, r) => sum + r.errors, 0),
+    non_200: rounds.reduce((sum, r) => sum + r.non_200, 0),
+    seconds: rounds.reduce((sum, r) => sum + r.seconds, 0),
+    rps,
+    p50_ms: quantile(0.5),
+    p99_ms: quantile(0.99),
+    latencies,
+  };
+}
+
 /** Closed-loop load: `concurrency` loops, each one request at a time, until the count or the time is reached. */
 export async function drive(port: number, bodies: readonly Buffer[], options: { requests: number; durationS: number; concurrency: number }): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
@@ -174,7 +202,7 @@ export async function drive(port: number, bodies: readonly Buffer[], options: { 
   agent.destroy();
   const sorted = latencies.subarray(0, done).sort();
   const quantile = (q: number) => (done === 0 ? Number.NaN : sorted[Math.min(done - 1, Math.floor(q * done))]!);
-  return { requests: done, errors, non_200: non200, seconds, rps: done / seconds, p50_ms: quantile(0.5), p99_ms: quantile(0.99) };
+  return { requests: done, errors, non_200: non200, seconds, rps: done / seconds, p50_ms: quantile(0.5), p99_ms: quantile(0.99), latencies: sorted };
 }
 
 async function startProcess(command: string, args: string[], ready: RegExp): Promise<{ child: ChildProcess; port: number }> {

@@ -70,6 +70,9 @@ const SECURITY_HEADERS: Record<string, string> = {
   'Strict-Transport-Security': 'max-age=31536000',
 };
 
+const SECURITY_HEADER_PAIRS: readonly string[] = Object.entries(SECURITY_HEADERS).flat();
+const JSON_HEADER_PAIRS: readonly string[] = ['Content-Type', 'application/json; charset=utf-8', 'Cache-Control', 'no-store'];
+
 class HttpError extends Error {
   constructor(
     readonly status: number,
@@ -87,13 +90,10 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   const limiter: RateLimiter | undefined = options.rateLimit && options.rateLimit.perSecond > 0 ? createRateLimiter(options.rateLimit) : undefined;
   const apiKeyDigest = options.apiKey ? sha256(options.apiKey) : undefined;
   const corsOrigins = new Set(options.corsOrigins ?? []);
+  // Once closing, every answer (including those of requests in flight at SIGTERM) closes its connection.
   let closing = false;
-  // In-flight responses: on shutdown each is told to close its connection once it is answered.
-  const inFlight = new Set<ServerResponse>();
 
   const server = createServer({ maxHeaderSize: 8192, requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
-    inFlight.add(res);
-    res.once('close', () => inFlight.delete(res));
     try {
       handle(req, res);
     } catch (error) {
@@ -109,6 +109,19 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     socket.end(`HTTP/1.1 ${status} Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
 
+  function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
+    sendJsonText(res, status, JSON.stringify(body), headers);
+  }
+
+  /** One writeHead with every header as a flat list: measurably cheaper than setHeader per header. */
+  function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
+    const list: (string | number)[] = [...SECURITY_HEADER_PAIRS, ...JSON_HEADER_PAIRS, 'Content-Length', Buffer.byteLength(text)];
+    for (const name in headers) list.push(name, headers[name]!);
+    if (closing) list.push('Connection', 'close');
+    res.writeHead(status, list as string[]);
+    res.end(text);
+  }
+
   function fail(res: ServerResponse, error: unknown): void {
     if (error instanceof HttpError) return sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
     options.log?.(`server error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
@@ -117,8 +130,6 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   }
 
   function handle(req: IncomingMessage, res: ServerResponse): void {
-    for (const [name, value] of Object.entries(SECURITY_HEADERS)) res.setHeader(name, value);
-    if (closing) res.setHeader('Connection', 'close');
     const rawUrl = req.url ?? '';
     if (rawUrl.length > MAX_URL_LENGTH) throw new HttpError(414, 'uri_too_long', `The URL is longer than ${MAX_URL_LENGTH} characters`);
     if (!rawUrl.startsWith('/')) throw new HttpError(400, 'bad_request', 'The request target must be a path');
@@ -150,7 +161,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
       }
       if (method === 'OPTIONS') {
         if (!corsAllowed) throw new HttpError(403, 'forbidden', 'Cross-origin requests are not allowed');
-        res.writeHead(204, { 'Access-Control-Allow-Methods': 'GET, POST', 'Access-Control-Allow-Headers': 'Content-Type, X-API-Key', 'Access-Control-Max-Age': '600' });
+        res.writeHead(204, [...SECURITY_HEADER_PAIRS, 'Access-Control-Allow-Methods', 'GET, POST', 'Access-Control-Allow-Headers', 'Content-Type, X-API-Key', 'Access-Control-Max-Age', '600']);
         return void res.end();
       }
       if (limiter) {
@@ -239,16 +250,17 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   }
 
   function sendAsset(req: IncomingMessage, res: ServerResponse, method: string, asset: StaticAsset): void {
-    const headers: Record<string, string | number> = { 'Content-Type': asset.contentType, 'Cache-Control': asset.cacheControl, ETag: asset.etag, Vary: 'Accept-Encoding' };
+    const headers: (string | number)[] = [...SECURITY_HEADER_PAIRS, 'Content-Type', asset.contentType, 'Cache-Control', asset.cacheControl, 'ETag', asset.etag, 'Vary', 'Accept-Encoding'];
+    if (closing) headers.push('Connection', 'close');
     if (req.headers['if-none-match'] === asset.etag) {
-      res.writeHead(304, headers);
+      res.writeHead(304, headers as string[]);
       return void res.end();
     }
     const gzip = /\bgzip\b/.test(String(req.headers['accept-encoding'] ?? ''));
     const body = gzip ? asset.gzip : asset.body;
-    if (gzip) headers['Content-Encoding'] = 'gzip';
-    headers['Content-Length'] = body.length;
-    res.writeHead(200, headers);
+    if (gzip) headers.push('Content-Encoding', 'gzip');
+    headers.push('Content-Length', body.length);
+    res.writeHead(200, headers as string[]);
     res.end(method === 'HEAD' ? undefined : body);
   }
 
@@ -273,7 +285,6 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     async close(graceMs = 10_000) {
       closing = true;
       const closed = new Promise<void>((resolve) => server.close(() => resolve()));
-      for (const res of inFlight) if (!res.headersSent) res.setHeader('Connection', 'close');
       server.closeIdleConnections();
       const timer = setTimeout(() => server.closeAllConnections(), graceMs);
       await closed;
@@ -387,11 +398,4 @@ function summary(product: BundleProduct) {
   return { id: product.id, name: product.name, category: product.category, currency: product.currency, price: product.price, old_price: product.old_price };
 }
 
-function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-  sendJsonText(res, status, JSON.stringify(body), headers);
-}
 
-function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-  res.writeHead(status, { ...headers, 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}

@@ -9,10 +9,11 @@ export const benchServeCommand: Command = {
   summary: 'Load-test the headless predictor (POST /api/predict) against a bare node:http reference',
   usage: `Usage: pricedrop bench serve [--bundle FILE] [--requests N] [--duration S] [--concurrency C] [--json]
 
-Starts "pricedrop serve" on loopback (its own process, rate limit set out of reach) and drives
-POST /api/predict with a closed-loop load: C keep-alive connections, each sending its next request
-when the previous answer arrives, until N answers or S seconds, after a warm-up. Then the same load
-against a bare node:http server answering a constant JSON body, measured in the same run.
+Starts "pricedrop serve" on loopback (its own process, rate limit set out of reach) and a bare
+node:http server answering a constant JSON body, and drives POST /api/predict on each with the same
+closed-loop load: C keep-alive connections, each sending its next request when the previous answer
+arrives, until N answers or S seconds per server, after a warm-up, in 4 alternating rounds (so load
+from other processes hits both alike; requests/s is the median round, latency over all requests).
 Prints {"rps","p50_ms","p99_ms","rss_mb","reference_rps",...}; targets: rps >= reference/2,
 p99 < 20 ms, peak RSS < 200 MB.
 
@@ -22,7 +23,7 @@ Options:
   --requests N       measured requests per server (default 20000)
   --duration S       time cap per server in seconds (default 15)
   --concurrency C    connections (default 16)
-  --warmup N         requests before measuring (default 2000)
+  --warmup N         requests per server before measuring (default 5000)
   --json             one JSON object on stdout`,
   async run(args, io) {
     const bin = join(packageRoot(), 'pipeline', 'cli', 'bin.mjs');
@@ -32,7 +33,7 @@ Options:
       requests: numberFlag(args, 'requests', 20_000, { min: 100, max: 1_000_000, integer: true }),
       durationS: numberFlag(args, 'duration', 15, { min: 1, max: 300 }),
       concurrency: numberFlag(args, 'concurrency', 16, { min: 1, max: 256, integer: true }),
-      warmup: numberFlag(args, 'warmup', 2000, { min: 0, max: 100_000, integer: true }),
+      warmup: numberFlag(args, 'warmup', 5000, { min: 0, max: 100_000, integer: true }),
       serveCommand: [process.execPath, bin],
       log: (message) => io.log(message),
     });
