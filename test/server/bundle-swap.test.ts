@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gunzipSync, gzipSync } from 'node:zlib';
@@ -100,5 +100,28 @@ describe('a bundle in S3: ETag polling, hot swap, refusal of broken bundles', ()
   it('takes a good bundle again after refusing a broken one', async () => {
     await put(first.bytes);
     await expect.poll(async () => (await health()).model_version, { timeout: 10_000, interval: 100 }).toBe(first.modelVersion);
+  });
+});
+
+describe('a bundle file: publish over it and the server swaps it in', () => {
+  let running: RunningServer | undefined;
+  afterAll(() => running?.stop());
+
+  it('notices a re-published file (size and time) and refuses a corrupt one', async () => {
+    const first = await buildFixtureBundle(1);
+    const second = await buildFixtureBundle(2, first.workspace);
+    const file = join(mkdtempSync(join(tmpdir(), 'pricedrop-file-bundle-')), 'bundle.json.gz');
+    await publishBundle({ workspace: first.workspace, model: first.modelFile, out: parseBundleLocation(file) });
+    running = await startServing({ bundle: file, host: '127.0.0.1', port: 0, pollSeconds: 0.1, rateLimit: { perSecond: 0, burst: 1 }, log: () => {} });
+    const health = async () => (await (await fetch(new URL('/health', running!.http.url))).json()) as { model_version: string; last_refused_bundle?: { reason: string } };
+    expect((await health()).model_version).toBe(first.modelVersion);
+
+    const report = await publishBundle({ workspace: first.workspace, model: second.modelFile, out: parseBundleLocation(file) });
+    expect(report.etag).toBeNull();
+    await expect.poll(async () => (await health()).model_version, { timeout: 10_000, interval: 100 }).toBe(second.modelVersion);
+
+    writeFileSync(file, Buffer.from('not a bundle'));
+    await expect.poll(async () => (await health()).last_refused_bundle?.reason ?? '', { timeout: 10_000, interval: 100 }).toMatch(/gzip/);
+    expect((await health()).model_version).toBe(second.modelVersion);
   });
 });
