@@ -65,4 +65,17 @@ describe('replay source', () => {
     for await (const chunk of readCsvRows(file, rows[1]!.end)) resumed.push(...chunk);
     expect(resumed.map((row) => row.fields)).toEqual([['last', 'row']]);
   });
+
+  it('--speed paces the replay on the recorded timestamps', async () => {
+    const dir = temp();
+    const file = join(dir, 'timed.csv');
+    const rows = ['product_id,title,category,price,old_price,currency,source,observed_at'];
+    for (let i = 0; i < 5; i++) rows.push(`p${i},T,home,${10 + i},,USD,replay,2026-01-01T00:00:0${i}.000Z`);
+    writeFileSync(file, rows.join('\n') + '\n');
+    const started = Date.now();
+    // 4 recorded seconds at 4x: about a second of wall time (one chunk per row).
+    const summary = await runProducer({ source: 'replay', workspace: join(dir, 'ws'), file, speed: 4 });
+    expect(summary.records).toBe(5);
+    expect(Date.now() - started).toBeGreaterThanOrEqual(900);
+  });
 });

@@ -104,6 +104,7 @@ export function createReplaySource(options: ReplayOptions): Source {
         let records: RawRecord[] = [];
         let rejected: RejectedRecord[] = [];
         let lineNumber = 0;
+        let previousEnd = start;
         for await (const rows of readCsvRows(path, start)) {
           for (const row of rows) {
             lineNumber++;
@@ -113,9 +114,22 @@ export function createReplaySource(options: ReplayOptions): Source {
             }
             const made = toRecord(row.fields);
             if (typeof made === 'string') rejected.push({ reason: made, raw: { file: name, offset: row.end, fields: row.fields } });
-            else records.push(made);
+            else {
+              // --speed: a record due later first sends what came before it, then waits for its time.
+              const wait = options.speed ? dueIn(made) : 0;
+              if (wait > 5) {
+                if (records.length || rejected.length) {
+                  yield { records, rejected, checkpoint: { file: name, offset: previousEnd } satisfies ReplayCheckpoint };
+                  records = [];
+                  rejected = [];
+                }
+                await context.sleep(Math.min(wait, 60_000));
+                if (context.signal.aborted) return;
+              }
+              records.push(made);
+            }
+            previousEnd = row.end;
             if (records.length + rejected.length >= chunkRows) {
-              if (options.speed && records.length) await pace(records[records.length - 1]!);
               yield { records, rejected, checkpoint: { file: name, offset: row.end } satisfies ReplayCheckpoint };
               records = [];
               rejected = [];
@@ -129,12 +143,11 @@ export function createReplaySource(options: ReplayOptions): Source {
         if (context.signal.aborted) return;
       }
 
-      async function pace(last: RawRecord) {
-        const recordedMs = Date.parse(last.observed_at);
+      /** Milliseconds until a record is due at `speed` times its recorded pace (the first record is due now). */
+      function dueIn(record: RawRecord): number {
+        const recordedMs = Date.parse(record.observed_at);
         firstRecordedMs ??= recordedMs;
-        const due = startedMs + (recordedMs - firstRecordedMs) / options.speed!;
-        const wait = due - Date.now();
-        if (wait > 0) await context.sleep(Math.min(wait, 60_000));
+        return startedMs + (recordedMs - firstRecordedMs) / options.speed! - Date.now();
       }
     },
   };

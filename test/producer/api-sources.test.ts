@@ -92,4 +92,14 @@ describe.skipIf(!haveSamples)('API sources against local servers shaped like the
     await expect(run('bestbuy-403', { source: 'bestbuy', url: server.url('bestbuy'), apiKeyEnv: 'WRONG_KEY' })).rejects.toThrow(/HTTP 403 We were unable to locate your API Key/);
     delete process.env.WRONG_KEY;
   });
+
+  it('keeps to the per-host request rate (--rate), even with parallel page requests', async () => {
+    const before = server.requests.length;
+    const { summary } = await run('rate', { source: 'shopify', url: server.url('shopify'), pageSize: 1, concurrency: 4, ratePerSecond: 5 });
+    expect(summary.records).toBe(24);
+    const times = server.requests.slice(before).map((request) => request.at);
+    expect(times.length).toBeGreaterThanOrEqual(7);
+    // 5 requests/s: consecutive requests start at least ~200 ms apart (timer slack allowed).
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(180);
+  }, 30_000);
 });
