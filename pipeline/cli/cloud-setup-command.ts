@@ -1,6 +1,7 @@
 import { type Command } from './command';
 import { AWS_USAGE, awsConfigFromArgs, createAwsClients, describeAwsConfig, destroyAwsClients } from '../cloud/aws-config';
-import { defaultGlueDir, runCloudSetup } from '../cloud/cloud-setup';
+import { CLOUD_SETUP_STEPS, defaultGlueDir, runCloudSetup } from '../cloud/cloud-setup';
+import { ATHENA_SETUP_STEPS } from '../athena/athena-setup-steps';
 
 export const cloudSetupCommand: Command = {
   name: 'cloud setup',
@@ -19,7 +20,7 @@ ${AWS_USAGE}
     const clients = createAwsClients(config);
     io.log(`cloud setup: ${describeAwsConfig(config)}`);
     try {
-      const steps = await runCloudSetup({ config, clients, glueDir: defaultGlueDir(), log: io.log }, undefined, (report) =>
+      const steps = await runCloudSetup({ config, clients, glueDir: defaultGlueDir(), log: io.log }, [...CLOUD_SETUP_STEPS, ...ATHENA_SETUP_STEPS], (report) =>
         io.log(`  ${report.title}: ${report.outcome}${report.detail ? ` (${report.detail})` : ''}`),
       );
       const result = { steps: steps.map((s) => ({ id: s.id, outcome: s.outcome, ...(s.detail ? { detail: s.detail } : {}) })) };

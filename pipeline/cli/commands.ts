@@ -18,6 +18,7 @@ import { serveCommand } from './serve-command';
 import { publishCommand } from './publish-command';
 import { benchServeCommand } from './bench-serve-command';
 import { cloudSyncCommand } from './cloud-sync-command';
+import { powerbiCommand } from './powerbi-command';
 
 /**
  * Every `pricedrop` command, in the order `pricedrop --help` lists them.
@@ -43,4 +44,5 @@ export const COMMANDS: readonly Command[] = [
   publishCommand,
   benchServeCommand,
   cloudSyncCommand,
+  powerbiCommand,
 ];
