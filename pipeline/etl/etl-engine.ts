@@ -43,8 +43,8 @@ export function emptySummary(): EtlSummary {
   return { files: 0, read: 0, cleaned: 0, duplicates: 0, quarantined: 0 };
 }
 
-/** Rows handed to the writer at once: large enough to amortise, small enough to stay flat. */
-const BATCH_ROWS = 4096;
+/** Rows handed to the writer at once (it sorts them by key): large enough for locality, small enough to stay flat (~10 MB). */
+const BATCH_ROWS = 32768;
 /** Stop requests and progress are looked at every 4,096 rows read. */
 const CHECK_EVERY_MASK = 4095;
 const QUARANTINE_HEADER = 'line,reason,raw\n';

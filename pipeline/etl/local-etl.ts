@@ -25,6 +25,12 @@ export interface LocalEtlOptions {
 /** Page cache of the ETL's connection, KiB. */
 const ETL_CACHE_KIB = 65536;
 
+/**
+ * The worker's V8 heap limits. Its live data is small (one chunk, one row batch, the latest price
+ * per product), but V8 collects lazily and would otherwise grow the heap to hundreds of MB.
+ */
+const WORKER_LIMITS = { maxOldGenerationSizeMb: 192, maxYoungGenerationSizeMb: 16 };
+
 /** What the worker thread receives. */
 export interface EtlWorkerData {
   workspace: string;
@@ -96,7 +102,7 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
 
 function runInWorker(data: EtlWorkerData, options: LocalEtlOptions): Promise<EtlSummary> {
   return new Promise<EtlSummary>((resolve, reject) => {
-    const worker = startWorker(new URL('./local-etl.worker.ts', import.meta.url), { workerData: data });
+    const worker = startWorker(new URL('./local-etl.worker.ts', import.meta.url), { workerData: data, resourceLimits: WORKER_LIMITS });
     const stop = new Int32Array(data.stop);
     const onAbort = () => Atomics.store(stop, 0, 1);
     options.signal?.addEventListener('abort', onAbort, { once: true });

@@ -74,7 +74,13 @@ const SYNONYMS = new Map<string, string>(Object.entries(categorySynonyms as Reco
 
 /** Trims the rule whitespace at both ends. */
 export function trimText(value: string): string {
+  // Fast path (most fields): nothing to trim, no regex.
+  if (value.length === 0 || (!isRuleSpace(value.charCodeAt(0)) && !isRuleSpace(value.charCodeAt(value.length - 1)))) return value;
   return value.replace(TRIM, '');
+}
+
+function isRuleSpace(code: number): boolean {
+  return code === 32 || (code >= 9 && code <= 13) || code === 0xa0;
 }
 
 /** Trims and collapses inner runs of whitespace to one space (titles, categories). */
@@ -170,6 +176,8 @@ export function roundHalfAway(value: number, decimals: number): number {
   return (value < 0 ? -rounded : rounded) + 0; // + 0 turns -0 into 0
 }
 
+let lastTimestamp: { raw: string; ms: number | undefined; iso: string } = { raw: '\u0000', ms: undefined, iso: '' };
+
 /**
  * Validates one raw record (fields in RAW_COLUMNS order). The first failing check, in
  * REASON_CODES order, is the reason.
@@ -190,14 +198,23 @@ export function validateFields(fields: readonly string[], options: RuleOptions):
     if (parsed === undefined || !Number.isFinite(parsed) || parsed <= 0) return { ok: false, reason: 'INVALID_OLD_PRICE' };
     oldPrice = parsed;
   }
-  const observedMs = parseTimestamp(rawObservedAt);
+  // Rows of a batch mostly share their timestamp text: parse and format each distinct text once.
+  let observedMs: number | undefined;
+  let observedAt: string;
+  if (rawObservedAt === lastTimestamp.raw) {
+    observedMs = lastTimestamp.ms;
+    observedAt = lastTimestamp.iso;
+  } else {
+    observedMs = parseTimestamp(rawObservedAt);
+    observedAt = observedMs === undefined ? '' : formatTimestamp(observedMs);
+    lastTimestamp = { raw: rawObservedAt, ms: observedMs, iso: observedAt };
+  }
   if (observedMs === undefined) return { ok: false, reason: 'INVALID_TIMESTAMP' };
   if (observedMs > options.nowMs + (options.futureToleranceMs ?? DEFAULT_FUTURE_TOLERANCE_MS)) return { ok: false, reason: 'FUTURE_TIMESTAMP' };
   const source = trimText(rawSource);
   if (source === '') return { ok: false, reason: 'MISSING_SOURCE' };
   const currency = trimText(rawCurrency).toUpperCase();
   if (!CURRENCY.test(currency)) return { ok: false, reason: 'INVALID_CURRENCY' };
-  const observedAt = formatTimestamp(observedMs);
   return {
     ok: true,
     row: {
