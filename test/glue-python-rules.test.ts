@@ -11,10 +11,11 @@ const repoRoot = resolve(import.meta.dirname, '..');
 const python = spawnSync('python3', ['--version'], { encoding: 'utf8' });
 
 describe('glue/price_rules.py', () => {
-  it.skipIf(python.error !== undefined)('passes the shared vectors and its unit tests (python3 -m unittest)', () => {
+  it.skipIf(python.error !== undefined)('passes the shared vectors, its unit tests and the job stage tests (python3 -m unittest)', () => {
     const run = spawnSync('python3', ['-m', 'unittest', 'discover', '-s', 'glue', '-p', 'test_*.py', '-v'], { cwd: repoRoot, encoding: 'utf8', timeout: 120_000 });
     if (run.status !== 0) console.error(run.stdout, run.stderr);
     expect(run.stderr).toMatch(/\nOK\b/);
     expect(run.status).toBe(0);
+    expect(run.stderr).toMatch(/Ran ([89]|\d{2,}) tests/);
   });
 });
