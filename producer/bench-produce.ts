@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { S3Client } from '@aws-sdk/client-s3';
 import { REPO_ROOT } from './build-producer-bundle';
 import { runProducer, type ProducerOptions } from './run-producer';
@@ -24,8 +26,9 @@ export interface BenchProduceResult {
   peak_rss_mb: number;
   local_records: number;
   s3_records: number;
-  /** RSS at each tenth of the local run: flat means memory does not grow with the record count. */
+  /** RSS, and V8 heap in use after a full GC, at each tenth of the local run: flat means memory does not grow with the record count. */
   local_rss_mb_by_tenth: number[];
+  local_heap_mb_by_tenth: number[];
   batch_size: number;
 }
 
@@ -51,13 +54,23 @@ export async function benchProduce(options: BenchProduceOptions): Promise<BenchP
     });
 
     const tenths: number[] = [];
+    const heapTenths: number[] = [];
+    const gc = exposeGc();
+    let delivered = 0;
     let started = performance.now();
     const local = await runProducer(
       { ...base(options.localRecords), workspace: join(work, 'local') },
       {
-        onProgress(progress) {
-          options.onProgress?.('local lake', progress.records, options.localRecords);
-          while (tenths.length < Math.floor((progress.emitted / options.localRecords) * 10)) tenths.push(mb(process.memoryUsage().rss));
+        onProgress: (progress) => options.onProgress?.('local lake', progress.records, options.localRecords),
+        onBatch(batch) {
+          delivered += batch.records;
+          // At each tenth: live heap after a full GC (what the producer keeps) and RSS.
+          while (tenths.length < Math.floor((delivered / options.localRecords) * 10)) {
+            gc();
+            const memory = process.memoryUsage();
+            tenths.push(mb(memory.rss));
+            heapTenths.push(mb(memory.heapUsed));
+          }
         },
       },
     );
@@ -88,6 +101,7 @@ export async function benchProduce(options: BenchProduceOptions): Promise<BenchP
         local_records: local.records,
         s3_records: s3.records,
         local_rss_mb_by_tenth: tenths,
+        local_heap_mb_by_tenth: heapTenths,
         batch_size: options.batchSize,
       };
     } finally {
@@ -116,4 +130,10 @@ async function startS3rverProcess(directory: string): Promise<{ endpoint: string
     child.on('exit', (code) => reject(new Error(`s3rver exited (${code}) before listening; is the s3rver dev dependency installed?`)));
   });
   return { endpoint: `http://127.0.0.1:${port}`, stop: () => child.kill('SIGTERM') };
+}
+
+/** A full-GC function without --expose-gc on the command line (the flag can be set at run time). */
+function exposeGc(): () => void {
+  setFlagsFromString('--expose-gc');
+  return runInNewContext('gc') as () => void;
 }

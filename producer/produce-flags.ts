@@ -88,7 +88,7 @@ export function producerOptionsFromArgs(args: ParsedArgs, workspace: string): Pr
   };
   if (source === 'replay' && !options.file) throw new UsageError('--source replay needs --file PATH');
   if (source === 'shopify' && !options.url) throw new UsageError('--source shopify needs --url https://STORE (the storefront serving /products.json)');
-  if (options.sink?.startsWith('s3://') === false && options.s3Endpoint) throw new UsageError('--s3-endpoint only applies to an s3:// sink');
+  if (options.s3Endpoint && !options.sink?.startsWith('s3://')) throw new UsageError('--s3-endpoint only applies to an s3:// sink');
   return options;
 }
 
