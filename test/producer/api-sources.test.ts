@@ -99,7 +99,9 @@ describe.skipIf(!haveSamples)('API sources against local servers shaped like the
     expect(summary.records).toBe(24);
     const times = server.requests.slice(before).map((request) => request.at);
     expect(times.length).toBeGreaterThanOrEqual(7);
-    // 5 requests/s: consecutive requests start at least ~200 ms apart (timer slack allowed).
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(180);
+    // 5 requests/s: requests leave 200 ms apart; arrival jitter on a loaded machine is allowed for
+    // (without the limit, the four parallel pages arrive within a few ms of each other).
+    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(120);
+    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(200 * (times.length - 1) - 100);
   }, 30_000);
 });
