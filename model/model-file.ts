@@ -140,5 +140,11 @@ export function parseModel(json: unknown): LoadedModel {
   if (classifier.features !== FEATURE_NAMES.length) throw new Error('model forest does not match the feature schema');
   const regressor = model.regressor ? deserializeForest(model.regressor) : undefined;
   const { classifier: _classifier, regressor: _regressor, ...meta } = model as ModelFile;
+  const options = meta.options;
+  if (typeof options.threshold !== 'number' || !(options.threshold > 0 && options.threshold < 1)) throw new Error('model options: threshold must be in (0, 1)');
+  // Files written before the wait threshold existed advised Wait from `threshold` on.
+  if (typeof options.wait_threshold !== 'number') {
+    meta.options = { ...options, wait_threshold: options.threshold, wait_threshold_source: 'fixed', risk_bands: options.risk_bands ?? { medium: options.threshold, high: options.threshold } };
+  }
   return { meta, classifier, regressor };
 }

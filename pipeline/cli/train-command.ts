@@ -16,8 +16,8 @@ Options:
   --min-drop-pct X      minimum fall in % that counts as a drop (default 5)
   --out FILE            model file (default DIR/models/current.json)
   --threshold P         will_drop from this calibrated drop probability on (default 0.5)
-  --wait-threshold P    recommend Wait from this probability on (default: tuned on the last
-                        fifth of the training period, the threshold that saved the most there)
+  --wait-threshold P    recommend Wait from this probability on (default: tuned by replaying
+                        the training period with out-of-time scores: the one that saved most)
   --trees N             trees in the forest (default 100)
   --max-depth D         default 8
   --min-samples-leaf N  default 50
@@ -29,7 +29,7 @@ Options:
   async run(args, io) {
     const workspace = workspaceOf(args);
     const threads = args.flags.get('threads');
-    const labels: Record<TrainPhase, string> = { reading: 'reading histories', calibration: 'training calibration forest', classifier: 'training drop classifier', 'drop size': 'training drop-size forest', evaluating: 'evaluating', saving: 'saving model' };
+    const labels: Record<TrainPhase, string> = { reading: 'reading histories', calibration: 'cross-fitting calibration forests', classifier: 'training drop classifier', 'drop size': 'training drop-size forest', evaluating: 'evaluating', saving: 'saving model' };
     const report = await trainModel(
       {
         workspace,
