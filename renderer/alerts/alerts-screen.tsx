@@ -125,11 +125,20 @@ function RuleForm({ onCreate }: { onCreate: (rule: NewRule) => void }) {
   const [threshold, setThreshold] = useState('10');
   const [matches, setMatches] = useState<HandlerResult<'products/search'>>([]);
 
+  const [picked, setPicked] = useState(params.get('id') ? `${params.get('source')}/${params.get('id')}` : '');
   useEffect(() => {
     if (scope !== 'product' || product.length < 2) return setMatches([]);
     const timer = setTimeout(() => {
       invoke('products/search', { query: product, limit: 8 })
-        .then(setMatches)
+        .then((found) => {
+          setMatches(found);
+          // An exact id in one source needs no picking.
+          const exact = found.filter((m) => m.product_id === product.trim());
+          if (exact.length === 1) {
+            setSource(exact[0]!.source);
+            setPicked(`${exact[0]!.source}/${exact[0]!.product_id}`);
+          }
+        })
         .catch(() => setMatches([]));
     }, 200);
     return () => clearTimeout(timer);
@@ -176,7 +185,8 @@ function RuleForm({ onCreate }: { onCreate: (rule: NewRule) => void }) {
           <label>
             Product id
             <input value={product} onChange={(e) => setProduct(e.target.value)} placeholder="id or name, then pick" data-testid="rule-product" required />
-            {matches.length > 0 && !matches.some((m) => m.product_id === product) && (
+            {picked === `${source}/${product}` && <span className="muted small" data-testid="rule-product-picked">{source} · {product}</span>}
+            {matches.length > 0 && picked !== `${source}/${product}` && (
               <ul className="suggestions">
                 {matches.map((m) => (
                   <li key={`${m.source}/${m.product_id}`}>
@@ -186,6 +196,7 @@ function RuleForm({ onCreate }: { onCreate: (rule: NewRule) => void }) {
                       onClick={() => {
                         setProduct(m.product_id);
                         setSource(m.source);
+                        setPicked(`${m.source}/${m.product_id}`);
                       }}
                     >
                       {m.product_id} · {m.title}

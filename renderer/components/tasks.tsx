@@ -88,7 +88,7 @@ export function TaskStatus({ run, testId }: { run: TaskRun | undefined; testId?:
 }
 
 /** The run history: when, what, how long, how it ended, and the service's message. */
-export function RunHistory({ runs, testId = 'run-history' }: { runs: readonly TaskRun[]; testId?: string }) {
+export function RunHistory({ runs, testId = 'run-history', compact = false }: { runs: readonly TaskRun[]; testId?: string; compact?: boolean }) {
   if (runs.length === 0) return <p className="muted">No runs yet. Runs of the actions above appear here, with their timestamps.</p>;
   return (
     <table className="table" data-testid={testId}>
@@ -98,19 +98,19 @@ export function RunHistory({ runs, testId = 'run-history' }: { runs: readonly Ta
           <th>Action</th>
           <th>Status</th>
           <th>Duration</th>
-          <th>Message</th>
+          {!compact && <th>Message</th>}
         </tr>
       </thead>
       <tbody>
         {runs.map((run) => (
           <tr key={run.id} data-status={run.status}>
             <td className="nowrap">{formatDateTime(run.started_at)}</td>
-            <td>{run.label}</td>
+            <td title={compact ? (run.message ?? '') : undefined}>{run.label}</td>
             <td>
               <span className={`badge ${run.status}`}>{run.status}</span>
             </td>
             <td className="nowrap">{formatDuration(run.started_at, run.finished_at)}</td>
-            <td className={run.status === 'failed' ? 'error-text' : 'muted'}>{run.message ?? ''}</td>
+            {!compact && <td className={run.status === 'failed' ? 'error-text' : 'muted'}>{run.message ?? ''}</td>}
           </tr>
         ))}
       </tbody>

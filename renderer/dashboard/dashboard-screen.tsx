@@ -38,11 +38,9 @@ export function DashboardScreen() {
   }, []);
   useEffect(() => {
     if (!restored) return;
-    const timer = setTimeout(() => {
-      const { from, to, categories, dropStatus, grain } = filters;
-      invoke('settings/update', { dashboard: { from, to, categories, dropStatus, grain } }).catch(() => {});
-    }, 400);
-    return () => clearTimeout(timer);
+    // Saved at once (a small file write), so a drill right after a click keeps the click.
+    const { from, to, categories, dropStatus, grain } = filters;
+    invoke('settings/update', { dashboard: { from, to, categories, dropStatus, grain } }).catch(() => {});
   }, [filters, restored]);
   const [panels, setPanels] = useState<Panels | null>(null);
   const [facets, setFacets] = useState<Facets | null>(null);
@@ -338,7 +336,7 @@ function categoryOption(panels: Panels | null): ChartOption {
   return {
     animation: false,
     tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-    grid: { left: 110, right: 24, top: 8, bottom: 24 },
+    grid: { left: 110, right: 56, top: 8, bottom: 24 },
     xAxis: { type: 'value', name: '%' },
     yAxis: { type: 'category', data: rows.map((r) => r.category) },
     series: [{ type: 'bar', data: rows.map((r) => r.avg_drop_pct), color: DROP_COLOR, cursor: 'pointer', label: { show: true, position: 'right', formatter: '{c} %' } }],

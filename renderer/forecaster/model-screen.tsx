@@ -51,7 +51,7 @@ export function ModelScreen() {
             <TaskStatus run={tasks.latest('train')} testId="train-status" />
           </Panel>
           <Panel title="Runs">
-            <RunHistory runs={tasks.runs} testId="model-runs" />
+            <RunHistory runs={tasks.runs} testId="model-runs" compact />
           </Panel>
         </div>
         <div className="column-right">

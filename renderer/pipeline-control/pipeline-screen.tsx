@@ -12,7 +12,9 @@ type LogLine = EventMap['log/line'];
 /** The pipeline: mode, the producer, the ETL (local) or Glue + Athena (AWS), the activity log and the run history. */
 export function PipelineScreen() {
   const settings = useLoad(() => invoke('settings/get'), []);
-  const info = useLoad(() => invoke('app/info'), []);
+  const [dataVersion, setDataVersion] = useState(0);
+  useEffect(() => on('data/changed', () => setDataVersion((v) => v + 1)), []);
+  const info = useLoad(() => invoke('app/info'), [dataVersion]);
   const tasks = useTasks([], 30);
   const [modeError, setModeError] = useState<string | null>(null);
   const mode = settings.value?.mode ?? 'embedded';
