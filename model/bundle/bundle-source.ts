@@ -78,6 +78,8 @@ export interface BundleWatcherOptions {
   /** Tag of the bundle being served now. */
   currentTag: string;
   intervalMs: number;
+  /** Runs on a new bundle before it is handed over (e.g. precomputing its answers). */
+  prepare?(bundle: LoadedBundle): Promise<void>;
   onBundle(bundle: LoadedBundle): void;
   log(message: string): void;
 }
@@ -113,6 +115,7 @@ export function watchBundle(options: BundleWatcherOptions): BundleWatcher {
     if (tag === servingTag || tag === refusedTag) return;
     try {
       const bundle = await fetchBundle(options.location, options.s3, options.location.kind === 's3' ? tag : undefined);
+      await options.prepare?.(bundle);
       if (stopped) return;
       servingTag = bundle.tag || tag;
       refusedTag = undefined;

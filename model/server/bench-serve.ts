@@ -77,16 +77,20 @@ export async function benchServe(options: BenchServeOptions): Promise<BenchServe
     let rss: number | null;
     try {
       server = await startProcess(command!, [...prefix, 'serve', '--bundle', bundleFile, '--port', '0', '--poll-seconds', '0', '--rate-limit', '1000000', '--rate-burst', '1000000'], /serving at http:\/\/127\.0\.0\.1:(\d+)/);
-      await drive(reference.port, bodies, { ...options, requests: options.warmup });
-      await drive(server.port, bodies, { ...options, requests: options.warmup });
+      // Products are asked in turn, continuing across warm-up and rounds: with more products than
+      // requests, most predictions are computed cold (the server memoises each product's answer).
+      const referenceCursor = { next: 0 };
+      const serverCursor = { next: 0 };
+      await drive(reference.port, bodies, { ...options, requests: options.warmup }, referenceCursor);
+      await drive(server.port, bodies, { ...options, requests: options.warmup }, serverCursor);
       // Alternate short rounds so that load from other processes on the machine hits both alike;
       // requests/s is the median of the rounds, latency quantiles are over every request.
       const referenceRounds: LoadResult[] = [];
       const serverRounds: LoadResult[] = [];
       const perRound = { ...options, requests: Math.ceil(options.requests / ROUNDS), durationS: options.durationS / ROUNDS };
       for (let round = 0; round < ROUNDS; round++) {
-        referenceRounds.push(await drive(reference.port, bodies, perRound));
-        serverRounds.push(await drive(server.port, bodies, perRound));
+        referenceRounds.push(await drive(reference.port, bodies, perRound, referenceCursor));
+        serverRounds.push(await drive(server.port, bodies, perRound, serverCursor));
         options.log(`round ${round + 1}/${ROUNDS}: reference ${referenceRounds[round]!.rps.toFixed(0)} req/s, server ${serverRounds[round]!.rps.toFixed(0)} req/s`);
       }
       referenceResult = combine(referenceRounds);
@@ -168,7 +172,12 @@ function combine(rounds: LoadResult[]): LoadResult {
 }
 
 /** Closed-loop load: `concurrency` loops, each one request at a time, until the count or the time is reached. */
-export async function drive(port: number, bodies: readonly Buffer[], options: { requests: number; durationS: number; concurrency: number }): Promise<LoadResult> {
+/** Where the next request's product comes from: continues across warm-up and rounds, so every product gets asked. */
+export interface ProductCursor {
+  next: number;
+}
+
+export async function drive(port: number, bodies: readonly Buffer[], options: { requests: number; durationS: number; concurrency: number }, cursor: ProductCursor = { next: 0 }): Promise<LoadResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: options.concurrency });
   const latencies = new Float64Array(options.requests);
   let issued = 0;
@@ -188,7 +197,7 @@ export async function drive(port: number, bodies: readonly Buffer[], options: { 
     });
   const loop = async () => {
     while (issued < options.requests && performance.now() < deadline) {
-      const body = bodies[issued % bodies.length]!;
+      const body = bodies[cursor.next++ % bodies.length]!;
       issued++;
       const t0 = performance.now();
       const status = await one(body);

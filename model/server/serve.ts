@@ -1,4 +1,5 @@
 import { createS3Client, describeLocation, fetchBundle, parseBundleLocation, watchBundle, type BundleWatcher } from '../bundle/bundle-source';
+import { precomputePredictions } from '../bundle/loaded-bundle';
 import { startPredictServer, type PredictServer } from './predict-server';
 
 export interface ServeOptions {
@@ -27,6 +28,9 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
   const s3 = location.kind === 's3' ? createS3Client(options.s3Endpoint) : undefined;
   const bundle = await fetchBundle(location, s3);
   options.log(`bundle ${describeLocation(location)}: model ${bundle.model.version}, ${bundle.products.size} products, created ${new Date(bundle.createdAt).toISOString()}`);
+  const started = performance.now();
+  const computed = await precomputePredictions(bundle);
+  options.log(`precomputed ${computed} predictions in ${Math.round(performance.now() - started)} ms`);
   let watcher: BundleWatcher | undefined;
   const http = await startPredictServer({
     bundle,
@@ -42,7 +46,15 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     },
   });
   if (options.pollSeconds > 0) {
-    watcher = watchBundle({ location, s3, currentTag: bundle.tag, intervalMs: options.pollSeconds * 1000, onBundle: (next) => http.swap(next), log: options.log });
+    watcher = watchBundle({
+      location,
+      s3,
+      currentTag: bundle.tag,
+      intervalMs: options.pollSeconds * 1000,
+      prepare: async (next) => void (await precomputePredictions(next)),
+      onBundle: (next) => http.swap(next),
+      log: options.log,
+    });
   }
   return {
     http,
