@@ -42,7 +42,9 @@ expected_drop_*: the size of the drop should one come, estimated by a regression
         return;
       }
       io.out(`${full.title} (${full.product_id}, ${full.source}): ${full.price} ${full.currency} as of ${full.as_of}`);
-      io.out(`${prediction.recommendation}: drop ${prediction.will_drop ? 'likely' : 'unlikely'} (confidence ${(prediction.confidence * 100).toFixed(0)}%, risk ${prediction.risk_level})`);
+      const p = prediction.will_drop ? prediction.confidence : 1 - prediction.confidence;
+      const { horizon_days: h, min_drop_pct: x, wait_threshold: wait } = model.meta.options;
+      io.out(`${prediction.recommendation}: ${(p * 100).toFixed(0)}% chance of a drop of ${x}% or more within ${h} days (Wait from ${(wait * 100).toFixed(0)}%; risk ${prediction.risk_level})`);
       io.out(`expected drop if it comes: ${prediction.expected_drop_pct}% (${prediction.expected_drop_amount} ${full.currency})`);
       for (const reason of prediction.reasons) io.out(`  - ${reason.text}`);
     } finally {
