@@ -19,6 +19,8 @@ PORT="${PORT:-8080}"
 API_KEY_PARAMETER="${API_KEY_PARAMETER:-}"
 # Optional: the region of the bucket (default: the instance's region).
 REGION="${REGION:-}"
+# 1 when an ALB is in front: rate-limit by the balancer's X-Forwarded-For entry, not its address.
+TRUST_PROXY="${TRUST_PROXY:-0}"
 
 # For tests only: install under PREFIX and skip user creation and systemctl (see test/server/ec2-recipe.test.ts).
 PREFIX="${PRICEDROP_PREFIX:-}"
@@ -75,6 +77,7 @@ PRICEDROP_BUNDLE=$BUNDLE_URI
 PRICEDROP_HOST=0.0.0.0
 PRICEDROP_PORT=$PORT
 PRICEDROP_POLL_SECONDS=60
+PRICEDROP_TRUST_PROXY=$TRUST_PROXY
 AWS_REGION=$AWS_REGION
 NODE_ENV=production
 ENV

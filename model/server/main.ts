@@ -2,7 +2,7 @@
 // (esbuild bundles this file with its dependencies into one file: build/server/build-server.mjs).
 // The same command as `pricedrop serve`; flags not given fall back to the environment:
 //   PRICEDROP_BUNDLE, PRICEDROP_HOST, PRICEDROP_PORT, PRICEDROP_S3_ENDPOINT, PRICEDROP_API_KEY_ENV,
-//   PRICEDROP_CORS_ORIGIN, PRICEDROP_POLL_SECONDS
+//   PRICEDROP_CORS_ORIGIN, PRICEDROP_POLL_SECONDS, PRICEDROP_RATE_LIMIT; PRICEDROP_TRUST_PROXY=1 for --trust-proxy
 // `node server.mjs --healthcheck` exits 0 when GET /health on PRICEDROP_PORT (default 8080) answers 200.
 import { parseArgs, UsageError } from '../../pipeline/cli/command';
 import { createCommandIo } from '../../pipeline/cli/command-io';
@@ -16,6 +16,7 @@ const ENV_FLAGS: Record<string, string> = {
   'api-key-env': 'PRICEDROP_API_KEY_ENV',
   'cors-origin': 'PRICEDROP_CORS_ORIGIN',
   'poll-seconds': 'PRICEDROP_POLL_SECONDS',
+  'rate-limit': 'PRICEDROP_RATE_LIMIT',
 };
 
 export async function serverMain(argv: string[], env: NodeJS.ProcessEnv = process.env): Promise<number> {
@@ -34,6 +35,7 @@ export async function serverMain(argv: string[], env: NodeJS.ProcessEnv = proces
         args.all.set(flag, [value]);
       }
     }
+    if (env.PRICEDROP_TRUST_PROXY === '1') args.switches.add('trust-proxy');
     return (await serveCommand.run(args, io)) ?? 0;
   } catch (error) {
     if (error instanceof UsageError) io.log(`${error.message}\n\n${serveCommand.usage}`);

@@ -32,6 +32,11 @@ export interface PredictServerOptions {
   corsOrigins?: readonly string[];
   /** Per-client token bucket; `perSecond: 0` turns it off. */
   rateLimit?: { perSecond: number; burst: number };
+  /**
+   * Behind a load balancer (AWS ALB): identify the client by the last X-Forwarded-For entry, the
+   * address the balancer itself saw, instead of the socket's (which is the balancer's).
+   */
+  trustProxy?: boolean;
   /** Extra facts for /health (e.g. the watcher's last refusal). */
   health?: () => Record<string, unknown>;
   log?: (message: string) => void;
@@ -165,7 +170,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
         return void res.end();
       }
       if (limiter) {
-        const decision = limiter.take(req.socket.remoteAddress ?? 'unknown');
+        const decision = limiter.take(clientOf(req, options.trustProxy ?? false));
         if (!decision.allowed) throw new HttpError(429, 'rate_limited', 'Too many requests; slow down', { 'Retry-After': String(decision.retryAfterSeconds) });
       }
       if (apiKeyDigest) checkApiKey(req.headers['x-api-key'], apiKeyDigest);
@@ -291,6 +296,16 @@ export async function startPredictServer(options: PredictServerOptions): Promise
       clearTimeout(timer);
     },
   };
+}
+
+/** The rate limiter's client key: the socket address, or the balancer's last X-Forwarded-For entry. */
+function clientOf(req: IncomingMessage, trustProxy: boolean): string {
+  const forwarded = trustProxy ? req.headers['x-forwarded-for'] : undefined;
+  if (typeof forwarded === 'string' && forwarded !== '') {
+    const last = forwarded.slice(forwarded.lastIndexOf(',') + 1).trim();
+    if (last !== '') return last.slice(0, 100);
+  }
+  return req.socket.remoteAddress ?? 'unknown';
 }
 
 /** Refuses a missing or wrong key in constant time (both sides hashed to the same length first). */

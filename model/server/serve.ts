@@ -13,6 +13,8 @@ export interface ServeOptions {
   /** Seconds between checks for a new bundle (S3 ETag, or file size+mtime); 0 = never. */
   pollSeconds: number;
   rateLimit: { perSecond: number; burst: number };
+  /** Rate-limit by the last X-Forwarded-For entry (behind a load balancer). */
+  trustProxy?: boolean;
   log(message: string): void;
 }
 
@@ -39,6 +41,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     apiKey: options.apiKey,
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
+    trustProxy: options.trustProxy,
     log: options.log,
     health: () => {
       const refusal = watcher?.lastRefusal();

@@ -217,6 +217,22 @@ describe('the predictor API with an API key, CORS and a rate limit', () => {
     expect(preflight.headers.get('access-control-allow-headers')).toMatch(/X-API-Key/);
   });
 
+  it('limits by the balancer\'s X-Forwarded-For entry only with trustProxy', async () => {
+    const behindBalancer = await startFixtureServer({ trustProxy: true, rateLimit: { perSecond: 0.01, burst: 2 } });
+    const direct = await startFixtureServer({ rateLimit: { perSecond: 0.01, burst: 2 } });
+    try {
+      const status = async (server: RunningServer, forwardedFor: string) => (await fetch(new URL('/api/model', server.http.url), { headers: { 'X-Forwarded-For': forwardedFor } })).status;
+      // Clients put anything first; the balancer appends the address it saw: that one counts.
+      expect([await status(behindBalancer, 'spoof, 10.0.0.1'), await status(behindBalancer, 'other, 10.0.0.1'), await status(behindBalancer, '10.0.0.1')]).toEqual([200, 200, 429]);
+      expect(await status(behindBalancer, '10.0.0.2')).toBe(200);
+      // Without trustProxy the header is ignored: one socket address, one bucket.
+      expect([await status(direct, '10.0.0.1'), await status(direct, '10.0.0.2'), await status(direct, '10.0.0.3')]).toEqual([200, 200, 429]);
+    } finally {
+      await behindBalancer.stop();
+      await direct.stop();
+    }
+  });
+
   it('limits each client with 429 and Retry-After once its burst is spent', async () => {
     const base = running.http.url;
     const statuses: number[] = [];
