@@ -1,8 +1,6 @@
 import { UsageError, stringFlag, workspaceOf, type Command } from './command';
 import { defaultModelPath, loadModel } from '../../model/predictor';
-import { buildDataset } from '../../model/dataset';
-import { runBacktest } from '../../model/evaluation/backtest';
-import { openWorkspaceCache } from '../../model/training';
+import { backtestWorkspace } from '../../model/workspace-backtest';
 
 /** `pricedrop backtest`: replays buying decisions on the model's test period. */
 export const backtestCommand: Command = {
@@ -35,21 +33,9 @@ once (worse_than_buy_now_pct) and the average savings per decision.
     if (from !== undefined && from < Date.parse(model.meta.training_window.train_to)) {
       io.log(`warning: --from is inside the model's training period (before ${model.meta.training_window.train_to}): savings will look better than they are`);
     }
-    const db = openWorkspaceCache(workspace);
-    let dataset;
-    try {
-      dataset = buildDataset(db, {
-        horizonDays: model.meta.options.horizon_days,
-        minDropPct: model.meta.options.min_drop_pct,
-        categories: model.meta.categories,
-        onProgress: (done, total) => io.progress('reading histories', done, total),
-      });
-    } finally {
-      db.close();
-    }
-    const report = runBacktest(model, dataset, { from, to: to === undefined ? undefined : to + 86_399_999 });
+    const report = backtestWorkspace({ workspace, model, from, to: to === undefined ? undefined : to + 86_399_999, onProgress: (done, total) => io.progress('reading histories', done, total) });
     if (args.switches.has('json')) {
-      io.json({ model_version: model.meta.model_version, ...report });
+      io.json(report);
       return;
     }
     io.out(`${report.decisions} decisions on ${report.products} products, ${report.period.from.slice(0, 10)} to ${report.period.to.slice(0, 10)}, horizon ${report.horizon_days} days`);
