@@ -1,20 +1,18 @@
 import { statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { UsageError, parseArgs, workspaceOf } from '../pipeline/cli/command';
-import { createCommandIo } from '../pipeline/cli/command-io';
-import { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE, producerOptionsFromArgs } from './produce-flags';
-import { runProducer } from './run-producer';
 
 /**
  * The container's program (bundled with every dependency inlined into one file, see
- * producer/build-image-context.ts): the same flags as `pricedrop produce`.
+ * producer/build-producer-bundle.ts): the same flags as `pricedrop produce`.
  * `--healthcheck` exits 0 when a running producer touched its heartbeat file in the last 60 s.
+ *
+ * The signal handlers are installed before the producer's modules (the AWS SDK among them) are
+ * loaded, so a SIGTERM that arrives during start-up is a graceful stop too.
  */
 const HEARTBEAT = join(process.env.PRICEDROP_HEARTBEAT_DIR ?? tmpdir(), 'pricedrop-producer.alive');
 
-export async function producerMain(argv: readonly string[]): Promise<number> {
-  const io = createCommandIo();
+export async function producerMain(argv: readonly string[], controller = new AbortController()): Promise<number> {
   const rest = argv[0] === 'produce' ? argv.slice(1) : argv;
   if (rest.includes('--healthcheck')) {
     try {
@@ -23,6 +21,13 @@ export async function producerMain(argv: readonly string[]): Promise<number> {
       return 1;
     }
   }
+  const [{ UsageError, parseArgs, workspaceOf }, { createCommandIo }, { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE, producerOptionsFromArgs }, { runProducer }] = await Promise.all([
+    import('../pipeline/cli/command'),
+    import('../pipeline/cli/command-io'),
+    import('./produce-flags'),
+    import('./run-producer'),
+  ]);
+  const io = createCommandIo();
   let args;
   try {
     args = parseArgs(rest, PRODUCE_BOOLEAN_FLAGS);
@@ -34,10 +39,6 @@ export async function producerMain(argv: readonly string[]): Promise<number> {
     io.log(`producer: ${(error as Error).message}\n\n${PRODUCE_USAGE}`);
     return 2;
   }
-  const controller = new AbortController();
-  const onSignal = () => (controller.signal.aborted ? process.exit(130) : controller.abort());
-  process.on('SIGTERM', onSignal);
-  process.on('SIGINT', onSignal);
   const beat = () => {
     try {
       writeFileSync(HEARTBEAT, String(Date.now()));
@@ -72,5 +73,9 @@ export async function producerMain(argv: readonly string[]): Promise<number> {
 // Run when executed directly (node producer.mjs / tsx producer/main.ts), not when imported.
 const entry = process.argv[1] ?? '';
 if (/(^|[\\/])(main\.ts|producer\.mjs)$/.test(entry)) {
-  process.exitCode = await producerMain(process.argv.slice(2));
+  const controller = new AbortController();
+  const onSignal = () => (controller.signal.aborted ? process.exit(130) : controller.abort());
+  process.on('SIGTERM', onSignal);
+  process.on('SIGINT', onSignal);
+  process.exitCode = await producerMain(process.argv.slice(2), controller);
 }

@@ -91,6 +91,7 @@ export function createProducerControl(options: ProducerControlOptions): Producer
   const stopTimeout = options.stopTimeoutSeconds ?? 20;
   const networkMode = options.networkMode ?? (process.platform === 'linux' ? 'host' : 'bridge');
   const workspaceId = createHash('sha1').update(workspace).digest('hex').slice(0, 10);
+  const containerName = `pricedrop-producer-${workspaceId}`;
   const logListeners = new Set<(line: ProducerLogLine) => void>();
   const statusListeners = new Set<(status: ProducerStatus) => void>();
   const logs: ProducerLogLine[] = [];
@@ -196,51 +197,87 @@ export function createProducerControl(options: ProducerControlOptions): Producer
       args.push('--file', `/input/${basename(input)}`);
     }
     args.push('--workspace', '/data', '--json');
-    const name = `pricedrop-producer-${workspaceId}`;
-    await docker.getContainer(name).remove({ force: true }).catch(() => undefined);
+    await docker.getContainer(containerName).remove({ force: true }).catch(() => undefined);
     container = await docker.createContainer({
-      name,
+      name: containerName,
       Image: image.tag,
       Cmd: args,
       Env: Object.entries(env).map(([key, value]) => `${key}=${value}`),
       ...(user ? { User: user } : {}),
       Labels: { 'pricedrop.role': 'producer', 'pricedrop.workspace': workspace },
       StopTimeout: stopTimeout,
-      HostConfig: { NetworkMode: networkMode, Binds: binds, AutoRemove: false },
+      // Init: Docker's tini as PID 1 forwards SIGTERM; node as PID 1 would ignore a SIGTERM that
+      // arrives before its handler is installed, and the stop would wait for the SIGKILL.
+      HostConfig: { NetworkMode: networkMode, Binds: binds, AutoRemove: false, Init: true },
     });
     // Attach before start so no line is missed (a logs stream on a created container ends at once).
     const logStream = (await container.attach({ stream: true, stdout: true, stderr: true })) as unknown as Readable;
+    const streamEnded = followOutput(logStream);
+    await container.start();
+    setStatus({ state: 'running', containerId: container.id, startedAt: new Date().toISOString() });
+    watchContainer(container, streamEnded);
+  }
+
+  /** Demultiplexes a container's output stream into log lines; resolves when it ends. */
+  function followOutput(logStream: Readable): Promise<void> {
     const out = new PassThrough();
     const err = new PassThrough();
     docker.modem.demuxStream(logStream, out, err);
-    const streamEnded = new Promise<void>((ended) =>
+    pipeLines(out, 'stdout');
+    pipeLines(err, 'stderr');
+    return new Promise<void>((ended) =>
       logStream.on('end', () => {
         out.end();
         err.end();
         ended();
       }),
     );
-    pipeLines(out, 'stdout');
-    pipeLines(err, 'stderr');
-    await container.start();
-    const startedContainer = container;
-    setStatus({ state: 'running', containerId: container.id, startedAt: new Date().toISOString() });
-    finished = startedContainer
+  }
+
+  /** Reports how a running container ends, then removes it. */
+  function watchContainer(running: Docker.Container, streamEnded: Promise<void>): void {
+    finished = running
       .wait()
       .then(async (result: { StatusCode: number }) => {
-        // Let the attached stream deliver the last lines (the JSON summary) before reading them.
+        // Let the output stream deliver the last lines (the JSON summary) before reading them.
         let timer: NodeJS.Timeout | undefined;
         await Promise.race([streamEnded, new Promise((resolve) => (timer = setTimeout(resolve, 2000)))]);
         clearTimeout(timer);
         await new Promise((resolve) => setImmediate(resolve));
         const exitCode = result.StatusCode;
         setStatus({ state: exitCode === 0 ? 'exited' : 'failed', exitCode, finishedAt: new Date().toISOString(), summary: summaryFromOutput(), health: undefined });
-        await startedContainer.remove({ force: true }).catch(() => undefined);
+        await running.remove({ force: true }).catch(() => undefined);
       })
       .catch((error: Error) => setStatus({ state: 'failed', error: error.message }))
       .finally(() => {
         container = undefined;
       });
+  }
+
+  /**
+   * A container of this workspace left running by an earlier session of the app (the app quit,
+   * the producer kept going) is adopted once, at the first call: reported, followed and stoppable.
+   */
+  let adoption: Promise<void> | undefined;
+  function adoptRunningContainer(): Promise<void> {
+    adoption ??= (async () => {
+      if (options.runner === 'process' || current.state !== 'idle') return;
+      try {
+        const existing = docker.getContainer(containerName);
+        const info = await existing.inspect();
+        if (!info.State.Running || current.state !== 'idle') return;
+        container = existing;
+        setStatus(
+          { state: 'running', runner: 'docker', runnerReason: 'a producer container of this workspace was already running', containerId: info.Id, image: info.Config.Image, startedAt: info.State.StartedAt },
+          true,
+        );
+        const logStream = (await existing.logs({ follow: true, stdout: true, stderr: true, since: Math.floor(Date.now() / 1000) })) as unknown as Readable;
+        watchContainer(existing, followOutput(logStream));
+      } catch {
+        // No engine, or no such container: nothing to adopt.
+      }
+    })();
+    return adoption;
   }
 
   function startAsProcess(start: ProducerStartOptions, reason: string): void {
@@ -274,6 +311,7 @@ export function createProducerControl(options: ProducerControlOptions): Producer
 
   return {
     async start(start) {
+      await adoptRunningContainer();
       if (['building', 'starting', 'running', 'stopping'].includes(current.state)) throw new Error(`the producer is already ${current.state}`);
       lastStdout = '';
       const wanted = options.runner ?? 'auto';
@@ -305,6 +343,7 @@ export function createProducerControl(options: ProducerControlOptions): Producer
     },
 
     async stop() {
+      await adoptRunningContainer();
       if (child) {
         const running = child;
         setStatus({ state: 'stopping' });
@@ -321,6 +360,7 @@ export function createProducerControl(options: ProducerControlOptions): Producer
     },
 
     async status() {
+      await adoptRunningContainer();
       if (container && current.state === 'running') {
         try {
           const info = await container.inspect();

@@ -95,6 +95,27 @@ describe.skipIf(!haveDocker)('the producer container on a real Docker engine', (
     expect(await bucketRows('stop/')).toHaveLength(stopped.summary!.records);
   }, 60_000);
 
+  it('a new session adopts the container an earlier one left running, and can stop it', async () => {
+    const workspace = join(work.path, 'ws4');
+    const first = createProducerControl({ workspace, baseImage: BASE_IMAGE, runner: 'docker' });
+    await first.start({ source: 'simulator', products: 5, intervalSeconds: 0.5, sink: 's3://lake/adopt', s3Endpoint: s3.endpoint, env: S3RVER_CREDENTIALS });
+    await new Promise<void>((resolve) => {
+      const off = first.onLog((line) => {
+        if (line.line.startsWith('producer: source simulator')) {
+          off();
+          resolve();
+        }
+      });
+    });
+    // The app quits without stopping it; the next session creates its own control.
+    const second = createProducerControl({ workspace, baseImage: BASE_IMAGE, runner: 'docker' });
+    const adopted = await second.status();
+    expect(adopted).toMatchObject({ state: 'running', runner: 'docker', runnerReason: expect.stringMatching(/already running/) });
+    await expect(second.start({ source: 'simulator' })).rejects.toThrow(/already running/);
+    const stopped = await second.stop();
+    expect(stopped).toMatchObject({ state: 'exited', exitCode: 0 });
+  }, 60_000);
+
   it('writes to a host lake folder through a bind mount, as the host user', async () => {
     const workspace = join(work.path, 'ws3');
     const control = createProducerControl({ workspace, baseImage: BASE_IMAGE, runner: 'docker' });
