@@ -1,4 +1,3 @@
-import { build } from 'esbuild';
 import { existsSync, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -23,6 +22,8 @@ function findRepoRoot(start: string): string {
  * the cross-process tests. About 1.5 MB minified; takes well under a second.
  */
 export async function buildProducerBundle(outFile: string): Promise<string> {
+  // Loaded on demand: importers of REPO_ROOT (the CLI, the desktop main) should not pay for esbuild.
+  const { build } = await import('esbuild');
   mkdirSync(dirname(outFile), { recursive: true });
   await build({
     entryPoints: [join(REPO_ROOT, 'producer', 'main.ts')],
