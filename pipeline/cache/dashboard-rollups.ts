@@ -36,6 +36,8 @@ export interface RollupRow {
   category: string;
   drop_pct: number | null;
   is_drop: boolean;
+  /** Tracked for rollup_state.last_observed_at when given. */
+  observed_at?: string;
 }
 
 /** Pending deltas of one (day, category): counts by is_drop and the presence bitmaps by kind. */
@@ -136,11 +138,12 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
   const loadNumbers = db.prepare('SELECT source, product_id, n FROM rollup_category_products WHERE category = ?').raw();
   const insertNumber = db.prepare('INSERT INTO rollup_category_products (category, n, source, product_id, version) VALUES (?, ?, ?, ?, ?)');
   const upsertDaily = db.prepare(
-    `INSERT INTO rollup_daily (dt, category, is_drop, observations, drop_pct_n, drop_pct_sum_c) VALUES (?, ?, ?, ?, ?, ?)
+    `INSERT INTO rollup_daily (dt, category, is_drop, observations, drop_pct_n, drop_pct_sum_c, version) VALUES (?, ?, ?, ?, ?, ?, ?)
      ON CONFLICT (dt, category, is_drop) DO UPDATE SET
        observations = observations + excluded.observations,
        drop_pct_n = drop_pct_n + excluded.drop_pct_n,
-       drop_pct_sum_c = drop_pct_sum_c + excluded.drop_pct_sum_c`,
+       drop_pct_sum_c = drop_pct_sum_c + excluded.drop_pct_sum_c,
+       version = excluded.version`,
   );
   const selectPresence = db.prepare('SELECT bits FROM rollup_presence WHERE dt = ? AND category = ? AND kind = ?').pluck();
   const upsertPresence = db.prepare(
@@ -148,6 +151,10 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
      ON CONFLICT (dt, category, kind) DO UPDATE SET bits = excluded.bits, version = excluded.version`,
   );
   const bumpVersion = db.prepare('UPDATE rollup_state SET version = version + 1 WHERE id = 1 RETURNING version').pluck();
+  const raiseLastObserved = db.prepare(
+    'UPDATE rollup_state SET last_observed_at = ? WHERE id = 1 AND (last_observed_at IS NULL OR last_observed_at < ?)',
+  );
+  let lastObservedAt: string | undefined;
 
   function pending(): boolean {
     return slotCount > 0 || newNumbers.length > 0;
@@ -161,6 +168,7 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
       slotCount = 0;
       newNumbers = [];
       numberings = new Map();
+      lastObservedAt = undefined;
     }
     const version = readVersion.get() as number;
     if (version !== knownVersion) {
@@ -215,6 +223,7 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
       slotCount++;
     }
     const isDrop = row.is_drop ? 1 : 0;
+    if (row.observed_at !== undefined && (lastObservedAt === undefined || row.observed_at > lastObservedAt)) lastObservedAt = row.observed_at;
     slot.observations[isDrop]++;
     if (row.drop_pct !== null) {
       slot.dropPctN[isDrop]++;
@@ -237,7 +246,7 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
       for (const slot of byCategory.values()) {
         for (const isDrop of [0, 1] as const) {
           if (slot.observations[isDrop] === 0) continue;
-          upsertDaily.run(slot.dt, slot.category, isDrop, slot.observations[isDrop], slot.dropPctN[isDrop], slot.dropPctSumC[isDrop]);
+          upsertDaily.run(slot.dt, slot.category, isDrop, slot.observations[isDrop], slot.dropPctN[isDrop], slot.dropPctSumC[isDrop], version);
         }
         slot.kinds.forEach((bits, kind) => {
           if (bits.isEmpty()) return;
@@ -247,6 +256,8 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
         });
       }
     }
+    if (lastObservedAt !== undefined) raiseLastObserved.run(lastObservedAt, lastObservedAt);
+    lastObservedAt = undefined;
     slots.clear();
     slotCount = 0;
     knownVersion = version;
@@ -269,7 +280,7 @@ export function ensureRollupsBuilt(db: CacheDb): void {
 /** Recomputes both rollups from `observations` from scratch (also a repair tool). */
 export function rebuildRollups(db: CacheDb): void {
   db.transaction(() => {
-    db.exec('DELETE FROM rollup_daily; DELETE FROM rollup_presence; DELETE FROM rollup_category_products;');
+    db.exec('DELETE FROM rollup_daily; DELETE FROM rollup_presence; DELETE FROM rollup_category_products; UPDATE rollup_state SET last_observed_at = NULL;');
     db.exec(`INSERT INTO rollup_state (id, version, built) VALUES (1, 0, 0) ON CONFLICT (id) DO NOTHING`);
     // A new generation tells in-memory readers to drop what they hold rather than patch it.
     db.prepare('UPDATE rollup_state SET built = 1, generation = generation + 1 WHERE id = 1').run();

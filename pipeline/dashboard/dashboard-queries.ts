@@ -1,4 +1,5 @@
 import type { CacheDb } from '../cache/cache-db';
+import { dailyMemory, lowerBound, type DailyMemory, type DailyRow } from './daily-rollup-memory';
 import { countPresentProducts, presentProductKeys, type PresenceKind, type PresenceQuery } from './product-presence';
 
 /** The filters every dashboard panel honours. Days are inclusive, UTC, `YYYY-MM-DD`. */
@@ -76,19 +77,12 @@ export function filterWhere(filter: DashboardFilter): Where {
   return { sql: clauses.length ? `WHERE ${clauses.join(' AND ')}` : '', params };
 }
 
-const PERIOD_SQL: Record<TrendGrain, string> = {
-  day: 'dt',
-  // SQLite: weekday 0 is Sunday; "weekday 0, -6 days" lands on the Monday of dt's week.
-  week: "date(dt, 'weekday 0', '-6 days')",
-  month: "substr(dt, 1, 7) || '-01'",
-};
-
 /*
  * Storage: the panels read the rollups of pipeline/cache/dashboard-rollups.ts, never a scan of
- * `observations` (a plain GROUP BY over 2M rows costs 250 to 460 ms here; the rollups answer a
- * six-panel refresh over 10M rows in milliseconds, see `pricedrop bench dashboard`).
- * `rollup_daily` has the filter's columns (dt, category, is_drop) under the same names, so
- * `filterWhere` applies to it unchanged. The numbers mean exactly what they meant over the raw
+ * `observations` (a plain GROUP BY over 2M rows costs 250 to 460 ms here; see
+ * `pricedrop bench dashboard` and docs/decisions/0002-dashboard-rollups.md). `rollup_daily` is
+ * aggregated in memory (daily-rollup-memory.ts) with the same predicate as `filterWhere`, which
+ * stays the parameterised SQL form of a filter for queries over `observations` (drill-down). The numbers mean exactly what they meant over the raw
  * rows: averages are the mean of drop_pct (2 decimals) over the drop rows, rounded half up to 2
  * decimals from exact integer sums of hundredths; distinct products are exact (product-presence.ts).
  */
@@ -114,56 +108,108 @@ function presenceQuery(filter: DashboardFilter): PresenceQuery {
   return query;
 }
 
+/** "Monday of the week" / "first of the month" of a day, per grain; cached (a cache holds few distinct days). */
+const periodCache: Record<TrendGrain, Map<string, string>> = { day: new Map(), week: new Map(), month: new Map() };
+export function periodOf(dt: string, grain: TrendGrain): string {
+  if (grain === 'day') return dt;
+  const cache = periodCache[grain];
+  let period = cache.get(dt);
+  if (period === undefined) {
+    if (grain === 'month') period = dt.slice(0, 7) + '-01';
+    else {
+      const d = new Date(dt + 'T00:00:00Z');
+      d.setUTCDate(d.getUTCDate() - ((d.getUTCDay() + 6) % 7));
+      period = d.toISOString().slice(0, 10);
+    }
+    if (cache.size < 100_000) cache.set(dt, period);
+  }
+  return period;
+}
+
+/** Visits the in-memory rollup rows a filter selects (same predicate as filterWhere). */
+function forEachSelected(db: CacheDb, filter: DashboardFilter, visit: (row: DailyRow, memory: DailyMemory) => void): void {
+  const memory = dailyMemory(db);
+  const lo = filter.from ? lowerBound(memory.days, filter.from) : 0;
+  // Days are exactly 10 characters: day <= to  <=>  day < to + '\u0000'.
+  const hi = filter.to ? lowerBound(memory.days, filter.to + '\u0000') - 1 : memory.days.length - 1;
+  if (lo > hi) return;
+  let mask: Uint8Array | undefined;
+  if (filter.categories && filter.categories.length > 0) {
+    mask = new Uint8Array(memory.categories.length);
+    for (const name of filter.categories) {
+      const c = memory.categoryIndex.get(name);
+      if (c !== undefined) mask[c] = 1;
+    }
+  }
+  const only = filter.dropStatus === 'drop' ? 1 : filter.dropStatus === 'no drop' ? 0 : -1;
+  const end = memory.dayStart[hi + 1] as number;
+  for (let i = memory.dayStart[lo] as number; i < end; i++) {
+    const row = memory.rows[i] as DailyRow;
+    if (mask && mask[row.category] !== 1) continue;
+    if (only !== -1 && row.isDrop !== only) continue;
+    visit(row, memory);
+  }
+}
+
+interface Sums {
+  observations: number;
+  drops: number;
+  n: number;
+  sumC: number;
+}
+
+function addRow(sums: Sums, row: DailyRow): void {
+  sums.observations += row.observations;
+  if (row.isDrop === 1) {
+    sums.drops += row.observations;
+    sums.n += row.dropPctN;
+    sums.sumC += row.dropPctSumC;
+  }
+}
+
+const emptySums = (): Sums => ({ observations: 0, drops: 0, n: 0, sumC: 0 });
+
 export function kpis(db: CacheDb, filter: DashboardFilter): KpiPanel {
-  const where = filterWhere(filter);
-  const row = db
-    .prepare(
-      `SELECT COALESCE(SUM(observations), 0) AS observations,
-         SUM(CASE WHEN is_drop = 1 THEN drop_pct_n END) AS n,
-         SUM(CASE WHEN is_drop = 1 THEN drop_pct_sum_c END) AS sum_c
-       FROM rollup_daily ${where.sql}`,
-    )
-    .get(...where.params) as { observations: number; n: number | null; sum_c: number | null };
+  const sums = emptySums();
+  forEachSelected(db, filter, (row) => addRow(sums, row));
   const kinds = presenceKinds(filter);
   const query = presenceQuery(filter);
   return {
-    avg_drop_pct: averagePct(row.sum_c, row.n),
+    avg_drop_pct: averagePct(sums.sumC, sums.n),
     products_analysed: countPresentProducts(db, query, kinds.analysed),
     products_with_drop: kinds.withDrop ? countPresentProducts(db, query, kinds.withDrop) : 0,
-    observations: row.observations,
+    observations: sums.observations,
   };
 }
 
 export function dropTrend(db: CacheDb, filter: DashboardFilter, grain: TrendGrain = 'day'): TrendPoint[] {
-  const where = filterWhere(filter);
-  const rows = db
-    .prepare(
-      `SELECT ${PERIOD_SQL[grain]} AS period,
-         SUM(CASE WHEN is_drop = 1 THEN drop_pct_n END) AS n,
-         SUM(CASE WHEN is_drop = 1 THEN drop_pct_sum_c END) AS sum_c,
-         SUM(CASE WHEN is_drop = 1 THEN observations ELSE 0 END) AS drops,
-         SUM(observations) AS observations
-       FROM rollup_daily ${where.sql}
-       GROUP BY period ORDER BY period`,
-    )
-    .all(...where.params) as { period: string; n: number | null; sum_c: number | null; drops: number; observations: number }[];
-  return rows.map((r) => ({ period: r.period, avg_drop_pct: averagePct(r.sum_c, r.n), drops: r.drops, observations: r.observations }));
+  const periods = new Map<string, Sums>();
+  forEachSelected(db, filter, (row, memory) => {
+    const period = periodOf(memory.days[row.day] as string, grain);
+    let sums = periods.get(period);
+    if (!sums) periods.set(period, (sums = emptySums()));
+    addRow(sums, row);
+  });
+  return [...periods.entries()]
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+    .map(([period, sums]) => ({ period, avg_drop_pct: averagePct(sums.sumC, sums.n), drops: sums.drops, observations: sums.observations }));
 }
 
 export function topCategories(db: CacheDb, filter: DashboardFilter, limit = 10): CategoryDrop[] {
-  const where = filterWhere(filter);
-  const rows = db
-    .prepare(
-      `SELECT category,
-         SUM(CASE WHEN is_drop = 1 THEN drop_pct_n END) AS n,
-         SUM(CASE WHEN is_drop = 1 THEN drop_pct_sum_c END) AS sum_c,
-         SUM(CASE WHEN is_drop = 1 THEN observations ELSE 0 END) AS drops,
-         SUM(observations) AS observations
-       FROM rollup_daily ${where.sql}
-       GROUP BY category`,
-    )
-    .all(...where.params) as { category: string; n: number | null; sum_c: number | null; drops: number; observations: number }[];
-  const categories = rows.map((r) => ({ category: r.category, avg_drop_pct: averagePct(r.sum_c, r.n), drops: r.drops, observations: r.observations }));
+  const byCategory = new Map<number, Sums>();
+  let names: string[] = [];
+  forEachSelected(db, filter, (row, memory) => {
+    names = memory.categories;
+    let sums = byCategory.get(row.category);
+    if (!sums) byCategory.set(row.category, (sums = emptySums()));
+    addRow(sums, row);
+  });
+  const categories = [...byCategory.entries()].map(([c, sums]) => ({
+    category: names[c] as string,
+    avg_drop_pct: averagePct(sums.sumC, sums.n),
+    drops: sums.drops,
+    observations: sums.observations,
+  }));
   // Highest average drop first; categories without drops last; ties by name.
   categories.sort((a, b) => {
     if ((a.avg_drop_pct === null) !== (b.avg_drop_pct === null)) return a.avg_drop_pct === null ? 1 : -1;
@@ -174,15 +220,12 @@ export function topCategories(db: CacheDb, filter: DashboardFilter, limit = 10):
 }
 
 export function dropSplit(db: CacheDb, filter: DashboardFilter): DropSplit {
-  const where = filterWhere(filter);
-  const row = db
-    .prepare(
-      `SELECT COALESCE(SUM(CASE WHEN is_drop = 1 THEN observations END), 0) AS drop_count,
-         COALESCE(SUM(CASE WHEN is_drop = 0 THEN observations END), 0) AS no_drop
-       FROM rollup_daily ${where.sql}`,
-    )
-    .get(...where.params) as { drop_count: number; no_drop: number };
-  return { drop: row.drop_count, no_drop: row.no_drop };
+  const split: DropSplit = { drop: 0, no_drop: 0 };
+  forEachSelected(db, filter, (row) => {
+    if (row.isDrop === 1) split.drop += row.observations;
+    else split.no_drop += row.observations;
+  });
+  return split;
 }
 
 /** All six panels for one filter: what one dashboard refresh costs. */
@@ -197,15 +240,13 @@ export function dashboardPanels(db: CacheDb, filter: DashboardFilter, grain: Tre
 
 /** The categories present in the cache, for the filter's picker. */
 export function listCategories(db: CacheDb): string[] {
-  return db.prepare('SELECT DISTINCT category FROM rollup_daily ORDER BY category').pluck().all() as string[];
+  return [...dailyMemory(db).categories].sort();
 }
 
 /** The span of days in the cache, for the date pickers; nulls when empty. */
 export function dataSpan(db: CacheDb): { first_day: string | null; last_day: string | null; last_observed_at: string | null } {
-  const days = db.prepare('SELECT MIN(dt) AS first_day, MAX(dt) AS last_day FROM rollup_daily').get() as { first_day: string | null; last_day: string | null };
-  // products.last_observed_at is each product's latest observed_at (observation-writer invariant).
-  const last = db.prepare('SELECT MAX(last_observed_at) FROM products').pluck().get() as string | null;
-  return { ...days, last_observed_at: last };
+  const memory = dailyMemory(db);
+  return { first_day: memory.days[0] ?? null, last_day: memory.days[memory.days.length - 1] ?? null, last_observed_at: memory.lastObservedAt };
 }
 
 /** One product in a drill-down: its latest known state plus what the filter selects of it. */

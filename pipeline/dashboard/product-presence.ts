@@ -1,4 +1,5 @@
 import type { CacheDb } from '../cache/cache-db';
+import { lowerBound } from './daily-rollup-memory';
 import { blobWords, ensureRollupsBuilt, KIND_ANY, KIND_DROP, KIND_NO_DROP } from '../cache/dashboard-rollups';
 
 /**
@@ -21,6 +22,10 @@ interface CategoryPresence {
   keys: string[];
   /** Day -> bitmaps by kind. */
   days: Map<string, (Uint32Array | undefined)[]>;
+  /** The same, as sorted arrays (rebuilt when `days` changed): a date range is an index range, no allocation per query. */
+  sortedDays: string[];
+  sortedBits: (Uint32Array | undefined)[][];
+  dirty: boolean;
   /** Reused accumulator. */
   acc: Uint32Array;
 }
@@ -39,7 +44,7 @@ const indexes = new WeakMap<CacheDb, PresenceIndex>();
 
 function category(index: PresenceIndex, name: string): CategoryPresence {
   let c = index.categories.get(name);
-  if (!c) index.categories.set(name, (c = { keys: [], days: new Map(), acc: new Uint32Array(0) }));
+  if (!c) index.categories.set(name, (c = { keys: [], days: new Map(), sortedDays: [], sortedBits: [[], [], []], dirty: false, acc: new Uint32Array(0) }));
   return c;
 }
 
@@ -79,8 +84,14 @@ function presenceIndex(db: CacheDb): PresenceIndex {
     let byKind = c.days.get(dt);
     if (!byKind) c.days.set(dt, (byKind = []));
     byKind[kind] = blobWords(bits);
+    c.dirty = true;
   }
   for (const c of index.categories.values()) {
+    if (c.dirty) {
+      c.sortedDays = [...c.days.keys()].sort();
+      c.sortedBits = [0, 1, 2].map((k) => c.sortedDays.map((d) => c.days.get(d)?.[k]));
+      c.dirty = false;
+    }
     const words = Math.ceil(c.keys.length / 32);
     if (c.acc.length < words) c.acc = new Uint32Array(words);
   }
@@ -112,12 +123,16 @@ function accumulate(index: PresenceIndex, query: PresenceQuery, kind: PresenceKi
     if (!c) continue;
     const acc = c.acc;
     acc.fill(0);
-    for (const [dt, byKind] of c.days) {
-      if ((query.from && dt < query.from) || (query.to && dt > query.to)) continue;
-      const bits = byKind[k];
+    const days = c.sortedDays;
+    const first = query.from ? lowerBound(days, query.from) : 0;
+    // Days are exactly 10 characters: day <= to  <=>  day < to + '\u0000'.
+    const end = query.to ? lowerBound(days, query.to + '\u0000') : days.length;
+    const bitsByDay = c.sortedBits[k] as (Uint32Array | undefined)[];
+    for (let d = first; d < end; d++) {
+      const bits = bitsByDay[d];
       if (!bits) continue;
-      const n = Math.min(bits.length, acc.length);
-      for (let i = 0; i < n; i++) (acc[i] as number) |= bits[i] as number;
+      const n = bits.length < acc.length ? bits.length : acc.length;
+      for (let i = 0; i < n; i++) acc[i] = (acc[i] as number) | (bits[i] as number);
     }
     selected.push([name, c]);
   }
