@@ -4,7 +4,7 @@
  * only through the preload's invoke/on. Security: contextIsolation, sandbox, no nodeIntegration,
  * a CSP on every response, navigation locked to the app, external links through one gate.
  */
-import { app, BrowserWindow, ipcMain, Menu, session, shell, type IpcMainInvokeEvent } from 'electron';
+import { app, BrowserWindow, ipcMain, Menu, Notification, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../pipeline/api/contract';
@@ -13,6 +13,10 @@ import { CONTENT_SECURITY_POLICY } from '../pipeline/api/http-transport';
 import { defaultWorkspace } from '../pipeline/cli/command';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/runtime/embedded-runtime';
 import { packageRoot, VERSION } from '../pipeline/runtime/paths';
+import { readSettings } from '../pipeline/settings/settings-store';
+import { checkInvoke } from './ipc-guard';
+import { alertNotification } from './alert-notifications';
+import { appMenuTemplate } from './app-menu';
 
 const root = packageRoot();
 const rendererIndex = join(root, 'dist', 'renderer', 'index.html');
@@ -65,12 +69,14 @@ async function createWindow(): Promise<void> {
     nodeEnv: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
   });
   const handlers = runtime.handlers as unknown as Record<string, (params: unknown) => Promise<unknown>>;
+  const handlerNames = new Set(Object.keys(handlers));
 
   ipcMain.handle(IPC_INVOKE_CHANNEL, async (event: IpcMainInvokeEvent, name: unknown, params: unknown) => {
     if (!isTrustedSender(event)) return { ok: false, code: 'forbidden', message: 'Untrusted sender' };
-    if (typeof name !== 'string' || !Object.hasOwn(handlers, name)) return { ok: false, code: 'not_found', message: 'Unknown request' };
+    const guard = checkInvoke(name, params, handlerNames);
+    if (!guard.ok) return guard;
     try {
-      return { ok: true, result: (await handlers[name]!(params)) ?? null };
+      return { ok: true, result: (await handlers[name as string]!(params)) ?? null };
     } catch (error) {
       const { body } = toApiError(error);
       return { ok: false, code: body.error.code, message: body.error.message };
@@ -113,7 +119,25 @@ async function createWindow(): Promise<void> {
   const unsubscribe = runtime.ctx.events.onAny((name, payload) => {
     if (!window.isDestroyed()) window.webContents.send(IPC_EVENT_CHANNEL, name, payload);
   });
-  window.on('closed', unsubscribe);
+  const ctx = runtime.ctx;
+  // Alerts also reach the desktop: one notification per evaluation, when the user wants them.
+  const unsubscribeAlerts = ctx.events.on('alerts/fired', (fired) => {
+    if (!Notification.isSupported() || !readSettings(workspace).alerts.desktopNotifications) return;
+    const text = alertNotification(fired);
+    if (!text) return;
+    const notification = new Notification({ title: text.title, body: text.body });
+    notification.on('click', () => {
+      if (window.isDestroyed()) return;
+      window.show();
+      if (text.open) ctx.events.emit('ui/navigate', { screen: 'products', params: { source: text.open.source, id: text.open.productId } });
+    });
+    notification.show();
+  });
+  window.on('closed', () => {
+    unsubscribe();
+    unsubscribeAlerts();
+  });
+  buildMenu((screen) => ctx.events.emit('ui/navigate', { screen }));
   await window.loadFile(rendererIndex);
 }
 
@@ -122,17 +146,15 @@ function isTrustedSender(event: IpcMainInvokeEvent): boolean {
   return url.startsWith('file://');
 }
 
-function buildMenu(): void {
-  const isMac = process.platform === 'darwin';
+function buildMenu(navigate: (screen: string) => void): void {
   Menu.setApplicationMenu(
-    Menu.buildFromTemplate([
-      ...(isMac ? [{ role: 'appMenu' as const }] : []),
-      { role: 'fileMenu' },
-      { role: 'editMenu' },
-      { role: 'viewMenu' },
-      { role: 'windowMenu' },
-      { role: 'help', submenu: [{ label: 'PriceDrop documentation', click: () => openExternal('https://github.com/') }] },
-    ]),
+    Menu.buildFromTemplate(
+      appMenuTemplate(process.platform, {
+        navigate,
+        openWorkspaceFolder: () => void shell.openPath(workspace),
+        openExternal,
+      }),
+    ),
   );
 }
 
@@ -141,7 +163,6 @@ app.whenReady().then(async () => {
     callback({ responseHeaders: { ...details.responseHeaders, 'Content-Security-Policy': [CONTENT_SECURITY_POLICY] } });
   });
   session.defaultSession.setPermissionRequestHandler((_contents, permission, callback) => callback(permission === 'notifications'));
-  buildMenu();
   if (!existsSync(rendererIndex)) throw new Error(`The UI is not built: ${rendererIndex}`);
   await createWindow();
 });

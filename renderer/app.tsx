@@ -7,7 +7,7 @@ import { ProductsScreen } from './products/products-screen';
 import { AlertsScreen } from './alerts/alerts-screen';
 import { ModelScreen } from './forecaster/model-screen';
 import { SettingsScreen } from './settings/settings-screen';
-import { currentRoute, routeHref } from './navigation';
+import { currentRoute, navigate, routeHref } from './navigation';
 
 /** The screens, in navigation order. Each is addressable as `#/<id>` (with `?params` where it takes some). */
 const SCREENS = [
@@ -47,9 +47,12 @@ export function App() {
       setToast(fired);
       setUnseen((n) => n + fired.alerts.length);
     });
+    // The desktop shell's menu and notifications open screens through the backend's event stream.
+    const offNavigate = on('ui/navigate', ({ screen: target, params }) => navigate(target, params ?? {}));
     return () => {
       window.removeEventListener('hashchange', onHash);
       off();
+      offNavigate();
     };
   }, []);
 

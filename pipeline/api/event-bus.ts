@@ -18,6 +18,8 @@ export interface EventMap {
   'task/updated': TaskRun;
   /** Alerts that fired in one evaluation (after an ETL pass, a sync, or a new rule). */
   'alerts/fired': { alerts: FiredAlert[]; suppressed: number };
+  /** The desktop shell asks the UI to open a screen (menu, notification click). */
+  'ui/navigate': { screen: string; params?: Record<string, string> };
   /** The producer (container or child process) changed state: building, running, exited... */
   'producer/status': ProducerStatus;
 }

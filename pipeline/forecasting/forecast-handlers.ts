@@ -1,10 +1,15 @@
-import { existsSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, statSync } from 'node:fs';
+import { dirname, isAbsolute, join } from 'node:path';
 import type { AppContext } from '../api/app-context';
-import { optionalNumber, record, requiredString } from '../api/validate';
+import { optionalNumber, optionalString, record, requiredString, ValidationError } from '../api/validate';
 import { setAlertForecaster } from '../alerts/alert-handlers';
 import { taskRunnerOf, type TaskRun } from '../tasks/task-runner';
 import { defaultModelPath, loadModel, predictProduct, type LoadedModel, type ProductPrediction } from '../../model/predictor';
-import { trainModel, type TrainReport } from '../../model/training';
+import { type TrainReport } from '../../model/training';
+import { trainModelInWorker } from '../../model/train-model-runner';
+import { publishBundle, type PublishReport } from '../../model/bundle/publish-bundle';
+import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
+import { readSettings } from '../settings/settings-store';
 
 /**
  * The model domain of the app: the model in use, training as a task, and predictions for the
@@ -57,16 +62,42 @@ export function forecastHandlers(ctx: AppContext) {
         threshold: optionalNumber(input, 'threshold', { min: 0.01, max: 0.99 }),
       };
       return taskRunnerOf(ctx).start('train', `Train the forecaster${options.trees ? ` (${options.trees} trees)` : ''}`, async (task): Promise<TrainReport> => {
-        const report = await trainModel(
+        // The whole training runs on a worker thread: the backend (Electron's main process) stays responsive.
+        const report = await trainModelInWorker(
           { workspace: ctx.workspace, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) },
-          {
-            signal: task.signal,
-            useThisThread: false,
-            onProgress: (p) => task.progress(p.done, p.total, `${p.phase}: ${p.done} / ${p.total}`),
-          },
+          { signal: task.signal, onProgress: (p) => task.progress(p.done, p.total, `${p.phase}: ${p.done} / ${p.total}`) },
         );
         task.progress(1, 1, `Model ${report.model_version}: AUC ${report.auc.toFixed(3)}, Brier ${report.brier.toFixed(3)}`);
         return report;
+      });
+    },
+    /**
+     * Publishes the bundle the headless predictor serves (model + every product's latest state) to
+     * a file (absolute path) or `s3://BUCKET/KEY` (the AWS profile's credentials, in the backend);
+     * default `<workspace>/bundles/current.pdbundle`. A server watching it swaps it in live.
+     */
+    'model/publish': async (params: { out?: string }): Promise<TaskRun> => {
+      const input = record(params);
+      const outText = optionalString(input, 'out', 1024) ?? join(ctx.workspace, 'bundles', 'current.pdbundle');
+      if (!outText.startsWith('s3://') && !isAbsolute(outText)) throw new ValidationError('out must be an absolute file path or s3://BUCKET/KEY');
+      let out: ReturnType<typeof parseBundleLocation>;
+      try {
+        out = parseBundleLocation(outText);
+      } catch (error) {
+        throw new ValidationError((error as Error).message);
+      }
+      if (!currentModel(ctx)) throw new ValidationError('No model to publish yet: train one first.');
+      if (out.kind === 'file') mkdirSync(dirname(out.path), { recursive: true });
+      return taskRunnerOf(ctx).start('publish', `Publish the predictor bundle to ${outText}`, async (task): Promise<PublishReport> => {
+        // S3: the backend's standard credential chain (AWS_PROFILE, SSO, instance role), in the Settings region.
+        const s3 = out.kind === 's3' ? createS3Client(undefined, readSettings(ctx.workspace).aws.region) : undefined;
+        try {
+          const report = await publishBundle({ workspace: ctx.workspace, out, ...(s3 ? { s3 } : {}), onProgress: (done) => task.progress(done, undefined, `${done} products`) });
+          task.progress(report.products, report.products, `${report.products} products, ${(report.bytes / 1024).toFixed(0)} KiB, model ${report.model_version}`);
+          return report;
+        } finally {
+          s3?.destroy();
+        }
       });
     },
     /** The advice for one product; `prediction` null (with the reason) when there is no model or too little history. */

@@ -50,6 +50,7 @@ export function ModelScreen() {
             <ErrorBanner error={tasks.error} />
             <TaskStatus run={tasks.latest('train')} testId="train-status" />
           </Panel>
+          <PublishPanel tasks={tasks} hasModel={!!model} />
           <Panel title="Runs">
             <RunHistory runs={tasks.runs} testId="model-runs" compact />
           </Panel>
@@ -129,5 +130,36 @@ function ModelDetails({ model }: { model: ModelMeta }) {
         </Panel>
       </div>
     </div>
+  );
+}
+
+function PublishPanel({ tasks, hasModel }: { tasks: ReturnType<typeof useTasks>; hasModel: boolean }) {
+  const [out, setOut] = useState('');
+  const latest = tasks.latest('publish');
+  const report = latest?.status === 'succeeded' ? (latest.result as { out: string; products: number; bytes: number; sha256: string } | null) : null;
+  return (
+    <Panel title="Publish for the web endpoint" testId="publish-panel">
+      <form
+        className="stack-form"
+        onSubmit={(e) => {
+          e.preventDefault();
+          void tasks.start(() => invoke('model/publish', out.trim() ? { out: out.trim() } : {}));
+        }}
+      >
+        <label>
+          Bundle location (a file path or s3://bucket/key; empty: the workspace’s bundles/ folder)
+          <input value={out} onChange={(e) => setOut(e.target.value)} placeholder="s3://my-bucket/pricedrop/current.pdbundle" data-testid="publish-out" />
+        </label>
+        <button type="submit" className="button" disabled={!hasModel || !!tasks.running('publish')} data-testid="publish-start">
+          Publish bundle
+        </button>
+      </form>
+      <TaskStatus run={latest} testId="publish-status" />
+      {report && (
+        <div className="muted small" data-testid="publish-report">
+          {report.products} products → <span className="mono">{report.out}</span> ({(report.bytes / 1024).toFixed(0)} KiB, sha256 {report.sha256.slice(0, 12)}…). A server watching it swaps it in live.
+        </div>
+      )}
+    </Panel>
   );
 }

@@ -176,13 +176,17 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
 
   it('Model: trains with progress and shows the model in use with its metrics and calibration', async () => {
     await page.goto(`${server.url}#/model`);
-    await expect(page.getByTestId('model-empty').isVisible()).resolves.toBe(true);
+    await expect.poll(() => page.getByTestId('model-empty').isVisible()).toBe(true);
     await page.getByTestId('train-trees').fill('20');
     await page.getByTestId('train-start').click();
     await expect.poll(() => page.getByTestId('train-status').getAttribute('data-status'), { timeout: 120_000, interval: 500 }).toBe('succeeded');
     await expect.poll(() => page.getByTestId('model-metrics').isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await page.getByTestId('model-metrics').textContent()).toMatch(/ROC AUC\s*0\.\d{3}/);
     expect(await page.getByTestId('calibration-chart').locator('canvas').count()).toBeGreaterThan(0);
+    // Publish the bundle for the headless predictor (into the workspace by default).
+    await page.getByTestId('publish-start').click();
+    await expect.poll(() => page.getByTestId('publish-status').getAttribute('data-status'), { timeout: 30_000, interval: 250 }).toBe('succeeded');
+    expect(existsSync(join(workspace, 'bundles', 'current.pdbundle'))).toBe(true);
     await page.screenshot({ path: join(SCREENSHOTS, 'screen-model.png'), fullPage: true });
   });
 
