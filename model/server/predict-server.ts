@@ -105,7 +105,6 @@ export async function startPredictServer(options: PredictServerOptions): Promise
       fail(res, error);
     }
   });
-  server.maxRequestsPerSocket = 1000;
   // Malformed HTTP (bad request line, oversized headers): answer 400/431 and drop the socket.
   server.on('clientError', (error: NodeJS.ErrnoException, socket) => {
     if (!socket.writable || (error.code === 'ECONNRESET')) return socket.destroy();

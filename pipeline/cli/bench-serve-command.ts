@@ -20,20 +20,20 @@ p99 < 20 ms, peak RSS < 200 MB.
 Options:
   --bundle FILE      the bundle to serve (default: train on synthetic histories and publish one)
   --products N       products of the synthetic bundle (default 300)
-  --requests N       measured requests per server (default 20000)
+  --requests N       measured requests per server (default 100000)
   --duration S       time cap per server in seconds (default 15)
   --concurrency C    connections (default 16)
-  --warmup N         requests per server before measuring (default 5000)
+  --warmup N         requests per server before measuring (default 20000)
   --json             one JSON object on stdout`,
   async run(args, io) {
     const bin = join(packageRoot(), 'pipeline', 'cli', 'bin.mjs');
     const report = await benchServe({
       bundle: stringFlag(args, 'bundle'),
       products: numberFlag(args, 'products', 300, { min: 10, max: 200_000, integer: true }),
-      requests: numberFlag(args, 'requests', 20_000, { min: 100, max: 1_000_000, integer: true }),
+      requests: numberFlag(args, 'requests', 100_000, { min: 100, max: 1_000_000, integer: true }),
       durationS: numberFlag(args, 'duration', 15, { min: 1, max: 300 }),
       concurrency: numberFlag(args, 'concurrency', 16, { min: 1, max: 256, integer: true }),
-      warmup: numberFlag(args, 'warmup', 5000, { min: 0, max: 100_000, integer: true }),
+      warmup: numberFlag(args, 'warmup', 20_000, { min: 0, max: 100_000, integer: true }),
       serveCommand: [process.execPath, bin],
       log: (message) => io.log(message),
     });
