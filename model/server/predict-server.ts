@@ -1,4 +1,4 @@
-import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { AddressInfo } from 'node:net';
 import type { LoadedBundle } from '../bundle/loaded-bundle';
@@ -110,14 +110,14 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     if (!socket.writable || (error.code === 'ECONNRESET')) return socket.destroy();
     const status = error.code === 'HPE_HEADER_OVERFLOW' ? 431 : error.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? 408 : 400;
     const body = JSON.stringify({ error: { code: 'bad_request', message: 'Malformed HTTP request' } });
-    socket.end(`HTTP/1.1 ${status} Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
+    socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
 
   function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
     sendJsonText(res, status, JSON.stringify(body), headers);
   }
 
-  /** One writeHead with every header as a flat list: measurably cheaper than setHeader per header. */
+  /** One writeHead with every header as a flat list (no setHeader per header on the hot path). */
   function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
     const list: (string | number)[] = [...SECURITY_HEADER_PAIRS, ...JSON_HEADER_PAIRS, 'Content-Length', Buffer.byteLength(text)];
     for (const name in headers) list.push(name, headers[name]!);
