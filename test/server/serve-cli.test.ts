@@ -26,6 +26,15 @@ describe('pricedrop publish and pricedrop serve (built CLI)', () => {
     const url = /serving at (\S+)/.exec(text)![1]!;
     const health = (await (await fetch(new URL('/health', url))).json()) as { model_version: string; products: number };
     expect(health).toMatchObject({ model_version: fixture.modelVersion, products: 60 });
+
+    // The same predictor: the server's answer is exactly what `pricedrop predict --json` prints.
+    for (const id of ['coffee-1kg', 'tea-100', 'p0010']) {
+      const cli = spawnSync(process.execPath, [CLI, 'predict', '--product', id, '--workspace', fixture.workspace, '--model', fixture.modelFile, '--json'], { encoding: 'utf8' });
+      expect(cli.status, cli.stderr).toBe(0);
+      const fromCli = JSON.parse(cli.stdout.trim().split('\n').pop()!) as unknown;
+      const fromServer = (await (await fetch(new URL('/api/predict', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ product_id: id }) })).json()) as unknown;
+      expect(fromServer).toEqual(fromCli);
+    }
     child.kill('SIGTERM');
     expect(await exited).toBe(0);
   });
