@@ -1,8 +1,8 @@
 import { type CacheDb } from '../pipeline/cache/cache-db';
-import { FEATURE_COUNT, FEATURE_NAMES, NEVER_DAYS, categoryCoder, computeFeatures, type FeatureContext, type FeatureName, type ProductHistory } from './features';
+import { DAY_MS, FEATURE_COUNT, FEATURE_NAMES, NEVER_DAYS, categoryCoder, computeFeatures, type FeatureContext, type FeatureName, type ProductHistory } from './features';
 import { explainRow, predictRow } from './forest/random-forest';
 import { applyCalibration } from './evaluation/calibration';
-import { iterateHistories, readCategoryDropRates, readDataEnds } from './history-reader';
+import { iterateHistories, readCategoryDropRates, readDataEnd, readDataEnds, readProductHistories } from './history-reader';
 import { type LoadedModel } from './model-file';
 
 export { defaultModelPath, loadModel, parseModel, type LoadedModel, type ModelFile } from './model-file';
@@ -121,7 +121,7 @@ export interface ProductPrediction extends Prediction {
  * Throws when the product is unknown.
  */
 export function predictProduct(db: CacheDb, model: LoadedModel, productId: string, options: { source?: string } = {}): ProductPrediction {
-  const histories = [...iterateHistories(db, { productId, source: options.source })];
+  const histories = readProductHistories(db, productId, options.source);
   if (histories.length === 0) throw new Error(`no product "${productId}"${options.source ? ` in source "${options.source}"` : ''} in the cache`);
   // Several sources may share an id: take the most recently seen one.
   const history = histories.reduce((a, b) => (b.lastSeen > a.lastSeen ? b : a));
@@ -131,8 +131,10 @@ export function predictProduct(db: CacheDb, model: LoadedModel, productId: strin
 }
 
 function stateOf(db: CacheDb, model: LoadedModel, history: ProductHistory): { features: Float64Array; asOf: number } {
-  const rates = readCategoryDropRates(db, history.category);
-  const asOf = Math.max(history.lastSeen, readDataEnds(db).get(history.source) ?? history.lastSeen);
+  const asOf = Math.max(history.lastSeen, readDataEnd(db, history.source) ?? history.lastSeen);
+  // The category rate reads the 30 days before asOf's day: read just those (a few ms, not a scan).
+  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
+  const rates = readCategoryDropRates(db, history.category, { from: day(asOf - 31 * DAY_MS), to: day(asOf) });
   const context: FeatureContext = { categoryCode: categoryCoder(model.meta.categories), categoryDropRate: (category, t) => rates.rate(category, t) };
   const features = computeFeatures(history, asOf, context)!;
   return { features, asOf };
