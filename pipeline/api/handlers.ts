@@ -3,6 +3,7 @@ import { systemHandlers } from './system-handlers';
 import { dashboardHandlers } from '../dashboard/dashboard-handlers';
 import { taskHandlers } from '../tasks/task-handlers';
 import { pipelineActionHandlers } from '../tasks/pipeline-actions';
+import { cloudActionHandlers } from '../tasks/cloud-actions';
 import { settingsHandlers } from '../settings/settings-handlers';
 import { productHandlers } from '../products/product-handlers';
 import { alertHandlers } from '../alerts/alert-handlers';
@@ -21,6 +22,7 @@ export function createHandlers(ctx: AppContext) {
     ...dashboardHandlers(ctx),
     ...taskHandlers(ctx),
     ...pipelineActionHandlers(ctx),
+    ...cloudActionHandlers(ctx),
     ...settingsHandlers(ctx),
     ...productHandlers(ctx),
     ...alertHandlers(ctx),

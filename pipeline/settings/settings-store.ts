@@ -17,11 +17,8 @@ export interface Settings {
     profile: string;
     region: string;
     bucket: string;
-    /** Key prefix of the raw stream inside the bucket. */
-    prefix: string;
+    /** The Glue database; the crawler and job names derive from it (pipeline/cloud/aws-config glueNames). */
     glueDatabase: string;
-    glueCrawler: string;
-    glueJob: string;
     athenaWorkgroup: string;
     /** Where Athena writes results, `s3://bucket/prefix/` (empty: the workgroup's own setting). */
     athenaOutput: string;
@@ -55,7 +52,7 @@ export interface Settings {
 
 export const DEFAULT_SETTINGS: Settings = {
   mode: 'embedded',
-  aws: { profile: 'default', region: 'eu-west-1', bucket: '', prefix: 'price-stream', glueDatabase: 'pricedrop', glueCrawler: 'pricedrop-raw', glueJob: 'pricedrop-clean', athenaWorkgroup: 'primary', athenaOutput: '' },
+  aws: { profile: 'default', region: 'eu-west-1', bucket: '', glueDatabase: 'pricedrop', athenaWorkgroup: 'pricedrop', athenaOutput: '' },
   producer: { source: 'simulator', intervalSeconds: 5, sink: 'local', products: 300, useDocker: true },
   docker: { socketPath: '' },
   alerts: { dailyCap: 20, desktopNotifications: true },
@@ -154,10 +151,7 @@ export function parseSettingsPatch(raw: unknown, lenient: boolean): SettingsPatc
       profile: name(aws, 'profile', 128),
       region,
       bucket: name(aws, 'bucket', 63),
-      prefix: name(aws, 'prefix', 512),
       glueDatabase: name(aws, 'glueDatabase', 255),
-      glueCrawler: name(aws, 'glueCrawler', 255),
-      glueJob: name(aws, 'glueJob', 255),
       athenaWorkgroup: name(aws, 'athenaWorkgroup', 128),
       athenaOutput,
     });

@@ -1,36 +1,107 @@
+import { useState } from 'react';
+import { invoke } from '../api-client';
 import type { HandlerResult } from '../../pipeline/api/contract';
-import { EmptyState, Panel } from '../components/ui';
-import type { useTasks } from '../components/tasks';
+import { EmptyState, ErrorBanner, Panel, errorText, formatDateTime, useLoad } from '../components/ui';
+import { TaskStatus, type useTasks } from '../components/tasks';
 import { routeHref } from '../navigation';
 
 type Settings = HandlerResult<'settings/get'>;
+type Estimate = HandlerResult<'cloud/sync-estimate'>;
 
-/** AWS mode: Glue crawl and transform, then the Athena sync into the cache, each as a task with progress and cancel. */
-export function CloudPanel({ settings }: { tasks: ReturnType<typeof useTasks>; settings: Settings | undefined }) {
+function megabytes(bytes: number): string {
+  return `${(bytes / 1e6).toFixed(1)} MB`;
+}
+
+/** AWS mode: Glue crawl and transform, then the Athena sync into the cache (its scan cost shown first), each a task. */
+export function CloudPanel({ tasks, settings }: { tasks: ReturnType<typeof useTasks>; settings: Settings | undefined }) {
+  const status = useLoad(() => invoke('cloud/status'), [settings?.aws.bucket, settings?.aws.glueDatabase, tasks.latest('sync')?.status]);
+  const [estimate, setEstimate] = useState<Estimate | null>(null);
+  const [estimateError, setEstimateError] = useState<string | null>(null);
+  const [estimating, setEstimating] = useState(false);
   const aws = settings?.aws;
+  const names = status.value?.names;
+
+  if (!aws?.bucket) {
+    return (
+      <Panel title="AWS: Glue and Athena" testId="cloud-panel">
+        <EmptyState title="No bucket set">
+          Set the bucket, region and Glue database in <a href={routeHref('settings')}>Settings</a>. Credentials come from your AWS profile, never from PriceDrop.
+        </EmptyState>
+      </Panel>
+    );
+  }
+
+  const estimateNow = () => {
+    setEstimating(true);
+    invoke('cloud/sync-estimate')
+      .then((e) => {
+        setEstimate(e);
+        setEstimateError(null);
+      })
+      .catch((e: unknown) => setEstimateError(errorText(e)))
+      .finally(() => setEstimating(false));
+  };
+
   return (
     <Panel title="AWS: Glue and Athena" testId="cloud-panel">
-      <dl className="counters">
-        <div className="counter">
-          <dt>Profile · region</dt>
-          <dd>
-            {aws?.profile} · {aws?.region}
-          </dd>
+      <div className="muted small">
+        {aws.profile ? `profile ${aws.profile}` : 'default credentials'} · {aws.region} · s3://{aws.bucket} · database {aws.glueDatabase} · workgroup {aws.athenaWorkgroup}
+      </div>
+      <ErrorBanner error={status.error ?? tasks.error} />
+      <div className="cloud-steps">
+        <div className="cloud-step">
+          <div className="cloud-step-head">
+            <strong>1. Crawl</strong>
+            <span className="muted small">{names?.crawler} catalogues new raw partitions</span>
+            <button type="button" className="button small" disabled={!!tasks.running('crawl')} onClick={() => void tasks.start(() => invoke('cloud/crawl'))} data-testid="cloud-crawl">
+              Run crawler
+            </button>
+          </div>
+          <TaskStatus run={tasks.latest('crawl')} testId="crawl-status" />
         </div>
-        <div className="counter">
-          <dt>Glue database</dt>
-          <dd>{aws?.glueDatabase}</dd>
+        <div className="cloud-step">
+          <div className="cloud-step-head">
+            <strong>2. Transform</strong>
+            <span className="muted small">{names?.job} cleans new raw files into {names?.cleanedTable}</span>
+            <button type="button" className="button small" disabled={!!tasks.running('transform')} onClick={() => void tasks.start(() => invoke('cloud/transform'))} data-testid="cloud-transform">
+              Run job
+            </button>
+          </div>
+          <TaskStatus run={tasks.latest('transform')} testId="transform-status" />
         </div>
-        <div className="counter">
-          <dt>Athena workgroup</dt>
-          <dd>{aws?.athenaWorkgroup}</dd>
+        <div className="cloud-step">
+          <div className="cloud-step-head">
+            <strong>3. Sync</strong>
+            <span className="muted small">
+              Athena → cache, rows after {status.value?.watermark ? formatDateTime(status.value.watermark) : 'the beginning'}
+            </span>
+            <button type="button" className="button small" disabled={estimating} onClick={estimateNow} data-testid="cloud-estimate">
+              {estimating ? 'Estimating…' : 'Estimate cost'}
+            </button>
+            <button
+              type="button"
+              className="button small primary"
+              disabled={!estimate || !!tasks.running('sync')}
+              title={estimate ? undefined : 'Estimate the scan cost first'}
+              onClick={() => {
+                setEstimate(null);
+                void tasks.start(() => invoke('cloud/sync'));
+              }}
+              data-testid="cloud-sync"
+            >
+              Sync
+            </button>
+          </div>
+          {estimate && (
+            <div className="banner info" data-testid="sync-estimate">
+              Estimated scan: up to {megabytes(estimate.bytes)} in {estimate.objects} files{estimate.since_day ? ` (partitions from ${estimate.since_day})` : ''}, billed as{' '}
+              {megabytes(estimate.cost.bytesBilled)}: about ${estimate.cost.costUsd.toFixed(4)} at ${estimate.price_per_tb_usd}/TB.
+            </div>
+          )}
+          <ErrorBanner error={estimateError} prefix="Could not estimate" />
+          <TaskStatus run={tasks.latest('sync')} testId="sync-status" />
         </div>
-      </dl>
-      {!aws?.bucket && (
-        <EmptyState title="No bucket set">
-          Set the bucket and Glue names in <a href={routeHref('settings')}>Settings</a>. Credentials come from your AWS profile, never from PriceDrop.
-        </EmptyState>
-      )}
+      </div>
     </Panel>
   );
 }

@@ -42,7 +42,7 @@ export function PipelineScreen() {
         <div className="muted small">
           {mode === 'embedded'
             ? `Producer → ${info.value?.workspace ?? 'workspace'}/lake → local ETL → cache.db`
-            : `Producer → s3://${settings.value?.aws.bucket || '(bucket not set)'}/${settings.value?.aws.prefix ?? ''} → Glue → Athena (${settings.value?.aws.region ?? ''}) → cache.db`}
+            : `Producer → s3://${settings.value?.aws.bucket || '(bucket not set)'}/price-stream → Glue → Athena (${settings.value?.aws.region ?? ''}) → cache.db`}
           {' · '}
           <a href={routeHref('settings')}>Settings</a>
         </div>

@@ -10,10 +10,7 @@ const AWS_FIELDS: { key: keyof Settings['aws']; label: string; hint?: string }[]
   { key: 'profile', label: 'AWS profile', hint: 'from ~/.aws/config; credentials stay in the AWS chain' },
   { key: 'region', label: 'Region', hint: 'e.g. eu-west-1' },
   { key: 'bucket', label: 'S3 bucket' },
-  { key: 'prefix', label: 'Raw prefix' },
-  { key: 'glueDatabase', label: 'Glue database' },
-  { key: 'glueCrawler', label: 'Glue crawler' },
-  { key: 'glueJob', label: 'Glue job' },
+  { key: 'glueDatabase', label: 'Glue database', hint: 'the crawler and job names derive from it' },
   { key: 'athenaWorkgroup', label: 'Athena workgroup' },
   { key: 'athenaOutput', label: 'Athena results location', hint: 's3://… (empty: the workgroup’s)' },
 ];
