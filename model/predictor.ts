@@ -113,6 +113,8 @@ export interface ProductPrediction extends Prediction {
   price: number;
   /** The moment the features describe: the source's last observation (the data's "now"). */
   as_of: string;
+  /** The feature vector the prediction was made from (FEATURE_NAMES order). */
+  features: number[];
 }
 
 /**
@@ -127,7 +129,7 @@ export function predictProduct(db: CacheDb, model: LoadedModel, productId: strin
   const history = histories.reduce((a, b) => (b.lastSeen > a.lastSeen ? b : a));
   const state = stateOf(db, model, history);
   const prediction = predictFromFeatures(model, state.features, productId);
-  return { ...prediction, source: history.source, title: history.title, category: history.category, currency: history.currency, price: state.features[0]!, as_of: new Date(state.asOf).toISOString() };
+  return { ...prediction, source: history.source, title: history.title, category: history.category, currency: history.currency, price: state.features[0]!, as_of: new Date(state.asOf).toISOString(), features: Array.from(state.features) };
 }
 
 function stateOf(db: CacheDb, model: LoadedModel, history: ProductHistory): { features: Float64Array; asOf: number } {
