@@ -60,6 +60,7 @@ export function buildDataset(db: CacheDb, options: DatasetOptions): Dataset {
     seen += history.checkpoints.length;
     options.onProgress?.(Math.min(seen, total), total);
   }
+  options.onProgress?.(total, total);
   return { ...table.finish(), histories, dataEnd: Float64Array.from(ends), categories, horizonDays: options.horizonDays, minDropPct: options.minDropPct };
 }
 
