@@ -10,6 +10,9 @@ import { trainModelInWorker } from '../../model/train-model-runner';
 import { publishBundle, type PublishReport } from '../../model/bundle/publish-bundle';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
 import { readSettings } from '../settings/settings-store';
+import { startWorker } from '../runtime/worker-threads';
+import type { BacktestReport } from '../../model/evaluation/backtest';
+import type { BacktestWorkerMessage } from './backtest.worker';
 
 /**
  * The model domain of the app: the model in use, training as a task, and predictions for the
@@ -33,6 +36,29 @@ export function currentModel(ctx: AppContext): LoadedModel | undefined {
   const model = loadModel(file);
   loadedModels.set(ctx, { model, mtimeMs });
   return model;
+}
+
+/** The backtest of the workspace's current model on a worker thread; aborting terminates the worker. */
+export function backtestInWorker(workspace: string, onProgress: (done: number, total: number) => void, signal: AbortSignal): Promise<BacktestReport & { model_version: string }> {
+  signal.throwIfAborted();
+  const worker = startWorker(new URL('./backtest.worker.ts', import.meta.url));
+  return new Promise((resolve, reject) => {
+    const finish = (error: Error | undefined, report?: BacktestReport & { model_version: string }) => {
+      signal.removeEventListener('abort', onAbort);
+      void worker.terminate();
+      if (error) reject(error);
+      else resolve(report!);
+    };
+    const onAbort = () => finish(new DOMException('backtest cancelled', 'AbortError'));
+    signal.addEventListener('abort', onAbort, { once: true });
+    worker.on('message', (message: BacktestWorkerMessage) => {
+      if (message.type === 'progress') onProgress(message.done, message.total);
+      else if (message.type === 'done') finish(undefined, message.report);
+      else finish(new Error(message.message));
+    });
+    worker.on('error', (error) => finish(error));
+    worker.postMessage({ workspace });
+  });
 }
 
 export function forecastHandlers(ctx: AppContext) {
@@ -68,6 +94,15 @@ export function forecastHandlers(ctx: AppContext) {
           { signal: task.signal, onProgress: (p) => task.progress(p.done, p.total, `${p.phase}: ${p.done} / ${p.total}`) },
         );
         task.progress(1, 1, `Model ${report.model_version}: AUC ${report.auc.toFixed(3)}, Brier ${report.brier.toFixed(3)}`);
+        return report;
+      });
+    },
+    /** Replays Buy now / Wait on the model's test period (savings captured vs a clairvoyant buyer), as a task on a worker thread. */
+    'model/backtest': async (): Promise<TaskRun> => {
+      if (!currentModel(ctx)) throw new ValidationError('No model to backtest yet: train one first.');
+      return taskRunnerOf(ctx).start('backtest', 'Backtest Buy now / Wait on the test period', async (task) => {
+        const report = await backtestInWorker(ctx.workspace, (done, total) => task.progress(done, total, `reading histories ${done} / ${total}`), task.signal);
+        task.progress(1, 1, `${report.decisions} decisions: ${report.savings_captured_pct} % of the clairvoyant's savings (rule ${report.rule_baseline.savings_captured_pct} %)`);
         return report;
       });
     },

@@ -91,7 +91,7 @@ export function TaskStatus({ run, testId }: { run: TaskRun | undefined; testId?:
 export function RunHistory({ runs, testId = 'run-history', compact = false }: { runs: readonly TaskRun[]; testId?: string; compact?: boolean }) {
   if (runs.length === 0) return <p className="muted">No runs yet. Runs of the actions above appear here, with their timestamps.</p>;
   return (
-    <table className="table" data-testid={testId}>
+    <table className={compact ? 'table compact' : 'table'} data-testid={testId}>
       <thead>
         <tr>
           <th>Started</th>

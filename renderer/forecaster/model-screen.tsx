@@ -63,6 +63,7 @@ export function ModelScreen() {
             </EmptyState>
           )}
           {model && <ModelDetails model={model} />}
+          {model && <BacktestPanel tasks={tasks} />}
         </div>
       </div>
     </section>
@@ -159,6 +160,67 @@ function PublishPanel({ tasks, hasModel }: { tasks: ReturnType<typeof useTasks>;
         <div className="muted small" data-testid="publish-report">
           {report.products} products → <span className="mono">{report.out}</span> ({(report.bytes / 1024).toFixed(0)} KiB, sha256 {report.sha256.slice(0, 12)}…). A server watching it swaps it in live.
         </div>
+      )}
+    </Panel>
+  );
+}
+
+interface PolicyFigures {
+  savings_captured_pct: number;
+  worse_than_buy_now_pct: number;
+  waited_pct: number;
+  avg_savings_pct_per_decision: number;
+}
+
+interface BacktestResult extends PolicyFigures {
+  decisions: number;
+  products: number;
+  horizon_days: number;
+  period: { from: string; to: string };
+  always_buy_now: PolicyFigures;
+  rule_baseline: PolicyFigures & { rule: string };
+}
+
+/** The buying backtest: share of a clairvoyant buyer's savings the advice captures, against simple policies. */
+function BacktestPanel({ tasks }: { tasks: ReturnType<typeof useTasks> }) {
+  const latest = tasks.latest('backtest');
+  const result = latest?.status === 'succeeded' ? (latest.result as BacktestResult | null) : null;
+  const option = useMemo<ChartOption | null>(() => {
+    if (!result) return null;
+    const rows = [
+      { name: 'Always buy now', value: result.always_buy_now.savings_captured_pct },
+      { name: 'Rule baseline', value: result.rule_baseline.savings_captured_pct },
+      { name: 'PriceDrop model', value: result.savings_captured_pct },
+    ];
+    return {
+      animation: false,
+      tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
+      grid: { left: 120, right: 48, top: 8, bottom: 28 },
+      xAxis: { type: 'value', name: '% of clairvoyant savings', nameLocation: 'middle', nameGap: 22 },
+      yAxis: { type: 'category', data: rows.map((r) => r.name) },
+      series: [{ type: 'bar', data: rows.map((r, i) => ({ value: r.value, itemStyle: { color: i === 2 ? '#d9480f' : '#868e96' } })), label: { show: true, position: 'right', formatter: '{c} %' } }],
+    };
+  }, [result]);
+  return (
+    <Panel
+      title="Backtest: following the advice"
+      testId="backtest-panel"
+      actions={
+        <button type="button" className="button small" disabled={!!tasks.running('backtest')} onClick={() => void tasks.start(() => invoke('model/backtest'))} data-testid="backtest-start">
+          Run backtest
+        </button>
+      }
+    >
+      <TaskStatus run={latest} testId="backtest-status" />
+      {!latest && <p className="muted">A buyer who must buy within the horizon waits while the advice says Wait: how much of a clairvoyant buyer’s savings does that capture?</p>}
+      {result && option && (
+        <>
+          <EChart option={option} height={150} ariaLabel="Savings captured by policy" />
+          <div className="muted small" data-testid="backtest-summary">
+            {numberFormat.format(result.decisions)} decisions on {result.products} products, {formatDateTime(result.period.from)} – {formatDateTime(result.period.to)}; following the advice paid more than buying at
+            once in {result.worse_than_buy_now_pct} % of decisions and waited in {result.waited_pct} %. Rule: {result.rule_baseline.rule}.
+          </div>
+        </>
       )}
     </Panel>
   );

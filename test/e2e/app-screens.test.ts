@@ -183,6 +183,10 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     await expect.poll(() => page.getByTestId('model-metrics').isVisible(), { timeout: 10_000 }).toBe(true);
     expect(await page.getByTestId('model-metrics').textContent()).toMatch(/ROC AUC\s*0\.\d{3}/);
     expect(await page.getByTestId('calibration-chart').locator('canvas').count()).toBeGreaterThan(0);
+    // The backtest replays the advice on the test period (on a worker thread).
+    await page.getByTestId('backtest-start').click();
+    await expect.poll(() => page.getByTestId('backtest-status').getAttribute('data-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
+    expect(await page.getByTestId('backtest-summary').textContent()).toMatch(/\d+ decisions on \d+ products/);
     // Publish the bundle for the headless predictor (into the workspace by default).
     await page.getByTestId('publish-start').click();
     await expect.poll(() => page.getByTestId('publish-status').getAttribute('data-status'), { timeout: 30_000, interval: 250 }).toBe('succeeded');
