@@ -28,12 +28,6 @@ export interface Settings {
     intervalSeconds: number;
     sink: 'local' | 's3';
     products: number;
-    /** Run the producer as a Docker container when Docker is available (else a local process). */
-    useDocker: boolean;
-  };
-  docker: {
-    /** The engine's socket; empty: the default (`/var/run/docker.sock`, or DOCKER_HOST). */
-    socketPath: string;
   };
   alerts: {
     /** At most this many alerts a day (UTC) reach the user; the rest are counted, not shown. */
@@ -53,8 +47,7 @@ export interface Settings {
 export const DEFAULT_SETTINGS: Settings = {
   mode: 'embedded',
   aws: { profile: 'default', region: 'eu-west-1', bucket: '', glueDatabase: 'pricedrop', athenaWorkgroup: 'pricedrop', athenaOutput: '' },
-  producer: { source: 'simulator', intervalSeconds: 5, sink: 'local', products: 300, useDocker: true },
-  docker: { socketPath: '' },
+  producer: { source: 'simulator', intervalSeconds: 5, sink: 'local', products: 300 },
   alerts: { dailyCap: 20, desktopNotifications: true },
   dashboard: { from: '', to: '', categories: [], dropStatus: 'all', grain: 'day' },
 };
@@ -98,7 +91,7 @@ export function updateSettings(workspace: string, patch: unknown): Settings {
 export function applySettingsPatch(base: Settings, patch: SettingsPatch): Settings {
   const next = clone(base);
   if (patch.mode) next.mode = patch.mode;
-  for (const section of ['aws', 'producer', 'docker', 'alerts', 'dashboard'] as const) {
+  for (const section of ['aws', 'producer', 'alerts', 'dashboard'] as const) {
     const part = patch[section];
     if (part) Object.assign(next[section], part);
   }
@@ -128,7 +121,7 @@ function onlyKeys(input: Input, allowed: readonly string[], where: string): void
  */
 export function parseSettingsPatch(raw: unknown, lenient: boolean): SettingsPatch {
   const input = record(raw, 'settings');
-  const sections = ['mode', 'aws', 'producer', 'docker', 'alerts', 'dashboard'];
+  const sections = ['mode', 'aws', 'producer', 'alerts', 'dashboard'];
   if (!lenient) onlyKeys(input, sections, 'settings');
   const patch: SettingsPatch = {};
   const mode = optionalEnum(input, 'mode', ['embedded', 'aws'] as const);
@@ -163,11 +156,8 @@ export function parseSettingsPatch(raw: unknown, lenient: boolean): SettingsPatc
       intervalSeconds: optionalNumber(producer, 'intervalSeconds', { min: 0.1, max: 86_400 }),
       sink: optionalEnum(producer, 'sink', ['local', 's3'] as const),
       products: optionalNumber(producer, 'products', { min: 1, max: 100_000, integer: true }),
-      useDocker: optionalBoolean(producer, 'useDocker'),
     });
   }
-  const docker = section('docker', Object.keys(DEFAULT_SETTINGS.docker));
-  if (docker) patch.docker = defined({ socketPath: name(docker, 'socketPath', 1024) });
   const alerts = section('alerts', Object.keys(DEFAULT_SETTINGS.alerts));
   if (alerts) {
     patch.alerts = defined({

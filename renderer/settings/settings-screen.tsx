@@ -6,6 +6,20 @@ import { downloadText } from '../components/download';
 
 type Settings = HandlerResult<'settings/get'>;
 
+/** Whether the producer runs in Docker here, and why (the producer control decides: Docker when an engine answers). */
+function DockerStatus() {
+  const status = useLoad(() => invoke('producer/status'), []);
+  const runner = status.value?.runner;
+  return (
+    <div className="field" data-testid="settings-docker">
+      <span>Docker</span>
+      <span className="muted">
+        {status.error ?? (runner ? `${runner === 'docker' ? 'the producer runs as a container' : 'the producer runs as a local process'}${status.value?.runnerReason ? ` (${status.value.runnerReason})` : ''}` : 'decided at the producer’s next start: a container when a Docker engine answers (DOCKER_HOST or the default socket), else a local process')}
+      </span>
+    </div>
+  );
+}
+
 const AWS_FIELDS: { key: keyof Settings['aws']; label: string; hint?: string }[] = [
   { key: 'profile', label: 'AWS profile', hint: 'from ~/.aws/config; credentials stay in the AWS chain' },
   { key: 'region', label: 'Region', hint: 'e.g. eu-west-1' },
@@ -33,7 +47,7 @@ export function SettingsScreen() {
   };
 
   const save = () => {
-    invoke('settings/update', { mode: draft.mode, aws: draft.aws, producer: draft.producer, docker: draft.docker, alerts: draft.alerts })
+    invoke('settings/update', { mode: draft.mode, aws: draft.aws, producer: draft.producer, alerts: draft.alerts })
       .then((next) => {
         setDraft({ ...draft, ...next });
         setError(null);
@@ -78,14 +92,7 @@ export function SettingsScreen() {
               <span>Interval (seconds)</span>
               <input type="number" min="0.1" step="any" value={draft.producer.intervalSeconds} onChange={(e) => setDraft({ ...draft, producer: { ...draft.producer, intervalSeconds: Number(e.target.value) } })} />
             </label>
-            <label className="field checkbox">
-              <input type="checkbox" checked={draft.producer.useDocker} onChange={(e) => setDraft({ ...draft, producer: { ...draft.producer, useDocker: e.target.checked } })} />
-              <span>Run the producer in Docker when available (else a local process)</span>
-            </label>
-            <label className="field">
-              <span>Docker socket</span>
-              <input value={draft.docker.socketPath} placeholder="default (/var/run/docker.sock or DOCKER_HOST)" onChange={(e) => setDraft({ ...draft, docker: { socketPath: e.target.value } })} />
-            </label>
+            <DockerStatus />
           </Panel>
           <Panel title="Alerts">
             <label className="field">
