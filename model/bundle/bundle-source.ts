@@ -44,13 +44,13 @@ export async function bundleTag(location: BundleLocation, s3?: S3Client): Promis
 export async function fetchBundle(location: BundleLocation, s3?: S3Client, expectedTag?: string): Promise<LoadedBundle> {
   if (location.kind === 'file') {
     const tag = await bundleTag(location);
-    return loadBundle(await readFile(location.path), tag);
+    return await loadBundle(await readFile(location.path), tag);
   }
   // IfMatch: the bytes belong to the ETag we decided to load (no half-noticed overwrite).
   const object = await requireS3(s3).send(new GetObjectCommand({ Bucket: location.bucket, Key: location.key, ...(expectedTag ? { IfMatch: expectedTag } : {}) }));
   if (!object.Body) throw new BundleError('the S3 object has no body');
   const bytes = await object.Body.transformToByteArray();
-  return loadBundle(bytes, object.ETag ?? expectedTag ?? '');
+  return await loadBundle(bytes, object.ETag ?? expectedTag ?? '');
 }
 
 /** Writes bundle bytes to a file or an S3 object; returns the S3 ETag or the file path. */

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { openWorkspaceCache } from '../training';
 import { defaultModelPath, parseModel, productStates } from '../predictor';
-import { encodeBundle, type BundleProduct } from './bundle-format';
+import { encodeBundle, type PricePoint, type PublishedProduct } from './bundle-format';
 import { describeLocation, storeBundle, type BundleLocation } from './bundle-source';
 
 export interface PublishOptions {
@@ -45,16 +45,16 @@ export async function publishBundle(options: PublishOptions): Promise<PublishRep
     throw new Error(`cannot read the model ${modelFile}: ${(error as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file (train one first: pricedrop train)' : (error as Error).message}`, { cause: error });
   }
   const model = parseModel(modelJson);
-  const byId = new Map<string, { product: BundleProduct; seen: string }>();
+  const byId = new Map<string, { product: PublishedProduct; seen: string }>();
   let duplicates = 0;
   const db = openWorkspaceCache(options.workspace);
   try {
     let done = 0;
     for (const state of productStates(db, model, { historyDays: options.historyDays ?? 180 })) {
-      const history: [string, number][] = state.history.map((segment) => [segment.t, segment.price]);
+      const history: PricePoint[] = state.history.map((segment) => [segment.t, segment.price]);
       // The last price holds until the data's "now": end the step line there.
       if (history.length > 0 && history[history.length - 1]![0] < state.as_of) history.push([state.as_of, state.last_price]);
-      const product: BundleProduct = {
+      const product: PublishedProduct = {
         id: state.product_id,
         name: state.title,
         category: state.category,
