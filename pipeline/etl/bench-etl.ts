@@ -119,10 +119,12 @@ CREATE TABLE synonyms (key TEXT PRIMARY KEY, value TEXT);
 INSERT INTO synonyms VALUES ('groceries','Grocery'),('grocery','Grocery'),('home & garden','Home & Garden'),('toys','Toys & Games'),
   ('health & beauty','Health & Beauty'),('sports','Sports & Outdoors'),('books','Books'),('baby','Baby'),('pet supplies','Pets'),
   ('electronics','Electronics'),('fashion','Fashion'),('','Uncategorized');
+-- The cache's observations table as migrated (pipeline/cache/migrations.ts 0600): same key, same indexes.
 CREATE TABLE observations (
   source TEXT NOT NULL, product_id TEXT NOT NULL, observed_at TEXT NOT NULL, dt TEXT NOT NULL, title TEXT NOT NULL,
   category TEXT NOT NULL, price REAL NOT NULL, old_price REAL, currency TEXT NOT NULL, drop_amount REAL, drop_pct REAL,
-  is_drop INTEGER NOT NULL, drop_label TEXT NOT NULL, PRIMARY KEY (source, product_id, observed_at)) WITHOUT ROWID;
+  is_drop INTEGER NOT NULL, drop_label TEXT NOT NULL, origin TEXT NOT NULL DEFAULT 'local');
+CREATE UNIQUE INDEX observations_key ON observations (source, product_id, observed_at);
 CREATE INDEX observations_dt ON observations (dt, category);
 CREATE TABLE quarantine (reason TEXT, product_id TEXT, price TEXT, observed_at TEXT);
 BEGIN;
@@ -143,7 +145,7 @@ CREATE TEMP TABLE checked AS
          END AS reason
   FROM raw;
 INSERT INTO quarantine SELECT reason, product_id, price_text, observed_raw FROM checked WHERE reason IS NOT NULL;
-INSERT OR IGNORE INTO observations
+INSERT OR IGNORE INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
   SELECT source, product_id, ts, substr(ts, 1, 10), title, category, price, old_price, currency, drop_amount, drop_pct,
          coalesce(drop_pct >= 0.01, 0), CASE WHEN drop_pct >= 0.01 THEN 'drop' ELSE 'no drop' END
   FROM (

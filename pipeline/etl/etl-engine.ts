@@ -44,7 +44,7 @@ export function emptySummary(): EtlSummary {
 }
 
 /** Rows handed to the writer at once (it sorts them by key): large enough for locality, small enough to stay flat (~10 MB). */
-const BATCH_ROWS = 32768;
+const BATCH_ROWS = 65536;
 /** Stop requests and progress are looked at every 4,096 rows read. */
 const CHECK_EVERY_MASK = 4095;
 const QUARANTINE_HEADER = 'line,reason,raw\n';
@@ -151,7 +151,10 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
         let oldPrice = row.old_price;
         if (oldPrice === null && previous !== null) {
           if (previous.ms < row.observed_ms) oldPrice = previous.price;
-          else {
+          else if (previous.ms === row.observed_ms) {
+            // The latest known observation has this very key: the row is a duplicate and will be
+            // ignored, so its old_price does not matter (and the batch need not be written early).
+          } else {
             // A late row (older than the latest known): its previous price is the latest
             // observation before it, rows of this batch included.
             writeOut();
