@@ -17,9 +17,12 @@ observation) and asks the model. Prints {"product_id","will_drop","confidence",
   --source NAME    when the same id exists in several sources (default: the most recently seen)
   --json           one JSON object on stdout
 
-confidence: calibrated probability that will_drop is right. risk_level (of overpaying by buying
-now) from the drop probability p: Low p < 0.25, Medium 0.25 <= p < 0.5, High p >= 0.5.
-expected_drop_*: the size of the drop should one come, estimated by a regression forest.`,
+p is the calibrated probability of a drop of at least X % within H days (the model's options).
+will_drop: p >= 0.5; confidence: the calibrated probability that will_drop is right.
+recommendation: Wait when p >= the model's wait threshold (tuned at training), else Buy now.
+risk_level (of overpaying by buying now): Low when p < wait threshold, Medium up to
+max(0.5, wait threshold), High above. expected_drop_*: the size of the drop should one come,
+estimated by a regression forest. reasons: the features that moved p most, with their effect.`,
   async run(args, io) {
     const workspace = workspaceOf(args);
     const productId = requiredFlag(args, 'product');
