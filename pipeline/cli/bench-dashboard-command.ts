@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { numberFlag, stringFlag, type Command } from './command';
 import { openCache, type CacheDb } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
-import { dashboardPanels, dataSpan, dropSplit, dropTrend, kpis, listCategories, topCategories, type DashboardFilter, type TrendGrain } from '../dashboard/dashboard-queries';
+import { dashboardPanels, dataSpan, dropSplit, dropTrend, filterWhere, kpis, listCategories, topCategories, type DashboardFilter, type TrendGrain } from '../dashboard/dashboard-queries';
 
 /** mulberry32: seeded, so two runs fill the same cache. */
 function seededRandom(seed: number): () => number {
@@ -91,6 +91,45 @@ function randomFilter(random: () => number, categories: readonly string[]): { fi
   return { filter, grain };
 }
 
+/** The panels' meaning as plain GROUP BYs over `observations` (the v1 queries): the reference for --verify. */
+function bruteForcePanels(db: CacheDb, filter: DashboardFilter, grain: TrendGrain) {
+  const where = filterWhere(filter);
+  const period = grain === 'day' ? 'dt' : grain === 'week' ? "date(dt, 'weekday 0', '-6 days')" : "substr(dt, 1, 7) || '-01'";
+  const kpi = db
+    .prepare(
+      `SELECT AVG(CASE WHEN is_drop = 1 THEN drop_pct END) AS avg_drop_pct,
+         COUNT(DISTINCT source || char(31) || product_id) AS products_analysed,
+         COUNT(DISTINCT CASE WHEN is_drop = 1 THEN source || char(31) || product_id END) AS products_with_drop,
+         COUNT(*) AS observations, COALESCE(SUM(is_drop), 0) AS drops
+       FROM observations ${where.sql}`,
+    )
+    .get(...where.params) as { avg_drop_pct: number | null; products_analysed: number; products_with_drop: number; observations: number; drops: number };
+  const trend = db
+    .prepare(`SELECT ${period} AS period, SUM(is_drop) AS drops, COUNT(*) AS observations FROM observations ${where.sql} GROUP BY period ORDER BY period`)
+    .all(...where.params) as { period: string; drops: number; observations: number }[];
+  return { kpi, trend };
+}
+
+/** Compares the rollup answers with the brute-force ones: counts exactly, averages to the rounding unit. */
+function verifyPanels(db: CacheDb, filter: DashboardFilter, grain: TrendGrain): string | null {
+  const fast = dashboardPanels(db, filter, grain);
+  const slow = bruteForcePanels(db, filter, grain);
+  const problems: string[] = [];
+  const same = (name: string, a: unknown, b: unknown) => {
+    if (a !== b) problems.push(`${name}: rollups ${String(a)} vs brute force ${String(b)}`);
+  };
+  same('observations', fast.kpis.observations, slow.kpi.observations);
+  same('products_analysed', fast.kpis.products_analysed, slow.kpi.products_analysed);
+  same('products_with_drop', fast.kpis.products_with_drop, slow.kpi.products_with_drop);
+  same('drops', fast.split.drop, slow.kpi.drops);
+  const avg = slow.kpi.avg_drop_pct;
+  if ((avg === null) !== (fast.kpis.avg_drop_pct === null) || (avg !== null && Math.abs((fast.kpis.avg_drop_pct ?? 0) - avg) > 0.005 + 1e-9)) {
+    problems.push(`avg_drop_pct: rollups ${fast.kpis.avg_drop_pct} vs brute force ${avg}`);
+  }
+  same('trend periods', JSON.stringify(fast.trend.map((t) => [t.period, t.drops, t.observations])), JSON.stringify(slow.trend.map((t) => [t.period, t.drops, t.observations])));
+  return problems.length ? `${JSON.stringify({ filter, grain })}: ${problems.join('; ')}` : null;
+}
+
 function percentile(sorted: readonly number[], p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] as number;
@@ -114,7 +153,7 @@ function round(ms: number): number {
 export const benchDashboardCommand: Command = {
   name: 'bench dashboard',
   summary: 'Benchmark cache ingest and the six-panel dashboard refresh over N synthetic observations',
-  usage: `Usage: pricedrop bench dashboard [--rows N] [--products P] [--categories C] [--queries Q] [--seed S] [--batch B] [--db FILE] [--json]
+  usage: `Usage: pricedrop bench dashboard [--rows N] [--products P] [--categories C] [--queries Q] [--seed S] [--batch B] [--verify K] [--db FILE] [--json]
 
 Fills a fresh cache with N realistic observations (P products over C categories of uneven size,
 every day of 2025, about 20 % drops) through the observation writer (rollups included), then
@@ -128,6 +167,8 @@ status, grain), each panel query and the whole refresh.
   --seed S         random seed (default 1)
   --batch B        rows per ingest transaction, whole days (default 250000)
   --cache-mb M     SQLite page cache of the ingesting connection, MB (default 1024)
+  --verify K       also compare K random filters with plain GROUP BYs over the rows
+                   (adds "verified" and "mismatches"; exit code 1 on a mismatch)
   --db FILE        cache file to fill (default: a temporary folder, deleted afterwards)
   --json           print {"rows","ingest_rows_per_s","refresh_p50_ms","refresh_p95_ms","panels":{...}}`,
   async run(args, io) {
@@ -193,6 +234,16 @@ status, grain), each panel query and the whole refresh.
         panels.facets?.push(timed(() => (listCategories(cache), dataSpan(cache))));
         io.progress('queries', q + 1, queries);
       }
+      // Optional: check the numbers against plain GROUP BYs over the raw rows (slow: seconds per filter at 10M).
+      const verifyCount = numberFlag(args, 'verify', 0, { min: 0, integer: true });
+      const mismatches: string[] = [];
+      for (let v = 0; v < verifyCount; v++) {
+        const { filter, grain } = randomFilter(random, categories);
+        const problem = verifyPanels(cache, filter, grain);
+        if (problem) mismatches.push(problem);
+        io.progress('verify', v + 1, verifyCount);
+      }
+      for (const m of mismatches.slice(0, 5)) io.log(`mismatch ${m}`);
       const refreshSummary = summary(refresh);
       const result = {
         rows: stored,
@@ -203,9 +254,11 @@ status, grain), each panel query and the whole refresh.
         products: productCount,
         categories: categoryCount,
         queries,
+        ...(verifyCount > 0 ? { verified: verifyCount, mismatches: mismatches.length } : {}),
       };
       if (args.switches.has('json')) io.json(result);
       else io.out(`${stored} rows: ingest ${result.ingest_rows_per_s} rows/s; refresh p50 ${result.refresh_p50_ms} ms, p95 ${result.refresh_p95_ms} ms`);
+      if (mismatches.length > 0) return 1;
     } finally {
       db?.close();
       if (dir) rmSync(dir, { recursive: true, force: true });
