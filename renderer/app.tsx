@@ -45,7 +45,7 @@ export function App() {
       .catch(() => {});
     const off = on('alerts/fired', (fired) => {
       setToast(fired);
-      setUnseen((n) => n + fired.alerts.length);
+      if (currentRoute().screen !== 'alerts') setUnseen((n) => n + fired.alerts.length);
     });
     // The desktop shell's menu and notifications open screens through the backend's event stream.
     const offNavigate = on('ui/navigate', ({ screen: target, params }) => navigate(target, params ?? {}));

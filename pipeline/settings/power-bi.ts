@@ -1,55 +1,30 @@
 import { cachePath } from '../cache/cache-db';
+import { athenaConnectionString, connectionString, pbids, SQLITE_ODBC_DRIVER } from '../cli/powerbi-command';
+import { awsConfigFromSettings } from '../tasks/cloud-actions';
 import type { Settings } from './settings-store';
 
 /**
- * Power BI connection details for the two places the data lives:
- * - the local cache (`cache.db`) through the SQLite ODBC driver (Debian `libsqliteodbc`, on Windows
- *   Christian Werner's "SQLite3 ODBC Driver"): a `.pbids` file Power BI Desktop opens directly;
- * - Athena through the Amazon Athena ODBC driver: the DSN fields to enter (no credentials: the
- *   driver reads the same AWS profile).
- * The cache is opened in WAL mode, so Power BI can read it while PriceDrop writes.
+ * The Settings screen's Power BI details: the same connection strings and `.pbids` files as
+ * `pricedrop powerbi` (pipeline/cli/powerbi-command.ts, docs/powerbi.md), for the local cache and,
+ * once a bucket is set, for Athena. No credentials in either: Athena uses the AWS profile.
  */
-export interface PowerBiConnection {
-  /** The `.pbids` file's content (JSON) for the local cache. */
-  pbids: string;
+export interface PowerBiFile {
   fileName: string;
-  odbcConnectionString: string;
-  athenaOdbc: Record<string, string>;
+  /** The `.pbids` file's content (JSON). */
+  pbids: string;
+  connectionString: string;
 }
 
-/** ODBC braces-quote a value: `{...}` with `}` doubled. */
-function odbcValue(value: string): string {
-  return `{${value.replace(/}/g, '}}')}}`;
+export interface PowerBiConnection {
+  cache: PowerBiFile;
+  /** Null until the AWS settings name a bucket. */
+  athena: PowerBiFile | null;
 }
 
-export function powerBiConnection(workspace: string, settings: Settings, platform: NodeJS.Platform = process.platform): PowerBiConnection {
-  const database = cachePath(workspace);
-  const driver = platform === 'win32' ? 'SQLite3 ODBC Driver' : 'SQLite3';
-  // Read-only, no locking fights with the ETL: the driver's NoWCHAR/LongNames defaults are fine for Power BI.
-  const odbcConnectionString = `Driver=${odbcValue(driver)};Database=${odbcValue(database)};ReadOnly=1;Timeout=5000`;
-  const pbids = {
-    version: '0.1',
-    connections: [
-      {
-        details: { protocol: 'odbc', address: { connectionString: odbcConnectionString } },
-        options: {},
-        mode: 'Import',
-      },
-    ],
-  };
-  return {
-    pbids: JSON.stringify(pbids, null, 2) + '\n',
-    fileName: 'pricedrop-cache.pbids',
-    odbcConnectionString,
-    athenaOdbc: {
-      Driver: 'Amazon Athena ODBC Driver',
-      AwsRegion: settings.aws.region,
-      Workgroup: settings.aws.athenaWorkgroup,
-      Catalog: 'AwsDataCatalog',
-      Schema: settings.aws.glueDatabase,
-      ...(settings.aws.athenaOutput ? { S3OutputLocation: settings.aws.athenaOutput } : {}),
-      AuthenticationType: 'IAM Profile',
-      AWSProfile: settings.aws.profile,
-    },
-  };
+export function powerBiConnection(workspace: string, settings: Settings): PowerBiConnection {
+  const file = (fileName: string, connection: string): PowerBiFile => ({ fileName, pbids: JSON.stringify(pbids(connection), null, 2) + '\n', connectionString: connection });
+  // As `pricedrop powerbi --source cache`: NoCreat so a wrong path fails instead of creating an empty database.
+  const cache = file('pricedrop-cache.pbids', connectionString({ Driver: SQLITE_ODBC_DRIVER, Database: cachePath(workspace), NoCreat: '1', Timeout: '5000' }));
+  const athena = settings.aws.bucket ? file('pricedrop-athena.pbids', athenaConnectionString(awsConfigFromSettings(settings))) : null;
+  return { cache, athena };
 }

@@ -33,14 +33,15 @@ describe('settings store', () => {
     expect(readSettings(ws).problem).toMatch(/could not be read/);
   });
 
-  it('writes a .pbids for the cache over ODBC, without credentials', () => {
+  it('writes .pbids files for the cache and, with a bucket, for Athena, without credentials', () => {
     const ws = workspace();
-    const settings = updateSettings(ws, { aws: { profile: 'analyst' } });
-    const connection = powerBiConnection(ws, settings, 'linux');
-    const pbids = JSON.parse(connection.pbids) as { connections: { details: { protocol: string; address: { connectionString: string } } }[] };
+    const cacheOnly = powerBiConnection(ws, updateSettings(ws, { aws: { profile: 'analyst' } }));
+    expect(cacheOnly.athena).toBeNull();
+    const pbids = JSON.parse(cacheOnly.cache.pbids) as { connections: { details: { protocol: string; address: { connectionString: string } } }[] };
     expect(pbids.connections[0]!.details.protocol).toBe('odbc');
     expect(pbids.connections[0]!.details.address.connectionString).toContain(join(ws, 'cache.db'));
-    expect(connection.athenaOdbc.AWSProfile).toBe('analyst');
+    const both = powerBiConnection(ws, updateSettings(ws, { aws: { bucket: 'analyst-lake', region: 'eu-west-1' } }));
+    expect(both.athena!.connectionString).toMatch(/AwsRegion=eu-west-1;.*Schema=pricedrop;Workgroup=pricedrop;S3OutputLocation=s3:\/\/analyst-lake\/athena-results\/;AuthenticationType=IAM Profile;AWSProfile=analyst/);
     expect(readFileSync(settingsPath(ws), 'utf8')).not.toMatch(/secret|password/i);
   });
 });

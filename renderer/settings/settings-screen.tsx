@@ -122,23 +122,29 @@ export function SettingsScreen() {
         {powerBi.value && (
           <>
             <p className="muted small">
-              Power BI Desktop reads the local cache through the SQLite ODBC driver (install “SQLite3 ODBC Driver”). The .pbids file opens Power BI with the connection filled in.
+              Power BI Desktop opens a .pbids file with the ODBC connection filled in; pick the views v_price_drop_kpis, v_drop_trend_daily, v_category_drops and v_product_latest (the same in
+              the cache and in Athena). Drivers and DSN steps: docs/powerbi.md. No credentials are written.
             </p>
+            <h3>Local cache (SQLite ODBC driver, works offline)</h3>
             <div className="mono wrap" data-testid="odbc-connection-string">
-              {powerBi.value.odbcConnectionString}
+              {powerBi.value.cache.connectionString}
             </div>
-            <button type="button" className="button" onClick={() => downloadText(powerBi.value!.fileName, powerBi.value!.pbids, 'application/json')} data-testid="pbids-download">
-              Download {powerBi.value.fileName}
+            <button type="button" className="button" onClick={() => downloadText(powerBi.value!.cache.fileName, powerBi.value!.cache.pbids, 'application/json')} data-testid="pbids-download">
+              Download {powerBi.value.cache.fileName}
             </button>
-            <h3>Athena over ODBC (AWS mode)</h3>
-            <dl className="kv">
-              {Object.entries(powerBi.value.athenaOdbc).map(([key, value]) => (
-                <div key={key}>
-                  <dt>{key}</dt>
-                  <dd className="mono">{value}</dd>
+            <h3>Athena (Amazon Athena ODBC driver)</h3>
+            {powerBi.value.athena ? (
+              <>
+                <div className="mono wrap" data-testid="athena-connection-string">
+                  {powerBi.value.athena.connectionString}
                 </div>
-              ))}
-            </dl>
+                <button type="button" className="button" onClick={() => downloadText(powerBi.value!.athena!.fileName, powerBi.value!.athena!.pbids, 'application/json')} data-testid="pbids-athena-download">
+                  Download {powerBi.value.athena.fileName}
+                </button>
+              </>
+            ) : (
+              <p className="muted small">Set the S3 bucket above to get the Athena connection.</p>
+            )}
           </>
         )}
       </Panel>

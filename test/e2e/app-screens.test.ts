@@ -242,6 +242,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     const file = JSON.parse(readFileSync((await pbids.path())!, 'utf8')) as { connections: { details: { protocol: string; address: { connectionString: string } } }[] };
     expect(file.connections[0]!.details.protocol).toBe('odbc');
     expect(file.connections[0]!.details.address.connectionString).toContain(join(workspace, 'cache.db'));
+    await expect.poll(() => page.getByTestId('athena-connection-string').textContent()).toContain('S3OutputLocation=s3://analyst-lake/athena-results/');
     await page.reload();
     await expect.poll(() => page.getByTestId('setting-aws-region').inputValue()).toBe('us-east-2');
     await page.screenshot({ path: join(SCREENSHOTS, 'screen-settings.png'), fullPage: true });
