@@ -1,4 +1,5 @@
 import { availableParallelism } from 'node:os';
+import { type Worker } from 'node:worker_threads';
 import { startWorker } from '../../pipeline/runtime/worker-threads';
 import { binColumns } from './binning';
 import { growTree, predictTreeBinned, treeSeed, type ForestOptions, type Tree, type TrainingData, type Forest } from './random-forest';
@@ -55,18 +56,27 @@ export async function fitForest(input: ForestFitInput, options: ForestOptions, c
   if (rows === 0) throw new Error('cannot train a forest on 0 rows');
   for (const column of input.columns) if (column.length !== rows) throw new Error('every feature column must have one value per label');
   control.signal?.throwIfAborted();
-  const binsBuffer = new SharedArrayBuffer(rows * features);
-  const binned = binColumns(rows, features, (f) => input.columns[f]!, undefined, binsBuffer);
-  const yBuffer = new SharedArrayBuffer(rows * 8);
-  const y = new Float64Array(yBuffer);
-  for (let i = 0; i < rows; i++) y[i] = input.y[i] as number;
-  const data: TrainingData = { rows, features, bins: binned.bins, edges: binned.edges, y };
-  const wantOob = Boolean(control.outOfBag && options.bootstrap);
-
   const useThisThread = control.useThisThread ?? true;
   const requested = control.threads ?? availableParallelism();
   const threads = Math.max(1, Math.min(requested, options.trees, useThisThread && rows * options.trees < PARALLEL_MIN_WORK ? 1 : requested));
   const workerCount = useThisThread ? threads - 1 : threads;
+  // Workers boot while this thread bins (both take about 100 ms at 100k rows). Binning is
+  // synchronous, so no worker event can fire before runWorkers attaches its listeners.
+  const workers = Array.from({ length: workerCount }, () => startWorker(new URL('./forest-train.worker.ts', import.meta.url)));
+
+  let binned: ReturnType<typeof binColumns>;
+  const binsBuffer = new SharedArrayBuffer(rows * features);
+  const yBuffer = new SharedArrayBuffer(rows * 8);
+  const y = new Float64Array(yBuffer);
+  try {
+    binned = binColumns(rows, features, (f) => input.columns[f]!, undefined, binsBuffer);
+    for (let i = 0; i < rows; i++) y[i] = input.y[i] as number;
+  } catch (error) {
+    for (const worker of workers) void worker.terminate();
+    throw error;
+  }
+  const data: TrainingData = { rows, features, bins: binned.bins, edges: binned.edges, y };
+  const wantOob = Boolean(control.outOfBag && options.bootstrap);
   const trees: (Tree | undefined)[] = new Array(options.trees);
   const oobSum: Float64Array | undefined = wantOob ? new Float64Array(rows) : undefined;
   const oobCount: Uint32Array | undefined = wantOob ? new Uint32Array(rows) : undefined;
@@ -81,8 +91,8 @@ export async function fitForest(input: ForestFitInput, options: ForestOptions, c
     control.onProgress?.(++done, options.trees);
   };
   const workersDone =
-    workerCount > 0
-      ? runWorkers(workerCount, { rows, features, bins: binsBuffer, y: yBuffer, edges: binned.edges, options, outOfBag: wantOob, counter: counter.buffer as SharedArrayBuffer }, trees, progress, control.signal)
+    workers.length > 0
+      ? runWorkers(workers, { rows, features, bins: binsBuffer, y: yBuffer, edges: binned.edges, options, outOfBag: wantOob, counter: counter.buffer as SharedArrayBuffer }, trees, progress, control.signal)
       : Promise.resolve([]);
   // Keep a rejection from going unhandled while this thread is still growing its own trees.
   workersDone.catch(() => undefined);
@@ -133,8 +143,8 @@ interface WorkerPartial {
   oobCount: Uint32Array | undefined;
 }
 
-function runWorkers(threads: number, job: ForestJob, trees: (Tree | undefined)[], progress: (fromWorker: boolean) => void, signal: AbortSignal | undefined): Promise<WorkerPartial[]> {
-  const workers = Array.from({ length: threads }, () => startWorker(new URL('./forest-train.worker.ts', import.meta.url)));
+function runWorkers(workers: Worker[], job: ForestJob, trees: (Tree | undefined)[], progress: (fromWorker: boolean) => void, signal: AbortSignal | undefined): Promise<WorkerPartial[]> {
+  const threads = workers.length;
   const terminateAll = () => {
     for (const worker of workers) void worker.terminate();
   };
