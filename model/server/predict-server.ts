@@ -200,7 +200,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
       const product = current.products.get(id);
       if (!product) throw new HttpError(404, 'not_found', 'No product with this id');
       // The history goes out as the bundle's own JSON text: no parse, no re-serialisation.
-      const head = JSON.stringify({ ...summary(product), last_observed_at: product.last_observed_at });
+      const head = JSON.stringify({ ...summary(product), last_observed_at: product.last_observed_at, as_of: product.as_of ?? product.last_observed_at });
       return sendJsonText(res, 200, `${head.slice(0, -1)},"history":${current.historyJson(product)}}`);
     }
     if (path === '/api/predict') {

@@ -55,6 +55,7 @@ describe.skipIf(!chromiumAvailable())('the predictor web page in Chromium', () =
     await page.getByTestId('product').waitFor({ state: 'visible' });
     expect(await page.getByTestId('product-name').textContent()).toBe('Ristretto Coffee Beans 1 kg');
     expect(await page.getByTestId('recommendation').textContent()).toMatch(/^(Buy now|Wait)$/);
+    await expect.poll(() => page.getByTestId('question').textContent()).toBe('Will the price fall at least 5 % within 14 days?');
     expect(await page.getByTestId('will-drop').textContent()).toMatch(/^(Yes|No)$/);
     expect(await page.getByTestId('confidence').textContent()).toMatch(/^\d+ %$/);
     expect(await page.getByTestId('drop-amount').textContent()).toMatch(/\d/);

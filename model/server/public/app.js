@@ -17,6 +17,8 @@
   let active = -1;
   let chart = null;
   let pendingAfterKey = null;
+  // The model's question, from GET /api/model: "a drop of at least X % within H days".
+  let question = '';
 
   class ApiError extends Error {
     constructor(status, message) {
@@ -60,6 +62,7 @@
     clearError();
     const retry = pendingAfterKey;
     pendingAfterKey = null;
+    if (!question) loadQuestion();
     if (retry) retry();
   });
 
@@ -160,7 +163,9 @@
   function renderProduct(product, prediction) {
     $('product').hidden = false;
     $('product-name').textContent = product.name;
-    $('product-meta').textContent = product.id + ' · ' + product.category + ' · now ' + formatMoney(product.price, product.currency) + (product.old_price ? ' (was ' + formatMoney(product.old_price, product.currency) + ')' : '');
+    const asOf = product.as_of ? ' · as of ' + new Date(product.as_of).toLocaleDateString() : '';
+    $('product-meta').textContent = product.id + ' · ' + product.category + ' · now ' + formatMoney(product.price, product.currency) + (product.old_price ? ' (was ' + formatMoney(product.old_price, product.currency) + ')' : '') + asOf;
+    $('question').textContent = question;
     const recommendation = $('recommendation');
     recommendation.textContent = prediction.recommendation;
     recommendation.className = 'recommendation ' + (prediction.recommendation === 'Wait' ? 'wait' : 'buy');
@@ -235,7 +240,21 @@
     }
   }
 
+  async function loadQuestion() {
+    try {
+      const model = await api('/api/model');
+      const options = model.options || {};
+      if (typeof options.min_drop_pct === 'number' && typeof options.horizon_days === 'number') {
+        question = 'Will the price fall at least ' + options.min_drop_pct + ' % within ' + options.horizon_days + ' days?';
+        $('question').textContent = question;
+      }
+    } catch {
+      // Without the key (401) the question waits until one is entered; the advice does not need it.
+    }
+  }
+
   showModel();
+  loadQuestion();
   const fromHash = /^#product=(.+)$/.exec(location.hash);
   if (fromHash) {
     try {
