@@ -111,6 +111,7 @@ export function DashboardScreen() {
       <div className="data-as-of" data-testid="data-as-of">
         {facets?.last_observed_at ? `Data as of ${new Date(facets.last_observed_at).toLocaleString()}` : 'No data yet: the producer and ETL are filling the cache…'}
         {refreshedAt > 0 && <span className="muted"> · refreshed {new Date(refreshedAt).toLocaleTimeString()}</span>}
+        <OriginsNote refreshedAt={refreshedAt} />
       </div>
       <div className="kpi-row">
         <Kpi testId="kpi-avg-drop" label="Average price drop" value={panels?.kpis.avg_drop_pct == null ? '–' : `${panels.kpis.avg_drop_pct.toFixed(2)} %`} trend={panels?.trend.map((p) => p.avg_drop_pct ?? 0)} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['avg_drop_pct', 'observations', ...FILTER_COLUMNS])} fileBase={`avg-drop-${stamp}`} />
@@ -160,6 +161,20 @@ export function DashboardScreen() {
       </div>
     </section>
   );
+}
+
+/** When each origin last wrote to the cache: the local ETL and the Athena sync. */
+function OriginsNote({ refreshedAt }: { refreshedAt: number }) {
+  const [status, setStatus] = useState<HandlerResult<'cache/status'> | null>(null);
+  useEffect(() => {
+    invoke('cache/status')
+      .then(setStatus)
+      .catch(() => setStatus(null));
+  }, [refreshedAt]);
+  if (!status) return null;
+  const { local, athena } = status.origins;
+  const parts = [local && `local ETL ${new Date(local.updated_at).toLocaleString()}`, athena && `Athena sync ${new Date(athena.updated_at).toLocaleString()}`].filter(Boolean);
+  return parts.length ? <span className="muted"> · updated by {parts.join(', ')}</span> : null;
 }
 
 const FILTER_COLUMNS = ['filter_from', 'filter_to', 'filter_categories', 'filter_drop_status'] as const;

@@ -44,6 +44,7 @@ export function ProducerPanel({ settings }: { settings: Settings | undefined }) 
   const state = status?.state ?? 'idle';
   const active = ACTIVE.has(state);
   const producer = settings?.producer;
+  const awsSink = settings?.mode === 'aws' && settings.aws.bucket ? `s3://${settings.aws.bucket}` : undefined;
   const summary = status?.summary;
 
   return (
@@ -73,6 +74,8 @@ export function ProducerPanel({ settings }: { settings: Settings | undefined }) 
                     intervalSeconds: producer?.intervalSeconds ?? 5,
                     products: producer?.products ?? 300,
                     backfillDays: Number(backfillDays) || 0,
+                    // AWS mode: batches go to the raw stream in the bucket (the profile's name only; its keys stay in the AWS chain).
+                    ...(awsSink ? { sink: awsSink, s3Region: settings!.aws.region, ...(settings!.aws.profile ? { credentials: { awsProfile: settings!.aws.profile } } : {}) } : {}),
                   }),
                 )
               }
@@ -91,7 +94,7 @@ export function ProducerPanel({ settings }: { settings: Settings | undefined }) 
           </button>
         )}
         <span className="muted small">
-          {producer ? `${producer.source}, every ${producer.intervalSeconds} s, ${producer.products} products` : ''}
+          {producer ? `${producer.source}, every ${producer.intervalSeconds} s, ${producer.products} products → ${awsSink ?? 'the local lake'}` : ''}
         </span>
       </div>
       <ErrorBanner error={error ?? status?.error} />
