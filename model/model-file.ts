@@ -66,7 +66,10 @@ export interface ModelMetrics {
   /** Brier of always predicting the training positives rate (a skill reference). */
   brier_base_rate: number;
   calibration: CalibrationBin[];
+  /** Precision/recall of will_drop (p ≥ threshold) on the test period. */
   at_threshold: ThresholdReport;
+  /** Precision/recall of the Wait advice (p ≥ wait_threshold), "positive" meaning a drop came. */
+  at_wait_threshold: ThresholdReport;
   /** Mean absolute error (percentage points) of the drop-size estimate on test rows that did drop. */
   drop_size_mae_pct: number;
 }

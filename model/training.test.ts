@@ -44,6 +44,8 @@ describe('training on a learnable fixture', async () => {
     expect(report.positives_rate.train).toBeGreaterThan(0.1);
     expect(report.calibration.length).toBeGreaterThan(1);
     expect(report.at_threshold.threshold).toBe(0.5);
+    expect(report.at_wait_threshold.threshold).toBe(report.options.wait_threshold);
+    expect(report.at_wait_threshold.recall).toBeGreaterThanOrEqual(report.at_threshold.recall - (report.options.wait_threshold <= 0.5 ? 0 : 1));
     expect([...phases]).toEqual(['reading', 'calibration', 'classifier', 'drop size', 'evaluating', 'saving']);
   });
 

@@ -69,6 +69,7 @@ export interface TrainReport {
   brier_base_rate: number;
   calibration: ModelMetrics['calibration'];
   at_threshold: ModelMetrics['at_threshold'];
+  at_wait_threshold: ModelMetrics['at_wait_threshold'];
   drop_size_mae_pct: number;
   top_features: ModelFile['importance'];
   train_ms: number;
@@ -213,6 +214,7 @@ export async function trainModel(options: TrainModelOptions, control: TrainContr
     brier_base_rate: metrics.brier_base_rate,
     calibration: metrics.calibration,
     at_threshold: metrics.at_threshold,
+    at_wait_threshold: metrics.at_wait_threshold,
     drop_size_mae_pct: metrics.drop_size_mae_pct,
     top_features: draft.importance.slice(0, 8),
     train_ms: Math.round(performance.now() - started),
@@ -321,6 +323,7 @@ export function evaluateModel(model: LoadedModel, dataset: Dataset, split: TimeS
     brier_base_rate: round(brierScore(labels, new Float64Array(n).fill(trainRate)), 4),
     calibration: calibrationTable(labels, calibrated, 10),
     at_threshold: roundReport(precisionRecallAt(labels, calibrated, model.meta.options.threshold)),
+    at_wait_threshold: roundReport(precisionRecallAt(labels, calibrated, model.meta.options.wait_threshold)),
     drop_size_mae_pct: round(sizeRows > 0 ? sizeError / sizeRows : Number.NaN, 3),
   };
 }

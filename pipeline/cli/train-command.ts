@@ -25,7 +25,8 @@ Options:
   --seed N              default 1
   --threads N           worker threads (default: all cores)
   --json                print the report as one JSON object: rows, positives_rate, auc, pr_auc,
-                        brier, calibration, at_threshold (precision/recall), training_window, ...`,
+                        brier, calibration, at_threshold and at_wait_threshold (precision/recall),
+                        training_window, ...`,
   async run(args, io) {
     const workspace = workspaceOf(args);
     const threads = args.flags.get('threads');
@@ -54,6 +55,7 @@ Options:
     io.out(`model ${report.model_version} written to ${report.model_file}`);
     io.out(`rows: ${report.rows.train} train, ${report.rows.test} test (positives ${(report.positives_rate.train * 100).toFixed(1)}% / ${(report.positives_rate.test * 100).toFixed(1)}%)`);
     io.out(`test AUC ${report.auc}, PR-AUC ${report.pr_auc}, Brier ${report.brier} (base rate ${report.brier_base_rate})`);
-    io.out(`at threshold ${report.at_threshold.threshold}: precision ${report.at_threshold.precision}, recall ${report.at_threshold.recall}`);
+    io.out(`will_drop at ${report.at_threshold.threshold}: precision ${report.at_threshold.precision}, recall ${report.at_threshold.recall}`);
+    io.out(`Wait at ${report.at_wait_threshold.threshold}: precision ${report.at_wait_threshold.precision}, recall ${report.at_wait_threshold.recall}`);
   },
 };
