@@ -91,13 +91,13 @@ export function TaskStatus({ run, testId }: { run: TaskRun | undefined; testId?:
 export function RunHistory({ runs, testId = 'run-history', compact = false }: { runs: readonly TaskRun[]; testId?: string; compact?: boolean }) {
   if (runs.length === 0) return <p className="muted">No runs yet. Runs of the actions above appear here, with their timestamps.</p>;
   return (
-    <table className={compact ? 'table compact' : 'table'} data-testid={testId}>
+    <table className={compact ? 'table compact' : 'table runs'} data-testid={testId}>
       <thead>
         <tr>
           <th>Started</th>
           <th>Action</th>
           <th>Status</th>
-          <th>Duration</th>
+          {!compact && <th>Duration</th>}
           {!compact && <th>Message</th>}
         </tr>
       </thead>
@@ -105,11 +105,11 @@ export function RunHistory({ runs, testId = 'run-history', compact = false }: { 
         {runs.map((run) => (
           <tr key={run.id} data-status={run.status}>
             <td className="nowrap">{formatDateTime(run.started_at)}</td>
-            <td title={compact ? (run.message ?? '') : undefined}>{run.label}</td>
+            <td title={compact ? `${formatDuration(run.started_at, run.finished_at)}${run.message ? ` · ${run.message}` : ''}` : undefined}>{run.label}</td>
             <td>
               <span className={`badge ${run.status}`}>{run.status}</span>
             </td>
-            <td className="nowrap">{formatDuration(run.started_at, run.finished_at)}</td>
+            {!compact && <td className="nowrap">{formatDuration(run.started_at, run.finished_at)}</td>}
             {!compact && <td className={run.status === 'failed' ? 'error-text' : 'muted'}>{run.message ?? ''}</td>}
           </tr>
         ))}
