@@ -32,7 +32,7 @@ export function PredictionCard({ source, productId, currency }: { source: string
               <dd data-testid="prediction-confidence">{(value.prediction.confidence * 100).toFixed(0)} %</dd>
             </div>
             <div>
-              <dt>Expected drop</dt>
+              <dt>Drop size, should it come</dt>
               <dd>
                 {money(value.prediction.expected_drop_amount, currency)} ({value.prediction.expected_drop_pct.toFixed(1)} %)
               </dd>

@@ -115,7 +115,7 @@ function DrillList({ drill, drillKey, selected }: { drill: DrillParams & { descr
   const total = page.value?.total ?? 0;
   return (
     <Panel
-      title="Products behind the selection"
+      title="Drill-down"
       testId="drill-list"
       actions={
         <a className="link" href={routeHref('products')}>
