@@ -28,6 +28,24 @@ function screenFromHash(): ScreenId {
 
 type Fired = EventMap['alerts/fired'];
 
+/**
+ * In a browser, alerts also become system notifications once the user allowed them (Alerts
+ * screen). The desktop app's main process shows its own, so the renderer stays quiet there.
+ */
+function showBrowserNotification(fired: Fired): void {
+  if (transport !== 'http' || typeof Notification === 'undefined' || Notification.permission !== 'granted') return;
+  const [first, ...rest] = fired.alerts;
+  if (!first) return;
+  const notification = new Notification(fired.alerts.length === 1 ? `PriceDrop: ${first.title}` : `PriceDrop: ${fired.alerts.length} price alerts`, {
+    body: `${first.message}${rest.length ? ` (+${rest.length} more)` : ''}`,
+    tag: 'pricedrop-alerts',
+  });
+  notification.onclick = () => {
+    window.focus();
+    navigate('products', { source: first.source, id: first.product_id });
+  };
+}
+
 export function App() {
   const [screen, setScreen] = useState<ScreenId>(screenFromHash);
   const [version, setVersion] = useState('');
@@ -46,6 +64,7 @@ export function App() {
     const off = on('alerts/fired', (fired) => {
       setToast(fired);
       if (currentRoute().screen !== 'alerts') setUnseen((n) => n + fired.alerts.length);
+      showBrowserNotification(fired);
     });
     // The desktop shell's menu and notifications open screens through the backend's event stream.
     const offNavigate = on('ui/navigate', ({ screen: target, params }) => navigate(target, params ?? {}));

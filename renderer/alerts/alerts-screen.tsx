@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { invoke, on } from '../api-client';
+import { invoke, on, transport } from '../api-client';
 import type { HandlerParams, HandlerResult } from '../../pipeline/api/contract';
 import { EmptyState, ErrorBanner, Panel, errorText, formatDateTime, useLoad } from '../components/ui';
 import { currentRoute, routeHref } from '../navigation';
@@ -80,9 +80,12 @@ export function AlertsScreen() {
                 </li>
               ))}
             </ul>
-            <button type="button" className="button small" onClick={() => void act(invoke('alerts/evaluate', {}), 'Rules checked against the latest prices.')} data-testid="alerts-evaluate">
-              Check now
-            </button>
+            <div className="actions">
+              <button type="button" className="button small" onClick={() => void act(invoke('alerts/evaluate', {}), 'Rules checked against the latest prices.')} data-testid="alerts-evaluate">
+                Check now
+              </button>
+              <BrowserNotificationsButton />
+            </div>
           </Panel>
         </div>
         <div className="column-right">
@@ -111,6 +114,18 @@ export function AlertsScreen() {
         </div>
       </div>
     </section>
+  );
+}
+
+/** In a browser, alerts reach the desktop only once the user allows notifications (the desktop app needs no permission). */
+function BrowserNotificationsButton() {
+  const [permission, setPermission] = useState(() => (transport === 'http' && typeof Notification !== 'undefined' ? Notification.permission : 'unsupported'));
+  if (permission === 'unsupported' || permission === 'granted') return null;
+  if (permission === 'denied') return <span className="muted small">Browser notifications are blocked for this page.</span>;
+  return (
+    <button type="button" className="button small" onClick={() => void Notification.requestPermission().then(setPermission)}>
+      Also notify me on the desktop
+    </button>
   );
 }
 
