@@ -1,4 +1,4 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -8,7 +8,7 @@ import { predictCommand } from '../pipeline/cli/predict-command';
 import { backtestCommand } from '../pipeline/cli/backtest-command';
 import { DAY_MS, FEATURE_NAMES } from './features';
 import { buildDataset, timeSplit } from './dataset';
-import { trainModel } from './training';
+import { trainModel, type TrainReport } from './training';
 import { trainModelInWorker } from './train-model-runner';
 import { featuresFromRecord, loadModel, predictFromFeatures, predictProduct, productStates } from './predictor';
 import { fixtureRows, writeFixtureCache } from './test-fixtures';
@@ -30,11 +30,14 @@ function captureIo(): CommandIo & { stdout: string[]; stderr: string[] } {
   return { stdout, stderr, log: (m) => stderr.push(m), out: (m) => stdout.push(m), json: (v) => stdout.push(JSON.stringify(v)), progress: () => undefined };
 }
 
-describe('training on a learnable fixture', async () => {
+describe('training on a learnable fixture', () => {
   const ws = workspace();
-  writeFixtureCache(join(ws, 'cache.db'), { products: 60, days: 200 });
   const phases = new Set<string>();
-  const report = await trainModel({ workspace: ws, trees: 40 }, { onProgress: (p) => phases.add(p.phase) });
+  let report: TrainReport;
+  beforeAll(async () => {
+    writeFixtureCache(join(ws, 'cache.db'), { products: 60, days: 200 });
+    report = await trainModel({ workspace: ws, trees: 40 }, { onProgress: (p) => phases.add(p.phase) });
+  });
 
   it('reports test metrics of a model that learned (AUC, PR-AUC, Brier, calibration, P/R)', () => {
     expect(report.auc).toBeGreaterThan(0.9);
