@@ -84,6 +84,8 @@ function generator(seed: number) {
     else if (random() < 0.5) headers['X-API-Key'] = pick(['', 'wrong', API_KEY.slice(0, -1), API_KEY + ' ', 'x'.repeat(4000)]);
     if (random() < 0.2) headers.Origin = pick(['https://evil.example', 'null', 'http://127.0.0.1', '']);
     if (random() < 0.1) headers['Accept-Encoding'] = pick(['gzip', 'br', '*', 'gzip;q=0']);
+    // Many distinct clients for the rate limiter (--trust-proxy): its buckets must stay bounded.
+    if (random() < 0.9) headers['X-Forwarded-For'] = pick(['', ',', ' , ', '::1', 'x'.repeat(300), `10.${int(256)}.${int(256)}.${int(256)}`, `a, b, 192.168.${int(256)}.${int(256)}`]);
     let body: Buffer | undefined;
     if (method === 'POST' || random() < 0.1) {
       body = pick(bodies)();
@@ -130,7 +132,7 @@ describe('fuzzing the server with malformed requests', () => {
     // A capped heap makes "memory flat" testable from outside: V8 otherwise grows the heap lazily
     // (RSS rose 75 → 106 MB over 12 rounds uncapped, then levelled off); capped at 48 MB old space a
     // leak crashes the process or shows as RSS growth, while a healthy server levels off at ~78 MB.
-    child = spawn(process.execPath, ['--max-old-space-size=48', '--max-semi-space-size=2', join(serverDir, 'server.mjs'), '--bundle', fixture.bundleFile, '--port', '0', '--api-key-env', 'FUZZ_KEY', '--rate-limit', '0', '--poll-seconds', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FUZZ_KEY: API_KEY } });
+    child = spawn(process.execPath, ['--max-old-space-size=48', '--max-semi-space-size=2', join(serverDir, 'server.mjs'), '--bundle', fixture.bundleFile, '--port', '0', '--api-key-env', 'FUZZ_KEY', '--rate-limit', '100000', '--rate-burst', '100000', '--trust-proxy', '--poll-seconds', '0'], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, FUZZ_KEY: API_KEY } });
     child.stdout!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     child.stderr!.setEncoding('utf8').on('data', (chunk: string) => (out += chunk));
     const started = Date.now();
