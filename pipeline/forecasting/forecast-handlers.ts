@@ -62,14 +62,24 @@ export function backtestInWorker(workspace: string, onProgress: (done: number, t
 }
 
 export function forecastHandlers(ctx: AppContext) {
+  // Alert rules on predicted drops ask after every ETL pass (every few seconds while a producer
+  // runs); a prediction costs about 2.5 ms (60 products × 60 days, measured with predictProduct),
+  // so a category of a few hundred products would hold the backend for a second each time.
+  // Forecasts are kept per model and product for the hour: features move on a scale of days.
+  const forecasts = new Map<string, ReturnType<typeof predictProduct> | null>();
   setAlertForecaster(ctx, (source, productId) => {
     const model = currentModel(ctx);
     if (!model) return undefined;
-    try {
-      return predictProduct(ctx.cache, model, productId, { source });
-    } catch {
-      return undefined; // too little history for features: no forecast for this one
+    const key = `${model.meta.model_version}\u0000${new Date().toISOString().slice(0, 13)}\u0000${source}\u0000${productId}`;
+    if (!forecasts.has(key)) {
+      if (forecasts.size > 50_000) forecasts.clear();
+      try {
+        forecasts.set(key, predictProduct(ctx.cache, model, productId, { source }));
+      } catch {
+        forecasts.set(key, null); // too little history for features: no forecast for this one
+      }
     }
+    return forecasts.get(key) ?? undefined;
   });
   return {
     /** The model in use (its metadata: version, window, options, metrics, calibration, importance), or null. */
