@@ -14,6 +14,7 @@ import { defaultWorkspace } from '../pipeline/cli/command';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/runtime/embedded-runtime';
 import { packageRoot, VERSION } from '../pipeline/runtime/paths';
 import { readSettings } from '../pipeline/settings/settings-store';
+import { taskRunnerOf } from '../pipeline/tasks/task-runner';
 import { checkInvoke } from './ipc-guard';
 import { alertNotification } from './alert-notifications';
 import { appMenuTemplate } from './app-menu';
@@ -168,6 +169,8 @@ app.whenReady().then(async () => {
 });
 
 app.on('window-all-closed', async () => {
+  // Cancel what still runs (a training, a sync) before the cache closes under it; it is recorded as cancelled.
+  if (runtime) await taskRunnerOf(runtime.ctx).stopAll();
   await runtime?.stop();
   app.quit();
 });
