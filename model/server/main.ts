@@ -2,7 +2,8 @@
 // (esbuild bundles this file with its dependencies into one file: build/server/build-server.mjs).
 // The same command as `pricedrop serve`; flags not given fall back to the environment:
 //   PRICEDROP_BUNDLE, PRICEDROP_HOST, PRICEDROP_PORT, PRICEDROP_S3_ENDPOINT, PRICEDROP_API_KEY_ENV,
-//   PRICEDROP_CORS_ORIGIN, PRICEDROP_POLL_SECONDS, PRICEDROP_RATE_LIMIT; PRICEDROP_TRUST_PROXY=1 for --trust-proxy
+//   PRICEDROP_CORS_ORIGIN, PRICEDROP_POLL_SECONDS, PRICEDROP_RATE_LIMIT; PRICEDROP_TRUST_PROXY=1 for
+//   --trust-proxy, PRICEDROP_ACCESS_LOG=1 for --access-log
 // `node server.mjs --healthcheck` exits 0 when GET /health on PRICEDROP_PORT (default 8080) answers 200.
 import { parseArgs, UsageError } from '../../pipeline/cli/command';
 import { createCommandIo } from '../../pipeline/cli/command-io';
@@ -36,6 +37,7 @@ export async function serverMain(argv: string[], env: NodeJS.ProcessEnv = proces
       }
     }
     if (env.PRICEDROP_TRUST_PROXY === '1') args.switches.add('trust-proxy');
+    if (env.PRICEDROP_ACCESS_LOG === '1') args.switches.add('access-log');
     return (await serveCommand.run(args, io)) ?? 0;
   } catch (error) {
     if (error instanceof UsageError) io.log(`${error.message}\n\n${serveCommand.usage}`);

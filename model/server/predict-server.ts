@@ -37,6 +37,8 @@ export interface PredictServerOptions {
    * address the balancer itself saw, instead of the socket's (which is the balancer's).
    */
   trustProxy?: boolean;
+  /** One line per answered request through `log`: method, path (JSON-quoted), status, ms, client. */
+  accessLog?: boolean;
   /** Extra facts for /health (e.g. the watcher's last refusal). */
   health?: () => Record<string, unknown>;
   log?: (message: string) => void;
@@ -99,6 +101,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   let closing = false;
 
   const server = createServer({ maxHeaderSize: 8192, requestTimeout: 15_000, headersTimeout: 10_000, keepAliveTimeout: 5_000 }, (req, res) => {
+    if (options.accessLog && options.log) logAccess(req, res, options.log, options.trustProxy ?? false);
     try {
       handle(req, res);
     } catch (error) {
@@ -297,6 +300,14 @@ export async function startPredictServer(options: PredictServerOptions): Promise
       clearTimeout(timer);
     },
   };
+}
+
+function logAccess(req: IncomingMessage, res: ServerResponse, log: (message: string) => void, trustProxy: boolean): void {
+  const started = performance.now();
+  res.once('finish', () => {
+    const path = (req.url ?? '').slice(0, 200);
+    log(`${req.method} ${JSON.stringify(path)} ${res.statusCode} ${(performance.now() - started).toFixed(1)}ms ${clientOf(req, trustProxy)}`);
+  });
 }
 
 /** The rate limiter's client key: the socket address, or the balancer's last X-Forwarded-For entry. */

@@ -15,6 +15,8 @@ export interface ServeOptions {
   rateLimit: { perSecond: number; burst: number };
   /** Rate-limit by the last X-Forwarded-For entry (behind a load balancer). */
   trustProxy?: boolean;
+  /** Log one line per request. */
+  accessLog?: boolean;
   log(message: string): void;
 }
 
@@ -42,6 +44,7 @@ export async function startServing(options: ServeOptions): Promise<RunningServer
     corsOrigins: options.corsOrigins,
     rateLimit: options.rateLimit,
     trustProxy: options.trustProxy,
+    accessLog: options.accessLog,
     log: options.log,
     health: () => {
       const refusal = watcher?.lastRefusal();

@@ -28,9 +28,10 @@ Options:
   --trust-proxy          behind a load balancer: a client is the last X-Forwarded-For address
                          (only with a balancer that sets it; otherwise clients could pick their key)
   --poll-seconds N       seconds between checks for a new bundle (default 30; 0 = never)
+  --access-log           one line per request on stderr: method, path, status, ms, client
   --s3-endpoint URL      an S3-compatible endpoint (path-style), e.g. s3rver; default: AWS
 S3 access uses the standard AWS credential chain (on EC2: the instance role).`,
-  booleanFlags: ['trust-proxy'],
+  booleanFlags: ['trust-proxy', 'access-log'],
   async run(args, io) {
     const bundle = requiredFlag(args, 'bundle');
     const apiKeyEnv = stringFlag(args, 'api-key-env');
@@ -54,6 +55,7 @@ S3 access uses the standard AWS credential chain (on EC2: the instance role).`,
       pollSeconds: numberFlag(args, 'poll-seconds', 30, { min: 0, max: 86_400 }),
       rateLimit: { perSecond: numberFlag(args, 'rate-limit', 20, { min: 0, max: 1_000_000 }), burst: numberFlag(args, 'rate-burst', 60, { min: 1, max: 1_000_000, integer: true }) },
       trustProxy: args.switches.has('trust-proxy'),
+      accessLog: args.switches.has('access-log'),
       log: (message) => io.log(message),
     });
     io.out(`PriceDrop predictor is serving at ${running.http.url}`);

@@ -233,6 +233,21 @@ describe('the predictor API with an API key, CORS and a rate limit', () => {
     }
   });
 
+  it('writes one access-log line per request when asked, the path quoted', async () => {
+    const lines: string[] = [];
+    const logged = await startFixtureServer({ accessLog: true, log: (line) => lines.push(line) });
+    try {
+      await (await fetch(new URL('/api/products?q=tea', logged.http.url))).arrayBuffer();
+      await (await fetch(new URL('/api/products/%22%0Anope', logged.http.url))).arrayBuffer();
+      await expect.poll(() => lines.filter((line) => line.startsWith('GET '))).toHaveLength(2);
+      const [first, second] = lines.filter((line) => line.startsWith('GET '));
+      expect(first).toMatch(/^GET "\/api\/products\?q=tea" 200 \d+\.\dms 127\.0\.0\.1$/);
+      expect(second).toMatch(/^GET "\/api\/products\/%22%0Anope" 404 /);
+    } finally {
+      await logged.stop();
+    }
+  });
+
   it('limits each client with 429 and Retry-After once its burst is spent', async () => {
     const base = running.http.url;
     const statuses: number[] = [];
