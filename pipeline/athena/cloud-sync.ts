@@ -1,4 +1,8 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
 import type { AthenaClient } from '@aws-sdk/client-athena';
+import Database from 'better-sqlite3';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { getMeta, setMeta, type CacheDb } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
@@ -50,6 +54,8 @@ export interface CloudSyncOptions {
   wait?: WaitOptions;
   /** Progress for people (stderr). */
   onProgress?: (label: string, done: number, total?: number) => void;
+  /** Scratch SQLite file for downloaded rows (deleted afterwards). Default: a file in the OS temp folder. */
+  stagingFile?: string;
   /** Test hook: named points of the sync, called synchronously (the crash-safety test kills the process there). */
   onPhase?: (phase: 'counted' | 'downloaded' | 'writing' | 'before-commit' | 'committed') => void;
   now?: () => Date;
@@ -122,6 +128,24 @@ export function toCleanRow(row: AthenaRow): CleanRow | null {
   };
 }
 
+function openStaging(file: string | undefined): Database.Database {
+  const path = file ?? join(mkdtempSync(join(tmpdir(), 'pricedrop-sync-')), 'staging.db');
+  rmSync(path, { force: true });
+  const db = new Database(path);
+  // Scratch data: no journal, no fsync; a crash just leaves a file the next sync overwrites.
+  db.pragma('journal_mode = OFF');
+  db.pragma('synchronous = OFF');
+  db.exec('CREATE TABLE staged (id INTEGER PRIMARY KEY, row TEXT NOT NULL)');
+  return db;
+}
+
+function closeStaging(db: Database.Database, file: string | undefined): void {
+  const path = db.name;
+  db.close();
+  rmSync(path, { force: true });
+  if (!file) rmSync(dirname(path), { recursive: true, force: true });
+}
+
 export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSyncSummary> {
   const { cache, athena, target } = options;
   const progress = options.onProgress ?? (() => undefined);
@@ -157,62 +181,85 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
     bytes_scanned: 0,
     cost_usd: 0,
   };
-  const rows: CleanRow[] = [];
-  if (expected > 0) {
-    const mode = options.mode === 'paged' || options.mode === 'unload' ? options.mode : expected > (options.unloadThreshold ?? 20_000) ? 'unload' : 'paged';
-    summary.mode = mode;
-    const select = `SELECT ${CLEAN_COLUMNS} FROM ${from}${where}`;
-    const take = (batch: AthenaRow[]) => {
-      for (const r of batch) {
-        const clean = toCleanRow(r);
-        if (clean) rows.push(clean);
-        else summary.invalid++;
+  // Downloaded rows are staged in a scratch SQLite file, not in memory (an initial sync can be
+  // millions of rows); the cache itself is only touched by the final transaction.
+  const staging = openStaging(options.stagingFile);
+  let fetched = 0;
+  let latestFetched: string | null = null;
+  try {
+    const stage = staging.prepare('INSERT INTO staged (row) VALUES (?)');
+    if (expected > 0) {
+      const mode = options.mode === 'paged' || options.mode === 'unload' ? options.mode : expected > (options.unloadThreshold ?? 20_000) ? 'unload' : 'paged';
+      summary.mode = mode;
+      const select = `SELECT ${CLEAN_COLUMNS} FROM ${from}${where}`;
+      const take = (batch: AthenaRow[]) => {
+        staging.transaction(() => stageRows(batch))();
+      };
+      const stageRows = (batch: AthenaRow[]) => {
+        for (const r of batch) {
+          const clean = toCleanRow(r);
+          if (!clean) {
+            summary.invalid++;
+            continue;
+          }
+          stage.run(JSON.stringify(clean));
+          fetched++;
+          if (latestFetched === null || clean.observed_at > latestFetched) latestFetched = clean.observed_at;
+        }
+        progress('download rows', fetched + summary.invalid, expected);
+      };
+      if (mode === 'paged') {
+        const result = await runQuery(athena, select, target, { ...wait, pricePerTbUsd: options.pricePerTbUsd });
+        take(result.rows);
+        bytesScanned += result.cost.bytesScanned;
+        costUsd += result.cost.costUsd;
+      } else {
+        const result = await unloadQuery(athena, select, target, {
+          ...wait,
+          s3: options.s3,
+          unloadPrefix: options.unloadPrefix,
+          pricePerTbUsd: options.pricePerTbUsd,
+          onRows: take,
+          onFile: (done, total) => progress('download files', done, total),
+        });
+        bytesScanned += result.cost.bytesScanned;
+        costUsd += result.cost.costUsd;
       }
-      progress('download rows', rows.length + summary.invalid, expected);
-    };
-    if (mode === 'paged') {
-      const result = await runQuery(athena, select, target, { ...wait, pricePerTbUsd: options.pricePerTbUsd });
-      take(result.rows);
-      bytesScanned += result.cost.bytesScanned;
-      costUsd += result.cost.costUsd;
-    } else {
-      const result = await unloadQuery(athena, select, target, {
-        ...wait,
-        s3: options.s3,
-        unloadPrefix: options.unloadPrefix,
-        pricePerTbUsd: options.pricePerTbUsd,
-        onRows: take,
-        onFile: (done, total) => progress('download files', done, total),
-      });
-      bytesScanned += result.cost.bytesScanned;
-      costUsd += result.cost.costUsd;
     }
-  }
-  summary.fetched = rows.length;
-  summary.bytes_scanned = bytesScanned;
-  summary.cost_usd = costUsd;
-  phase('downloaded');
+    summary.fetched = fetched;
+    summary.bytes_scanned = bytesScanned;
+    summary.cost_usd = costUsd;
+    phase('downloaded');
 
-  // Everything below commits together or not at all.
-  const writer = createObservationWriter(cache, { origin: 'athena' });
-  const batch = 50_000;
-  cache.transaction(() => {
-    for (let i = 0; i < rows.length; i += batch) {
-      const result = writer.writeBatch(rows.slice(i, i + batch));
-      summary.inserted += result.inserted;
-      summary.duplicates += result.duplicates;
-      progress('write rows', Math.min(rows.length, i + batch), rows.length);
-      if (i === 0) phase('writing');
-    }
-    writer.flush();
-    let latest = watermarkBefore;
-    for (const r of rows) if (latest === null || r.observed_at > latest) latest = r.observed_at;
-    summary.watermark_after = latest;
-    if (latest) setMeta(cache, WATERMARK_KEY, latest);
-    const asOf: DataAsOf = { last_observed_at: latest, updated_at: (options.now?.() ?? new Date()).toISOString(), rows_inserted: summary.inserted };
-    setMeta(cache, DATA_AS_OF_KEY('athena'), JSON.stringify(asOf));
-    phase('before-commit');
-  })();
+    // Everything below commits together or not at all.
+    const writer = createObservationWriter(cache, { origin: 'athena' });
+    const batch = 50_000;
+    const page = staging.prepare('SELECT id, row FROM staged WHERE id > ? ORDER BY id LIMIT ?').raw();
+    cache.transaction(() => {
+      let after = 0;
+      let written = 0;
+      for (;;) {
+        const staged = page.all(after, batch) as [number, string][];
+        if (staged.length === 0) break;
+        after = (staged[staged.length - 1] as [number, string])[0];
+        const result = writer.writeBatch(staged.map(([, json]) => JSON.parse(json) as CleanRow));
+        summary.inserted += result.inserted;
+        summary.duplicates += result.duplicates;
+        written += staged.length;
+        progress('write rows', written, fetched);
+        if (written === staged.length) phase('writing');
+      }
+      writer.flush();
+      const latest = latestFetched !== null && (watermarkBefore === null || latestFetched > watermarkBefore) ? latestFetched : watermarkBefore;
+      summary.watermark_after = latest;
+      if (latest) setMeta(cache, WATERMARK_KEY, latest);
+      const asOf: DataAsOf = { last_observed_at: latest, updated_at: (options.now?.() ?? new Date()).toISOString(), rows_inserted: summary.inserted };
+      setMeta(cache, DATA_AS_OF_KEY('athena'), JSON.stringify(asOf));
+      phase('before-commit');
+    })();
+  } finally {
+    closeStaging(staging, options.stagingFile);
+  }
   phase('committed');
   return summary;
 }

@@ -7,6 +7,7 @@ import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQu
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { parquetWriteBuffer } from 'hyparquet-writer';
+import { join } from 'node:path';
 import { cachePath, openCache } from '../../pipeline/cache/cache-db';
 import { runCloudSync } from '../../pipeline/athena/cloud-sync';
 import { athenaOutput, executionWith } from '../support/aws-athena-samples';
@@ -104,6 +105,7 @@ const summary = await runCloudSync({
   target: { workgroup: 'pricedrop', database: 'pricedrop', outputLocation: 's3://results/' },
   table: 'cleaned_observations',
   unloadPrefix: 's3://lake/athena-unload/',
+  stagingFile: join(workspace, 'sync-staging.db'),
   mode,
   wait: { sleep: async () => undefined },
   onProgress: (label, done, total) => process.stderr.write(`${label}: ${done}/${total ?? '?'}\n`),
