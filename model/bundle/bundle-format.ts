@@ -4,7 +4,7 @@ import { gunzip, gunzipSync, gzipSync } from 'node:zlib';
 
 /**
  * The model bundle: everything the headless server needs to answer, with no database
- * (docs/decisions/0003-model-bundle-and-server.md).
+ * (docs/decisions/0005-model-bundle-and-server.md).
  *
  * On disk (or in S3) a bundle is one gzip stream of lines:
  *   line 1        a JSON header {"format":"pricedrop-bundle","format_version":2,"sha256":"…","bytes":N,…}
