@@ -19,7 +19,13 @@ export function pipelineActionHandlers(ctx: AppContext) {
           signal: task.signal,
           onProgress: (p) => task.progress(p.filesDone, p.filesTotal, `${p.filesDone} / ${p.filesTotal} files · ${p.rowsRead.toLocaleString('en-US')} rows read`),
         });
-        task.progress(summary.files, summary.files, `${summary.files} files: ${summary.cleaned} cleaned, ${summary.duplicates} duplicates, ${summary.quarantined} quarantined`);
+        task.progress(
+          summary.files,
+          summary.files,
+          summary.files === 0
+            ? 'Nothing new: every raw file in the lake is already in the cache'
+            : `${summary.files} files: ${summary.cleaned} cleaned, ${summary.duplicates} duplicates, ${summary.quarantined} quarantined`,
+        );
         if (summary.files > 0) ctx.events.emit('data/changed', { origin: 'local', rows: summary.cleaned, at: new Date().toISOString() });
         return summary;
       }),
