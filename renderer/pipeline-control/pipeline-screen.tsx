@@ -82,7 +82,7 @@ function EtlPanel({ tasks }: { tasks: ReturnType<typeof useTasks> }) {
         </button>
       </div>
       <TaskStatus run={latest} testId="etl-status" />
-      {summary && (
+      {summary && summary.files > 0 && (
         <dl className="counters" data-testid="etl-summary">
           <Counter label="Files" value={summary.files} />
           <Counter label="Rows read" value={summary.read} />
