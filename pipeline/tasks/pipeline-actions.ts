@@ -24,7 +24,7 @@ export function pipelineActionHandlers(ctx: AppContext) {
           summary.files,
           summary.files === 0
             ? 'Nothing new: every raw file in the lake is already in the cache'
-            : `${summary.files} files: ${summary.cleaned} cleaned, ${summary.duplicates} duplicates, ${summary.quarantined} quarantined`,
+            : `${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.cleaned} cleaned, ${summary.duplicates} duplicates, ${summary.quarantined} quarantined`,
         );
         if (summary.files > 0) ctx.events.emit('data/changed', { origin: 'local', rows: summary.cleaned, at: new Date().toISOString() });
         return summary;
