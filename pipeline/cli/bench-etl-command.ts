@@ -27,12 +27,12 @@ into a table with the same key and index.
       io.log(`generating ${rows.toLocaleString('en-US')} raw rows in ${workspace}`);
       const generated = generateBenchLake(workspace, rows);
       io.log(`${generated.files.length} files, ${generated.bad} bad rows, ${generated.duplicates} duplicate lines`);
-      const { summary, seconds } = await benchLocalEtl(workspace);
+      const { summary, seconds, cpuSeconds } = await benchLocalEtl(workspace);
       const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);
-      io.log(`pricedrop etl: ${seconds.toFixed(2)} s ${JSON.stringify(summary)}`);
+      io.log(`pricedrop etl: ${seconds.toFixed(2)} s wall, ${cpuSeconds.toFixed(2)} s CPU (all threads) ${JSON.stringify(summary)}`);
       if (summary.read !== rows) throw new Error(`the ETL read ${summary.read} rows, expected ${rows}`);
       const reference = runReference(sqlite3, join(workspace, 'reference.db'), generated.files);
-      if (reference) io.log(`sqlite3 reference: ${reference.seconds.toFixed(2)} s (read ${reference.read}, cleaned ${reference.cleaned}, quarantined ${reference.quarantined})`);
+      if (reference) io.log(`sqlite3 reference: ${reference.seconds.toFixed(2)} s wall${reference.cpuSeconds !== undefined ? `, ${reference.cpuSeconds.toFixed(2)} s CPU` : ''} (read ${reference.read}, cleaned ${reference.cleaned}, quarantined ${reference.quarantined})`);
       else io.log(`sqlite3 not found at ${sqlite3}: no reference (apt-get install -y sqlite3)`);
       const result = {
         rows,

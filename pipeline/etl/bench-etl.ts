@@ -4,7 +4,7 @@
  * the equivalent cleaning SQL into a table with the same key (see REFERENCE_SQL below).
  */
 import { spawnSync } from 'node:child_process';
-import { closeSync, mkdirSync, openSync, writeSync } from 'node:fs';
+import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
 import { RAW_HEADER } from '../lake/raw-format';
 import { listRawFiles, lakeDir } from './lake-files';
@@ -168,6 +168,8 @@ SELECT (SELECT count(*) FROM raw), (SELECT count(*) FROM observations), (SELECT 
 
 export interface ReferenceResult {
   seconds: number;
+  /** CPU seconds (user + system) of the sqlite3 process, when /proc tells (Linux). */
+  cpuSeconds?: number;
   read: number;
   cleaned: number;
   quarantined: number;
@@ -176,13 +178,28 @@ export interface ReferenceResult {
 /** Runs the reference with the sqlite3 CLI on a fresh database file; undefined when sqlite3 is missing. */
 export function runReference(sqlite3: string, database: string, files: readonly string[]): ReferenceResult | undefined {
   const started = process.hrtime.bigint();
+  const childCpuBefore = childrenCpuSeconds();
   const run = spawnSync(sqlite3, ['-batch', '-bail', database], { input: referenceSql(files), encoding: 'utf8', maxBuffer: 1 << 24 });
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const childCpuAfter = childrenCpuSeconds();
   if (run.error && (run.error as NodeJS.ErrnoException).code === 'ENOENT') return undefined;
   if (run.status !== 0) throw new Error(`sqlite3 reference failed (${run.status}): ${run.stderr.trim().slice(0, 500)}`);
   const last = run.stdout.trim().split('\n').pop() ?? '';
   const [read, cleaned, quarantined] = last.split('|').map(Number) as [number, number, number];
-  return { seconds, read, cleaned, quarantined };
+  const cpuSeconds = childCpuBefore !== undefined && childCpuAfter !== undefined ? childCpuAfter - childCpuBefore : undefined;
+  return { seconds, read, cleaned, quarantined, ...(cpuSeconds !== undefined ? { cpuSeconds } : {}) };
+}
+
+/** CPU seconds used by waited-for children (cutime + cstime of /proc/self/stat), or undefined off Linux. */
+function childrenCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync('/proc/self/stat', 'utf8');
+    const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+    // After the command name: state is field 3, so cutime (16) and cstime (17) are at 13 and 14.
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
 }
 
 export interface BenchResult {
@@ -200,10 +217,12 @@ export interface BenchDetail {
 }
 
 /** Times runLocalEtl (worker thread, the production path) over a generated lake. */
-export async function benchLocalEtl(workspace: string): Promise<{ summary: EtlSummary; seconds: number }> {
+export async function benchLocalEtl(workspace: string): Promise<{ summary: EtlSummary; seconds: number; cpuSeconds: number }> {
   const pending = listRawFiles(lakeDir(workspace)).length;
   if (pending === 0) throw new Error('no raw files to process');
   const started = process.hrtime.bigint();
+  const cpu = process.cpuUsage();
   const summary = await runLocalEtl({ workspace });
-  return { summary, seconds: Number(process.hrtime.bigint() - started) / 1e9 };
+  const used = process.cpuUsage(cpu);
+  return { summary, seconds: Number(process.hrtime.bigint() - started) / 1e9, cpuSeconds: (used.user + used.system) / 1e6 };
 }
