@@ -26,13 +26,21 @@ export class ApiError extends Error {
 function httpBridge(): Bridge {
   let source: EventSource | undefined;
   const listeners = new Map<string, Set<(payload: unknown) => void>>();
+  const dispatch = (name: string, payload: unknown) => {
+    for (const listener of listeners.get(name) ?? []) listener(payload);
+  };
   function ensureSource(name: string): EventSource {
-    source ??= new EventSource('/api/events');
+    if (!source) {
+      source = new EventSource('/api/events');
+      // Events sent while the stream was (re)connecting are lost: tell every data consumer to
+      // re-read once the stream is open, so a dashboard opened just before the first ETL commit
+      // (or after a dropped connection) does not stay empty.
+      source.addEventListener('open', () => dispatch('data/changed', { origin: 'local', rows: 0, at: new Date().toISOString() }));
+    }
     if (!listeners.has(name)) {
       listeners.set(name, new Set());
       source.addEventListener(name, (event) => {
-        const payload = JSON.parse((event as MessageEvent<string>).data) as unknown;
-        for (const listener of listeners.get(name) ?? []) listener(payload);
+        dispatch(name, JSON.parse((event as MessageEvent<string>).data) as unknown);
       });
     }
     return source;
