@@ -9,9 +9,15 @@ import { createProducerControl } from './producer-control';
 import { buildProducerBundle } from '../../producer/build-producer-bundle';
 
 describe('producer/start params', () => {
-  it('maps camelCase params and credentials (to environment, not arguments)', () => {
-    const options = parseStartParams({ source: 'dummyjson', url: 'http://127.0.0.1:9/dummyjson', pageSize: 50, once: true, credentials: { bestBuyApiKey: 'k', awsProfile: 'prod' } });
-    expect(options).toMatchObject({ source: 'dummyjson', url: 'http://127.0.0.1:9/dummyjson', pageSize: 50, once: true, env: { BESTBUY_API_KEY: 'k', AWS_PROFILE: 'prod' } });
+  it('maps camelCase params and an AWS profile name (to environment, not arguments)', () => {
+    const options = parseStartParams({ source: 'dummyjson', url: 'http://127.0.0.1:9/dummyjson', pageSize: 50, once: true, credentials: { awsProfile: 'prod' } });
+    expect(options).toMatchObject({ source: 'dummyjson', url: 'http://127.0.0.1:9/dummyjson', pageSize: 50, once: true, env: { AWS_PROFILE: 'prod' } });
+  });
+
+  it('refuses secrets from the UI: keys come from the backend environment and AWS chain only', () => {
+    expect(() => parseStartParams({ credentials: { bestBuyApiKey: 'k' } })).toThrow(/not accepted/);
+    expect(() => parseStartParams({ credentials: { awsSecretAccessKey: 's' } })).toThrow(/not accepted/);
+    expect(() => parseStartParams({ credentials: { awsProfile: 'x; rm -rf /' } })).toThrow(/profile name/);
   });
 
   it('rejects what the producer could not run', () => {

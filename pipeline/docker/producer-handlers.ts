@@ -49,17 +49,20 @@ export function parseStartParams(params: unknown): ProducerStartOptions {
   if (source === 'replay' && !file) throw new ValidationError('file is required for the replay source');
   const url = httpUrl(input, 'url');
   if (source === 'shopify' && !url) throw new ValidationError('url is required for the shopify source');
+  // Secrets never cross the UI transports: the producer gets AWS keys and the Best Buy key from the
+  // backend's own environment and credential chain (producer-control passes them through). The UI
+  // may only name an AWS profile.
   const credentials = record(input.credentials, 'credentials');
+  const allowed = new Set(['awsProfile']);
+  for (const key of Object.keys(credentials)) {
+    if (!allowed.has(key)) throw new ValidationError(`credentials.${key} is not accepted: secrets come from the backend's AWS chain and environment, not from the UI`);
+  }
   const env: Record<string, string> = {};
-  const secret = (key: string, variable: string) => {
-    const value = optionalString(credentials, key, 4000);
-    if (value !== undefined) env[variable] = value;
-  };
-  secret('awsAccessKeyId', 'AWS_ACCESS_KEY_ID');
-  secret('awsSecretAccessKey', 'AWS_SECRET_ACCESS_KEY');
-  secret('awsSessionToken', 'AWS_SESSION_TOKEN');
-  secret('awsProfile', 'AWS_PROFILE');
-  secret('bestBuyApiKey', 'BESTBUY_API_KEY');
+  const profile = optionalString(credentials, 'awsProfile', 200);
+  if (profile !== undefined) {
+    if (!/^[\w.+=@-]+$/.test(profile)) throw new ValidationError('credentials.awsProfile must be a profile name');
+    env.AWS_PROFILE = profile;
+  }
   return {
     source,
     sink,
