@@ -2,10 +2,10 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { dirname } from 'node:path';
 import type { CacheDb } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
-import { RAW_COLUMNS, quoteCsvField } from '../lake/raw-format';
-import { readCsvRecords } from './csv-records';
+import { quoteCsvField } from '../lake/raw-format';
+import { inThreadSource, parseAheadSource, type BatchSource } from './parse-ahead';
 import { quarantinePath, type RawFile } from './lake-files';
-import { DEFAULT_FUTURE_TOLERANCE_MS, DEFAULT_MIN_DROP_PCT, computeDrop, headerIndexes, validateFields, type ReasonCode } from './price-rules';
+import { DEFAULT_FUTURE_TOLERANCE_MS, DEFAULT_MIN_DROP_PCT, computeDrop, type ReasonCode } from './price-rules';
 
 /** The counts of one ETL run; `read = cleaned + duplicates + quarantined`. */
 export interface EtlSummary {
@@ -30,6 +30,8 @@ export interface EngineOptions {
   nowMs: number;
   minDropPct?: number;
   futureToleranceMs?: number;
+  /** Parse and validate on a second thread ahead of the writer (worth it for large runs). */
+  parseAhead?: boolean;
   /** Polled between row batches; true aborts the current file (rolled back) and the run. */
   shouldStop?: () => boolean;
   onProgress?: (progress: EtlProgress) => void;
@@ -45,8 +47,6 @@ export function emptySummary(): EtlSummary {
 
 /** Rows handed to the writer at once (it sorts them by key): large enough for locality, small enough to stay flat (~10 MB). */
 const BATCH_ROWS = 65536;
-/** Stop requests and progress are looked at every 4,096 rows read. */
-const CHECK_EVERY_MASK = 4095;
 const QUARANTINE_HEADER = 'line,reason,raw\n';
 
 interface Known {
@@ -85,127 +85,123 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
     return entry;
   };
 
-  for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
-    const file = files[fileIndex] as RawFile;
-    if (options.shouldStop?.()) throw new EtlAbortedError('ETL aborted');
-    options.onProgress?.({ file: file.key, filesDone: fileIndex, filesTotal: files.length, rowsRead: summary.read });
-    const counts = { read: 0, cleaned: 0, duplicates: 0, quarantined: 0 };
-    const finalQuarantine = quarantinePath(workspace, file.key);
-    const tmpQuarantine = `${finalQuarantine}.${process.pid}.tmp`;
-    let quarantineFd: number | undefined;
-    const knownBefore = new Map<string, Known | null>();
-    const quarantine = (line: number, reason: ReasonCode, raw: string) => {
-      if (quarantineFd === undefined) {
-        mkdirSync(dirname(tmpQuarantine), { recursive: true });
-        quarantineFd = openSync(tmpQuarantine, 'w');
-        writeSync(quarantineFd, QUARANTINE_HEADER);
-      }
-      writeSync(quarantineFd, `${line},${reason},${quoteCsvField(raw)}\n`);
-      counts.quarantined++;
-    };
+  const paths = files.map((file) => file.path);
+  const source = options.parseAhead ? parseAheadSource(paths, ruleOptions) : inThreadSource(paths, ruleOptions);
+  try {
+    return processWith(source);
+  } finally {
+    source.close();
+  }
 
-    db.exec('BEGIN IMMEDIATE');
-    try {
-      if (inManifest.get(file.key) !== undefined) {
-        db.exec('ROLLBACK');
-        continue;
-      }
-      let batch: CleanRow[] = [];
-      const writeOut = () => {
-        if (batch.length === 0) return;
-        const result = writer.writeBatch(batch);
-        counts.cleaned += result.inserted;
-        counts.duplicates += result.duplicates;
-        batch = [];
+  function processWith(source: BatchSource): EtlSummary {
+    for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+      const file = files[fileIndex] as RawFile;
+      if (options.shouldStop?.()) throw new EtlAbortedError('ETL aborted');
+      options.onProgress?.({ file: file.key, filesDone: fileIndex, filesTotal: files.length, rowsRead: summary.read });
+      const counts = { read: 0, cleaned: 0, duplicates: 0, quarantined: 0 };
+      const finalQuarantine = quarantinePath(workspace, file.key);
+      const tmpQuarantine = `${finalQuarantine}.${process.pid}.tmp`;
+      let quarantineFd: number | undefined;
+      const knownBefore = new Map<string, Known | null>();
+      const quarantine = (line: number, reason: ReasonCode, raw: string) => {
+        if (quarantineFd === undefined) {
+          mkdirSync(dirname(tmpQuarantine), { recursive: true });
+          quarantineFd = openSync(tmpQuarantine, 'w');
+          writeSync(quarantineFd, QUARANTINE_HEADER);
+        }
+        writeSync(quarantineFd, `${line},${reason},${quoteCsvField(raw)}\n`);
+        counts.quarantined++;
       };
-      let indexes: number[] | undefined;
-      let identity = false;
-      let headerWidth = 0;
-      let seenHeader = false;
-      for (const record of readCsvRecords(file.path)) {
-        if (!seenHeader) {
-          seenHeader = true;
-          indexes = record.malformed ? undefined : headerIndexes(record.fields);
-          headerWidth = record.fields.length;
-          identity = indexes !== undefined && headerWidth === RAW_COLUMNS.length && indexes.every((value, i) => value === i);
+
+      db.exec('BEGIN IMMEDIATE');
+      try {
+        if (inManifest.get(file.key) !== undefined) {
+          db.exec('ROLLBACK');
           continue;
         }
-        counts.read++;
-        if ((counts.read & CHECK_EVERY_MASK) === 0) {
+        let batch: CleanRow[] = [];
+        const writeOut = () => {
+          if (batch.length === 0) return;
+          const result = writer.writeBatch(batch);
+          counts.cleaned += result.inserted;
+          counts.duplicates += result.duplicates;
+          batch = [];
+        };
+        for (const parsed of source.batches(fileIndex)) {
+          counts.read += parsed.read;
+          for (const entry of parsed.quarantined) quarantine(entry.line, entry.reason, entry.raw);
+          const v = parsed.valid;
+          for (let i = 0; i < v.n; i++) {
+            const rowSource = v.source[i] as string;
+            const productId = v.product_id[i] as string;
+            const observedAt = v.observed_at[i] as string;
+            const observedMs = v.observed_ms[i] as number;
+            const price = v.price[i] as number;
+            const ownOld = v.old_price[i] as number;
+            const key = rowSource + '\u0000' + productId;
+            const previous = knownOf(key, rowSource, productId);
+            let oldPrice: number | null = Number.isNaN(ownOld) ? null : ownOld;
+            if (oldPrice === null && previous !== null) {
+              if (previous.ms < observedMs) oldPrice = previous.price;
+              else if (previous.ms === observedMs) {
+                // The latest known observation has this very key: the row is a duplicate and will be
+                // ignored, so its old_price does not matter (and the batch need not be written early).
+              } else {
+                // A late row (older than the latest known): its previous price is the latest
+                // observation before it, rows of this batch included.
+                writeOut();
+                oldPrice = (previousObservation.get(rowSource, productId, observedAt) as number | undefined) ?? null;
+              }
+            }
+            if (previous === null || observedMs > previous.ms) {
+              if (!knownBefore.has(key)) knownBefore.set(key, previous);
+              known.set(key, { price, ms: observedMs });
+            }
+            const drop = computeDrop(price, oldPrice, minDropPct);
+            batch.push({
+              source: rowSource,
+              product_id: productId,
+              observed_at: observedAt,
+              dt: observedAt.slice(0, 10),
+              title: v.title[i] as string,
+              category: v.category[i] as string,
+              price,
+              old_price: drop.old_price,
+              currency: v.currency[i] as string,
+              drop_amount: drop.drop_amount,
+              drop_pct: drop.drop_pct,
+              is_drop: drop.is_drop,
+              drop_label: drop.drop_label,
+            });
+          }
+          if (batch.length >= BATCH_ROWS) writeOut();
           if (options.shouldStop?.()) throw new EtlAbortedError('ETL aborted');
           options.onProgress?.({ file: file.key, filesDone: fileIndex, filesTotal: files.length, rowsRead: summary.read + counts.read });
         }
-        if (record.malformed || indexes === undefined || record.fields.length !== headerWidth) {
-          quarantine(record.line, 'MALFORMED_CSV', record.raw);
-          continue;
+        writeOut();
+        writer.flush();
+        recordManifest.run(file.key, file.size, counts.read, counts.cleaned, counts.duplicates, counts.quarantined, new Date().toISOString());
+        if (quarantineFd !== undefined) {
+          closeSync(quarantineFd);
+          quarantineFd = undefined;
+          renameSync(tmpQuarantine, finalQuarantine);
         }
-        const fields = identity ? record.fields : indexes.map((i) => record.fields[i] as string);
-        const validation = validateFields(fields, ruleOptions);
-        if (!validation.ok) {
-          quarantine(record.line, validation.reason, record.raw);
-          continue;
-        }
-        const row = validation.row;
-        const key = row.source + '\u0000' + row.product_id;
-        const previous = knownOf(key, row.source, row.product_id);
-        let oldPrice = row.old_price;
-        if (oldPrice === null && previous !== null) {
-          if (previous.ms < row.observed_ms) oldPrice = previous.price;
-          else if (previous.ms === row.observed_ms) {
-            // The latest known observation has this very key: the row is a duplicate and will be
-            // ignored, so its old_price does not matter (and the batch need not be written early).
-          } else {
-            // A late row (older than the latest known): its previous price is the latest
-            // observation before it, rows of this batch included.
-            writeOut();
-            oldPrice = (previousObservation.get(row.source, row.product_id, row.observed_at) as number | undefined) ?? null;
-          }
-        }
-        if (previous === null || row.observed_ms > previous.ms) {
-          if (!knownBefore.has(key)) knownBefore.set(key, previous);
-          known.set(key, { price: row.price, ms: row.observed_ms });
-        }
-        const drop = computeDrop(row.price, oldPrice, minDropPct);
-        batch.push({
-          source: row.source,
-          product_id: row.product_id,
-          observed_at: row.observed_at,
-          dt: row.dt,
-          title: row.title,
-          category: row.category,
-          price: row.price,
-          old_price: drop.old_price,
-          currency: row.currency,
-          drop_amount: drop.drop_amount,
-          drop_pct: drop.drop_pct,
-          is_drop: drop.is_drop,
-          drop_label: drop.drop_label,
-        });
-        if (batch.length >= BATCH_ROWS) writeOut();
+        db.exec('COMMIT');
+      } catch (error) {
+        if (db.inTransaction) db.exec('ROLLBACK');
+        // Forget what this file taught us about products: it was not committed.
+        for (const [key, value] of knownBefore) known.set(key, value);
+        if (quarantineFd !== undefined) closeSync(quarantineFd);
+        rmSync(tmpQuarantine, { force: true });
+        throw error;
       }
-      writeOut();
-      writer.flush();
-      recordManifest.run(file.key, file.size, counts.read, counts.cleaned, counts.duplicates, counts.quarantined, new Date().toISOString());
-      if (quarantineFd !== undefined) {
-        closeSync(quarantineFd);
-        quarantineFd = undefined;
-        renameSync(tmpQuarantine, finalQuarantine);
-      }
-      db.exec('COMMIT');
-    } catch (error) {
-      if (db.inTransaction) db.exec('ROLLBACK');
-      // Forget what this file taught us about products: it was not committed.
-      for (const [key, value] of knownBefore) known.set(key, value);
-      if (quarantineFd !== undefined) closeSync(quarantineFd);
-      rmSync(tmpQuarantine, { force: true });
-      throw error;
+      summary.files++;
+      summary.read += counts.read;
+      summary.cleaned += counts.cleaned;
+      summary.duplicates += counts.duplicates;
+      summary.quarantined += counts.quarantined;
     }
-    summary.files++;
-    summary.read += counts.read;
-    summary.cleaned += counts.cleaned;
-    summary.duplicates += counts.duplicates;
-    summary.quarantined += counts.quarantined;
+    options.onProgress?.({ file: '', filesDone: files.length, filesTotal: files.length, rowsRead: summary.read });
+    return summary;
   }
-  options.onProgress?.({ file: '', filesDone: files.length, filesTotal: files.length, rowsRead: summary.read });
-  return summary;
 }

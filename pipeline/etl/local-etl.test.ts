@@ -51,6 +51,25 @@ describe('runLocalEtl', () => {
     expect(count(workspace, 'SELECT count(*) FROM products')).toBe(50);
   });
 
+  it('parses on a second thread when asked (or for large runs) with the same results', async () => {
+    const files = { 'price-stream/dt=2026-11-20/a.csv': rows(30000), 'price-stream/dt=2026-11-21/b.csv': rows(500, 0, '2026-11-21') + 'p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z\r\n' };
+    const plain = workspaceWith(files);
+    const ahead = workspaceWith(files);
+    const expected = await runLocalEtl({ workspace: plain, now: NOW, inline: true, parseAhead: false });
+    expect(await runLocalEtl({ workspace: ahead, now: NOW, parseAhead: true })).toEqual(expected);
+    expect(expected).toMatchObject({ files: 2, read: 30501, quarantined: 1 });
+    const dump = (workspace: string) => {
+      const db = openCache(cachePath(workspace));
+      try {
+        return db.prepare('SELECT * FROM observations ORDER BY source, product_id, observed_at').all();
+      } finally {
+        db.close();
+      }
+    };
+    expect(dump(ahead)).toEqual(dump(plain));
+    expect(readFileSync(join(ahead, 'quarantine/price-stream/dt=2026-11-21/b.csv'), 'utf8')).toBe(readFileSync(join(plain, 'quarantine/price-stream/dt=2026-11-21/b.csv'), 'utf8'));
+  });
+
   it('runs in a worker thread and reports progress', async () => {
     const workspace = workspaceWith({ 'price-stream/dt=2026-11-20/a.csv': rows(9000) });
     const progress: number[] = [];
@@ -95,14 +114,14 @@ describe('runLocalEtl', () => {
     expect(quarantine).toBe('line,reason,raw\np1,INVALID_PRICE,"p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z"\n'.replace('p1,INVALID', '5002,INVALID'));
   });
 
-  it('stops on abort, rolling back the file in progress', async () => {
+  it.each([false, true])('stops on abort, rolling back the file in progress (parse-ahead %s)', async (parseAhead) => {
     const workspace = workspaceWith({ 'price-stream/dt=2026-11-20/a.csv': rows(20000) });
     const controller = new AbortController();
     // Inline, so the abort lands synchronously after the first row batch (a worker may finish first).
-    const run = runLocalEtl({ workspace, now: NOW, inline: true, signal: controller.signal, onProgress: (p) => p.rowsRead > 0 && controller.abort() });
+    const run = runLocalEtl({ workspace, now: NOW, inline: true, parseAhead, signal: controller.signal, onProgress: (p) => p.rowsRead > 0 && controller.abort() });
     await expect(run).rejects.toMatchObject({ name: 'AbortError' });
     expect(count(workspace, 'SELECT count(*) FROM observations')).toBe(0);
-    expect(await runLocalEtl({ workspace, now: NOW, inline: true })).toMatchObject({ files: 1, read: 20000 });
+    expect(await runLocalEtl({ workspace, now: NOW, inline: true, parseAhead })).toMatchObject({ files: 1, read: 20000 });
   });
 
   it('reports an unreadable file as an error without recording it', async () => {

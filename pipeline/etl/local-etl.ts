@@ -20,7 +20,15 @@ export interface LocalEtlOptions {
   now?: number;
   /** Run the engine on the calling thread instead of a worker thread (tests, benchmarks of the engine alone). */
   inline?: boolean;
+  /** Parse on a second thread ahead of the writer; default: when the pending files hold 4 MB or more. */
+  parseAhead?: boolean;
 }
+
+/**
+ * Pending bytes from which parsing moves to a second thread: below, a thread's start-up
+ * (~50 ms) costs more than it saves; producer batches of a few hundred rows stay on one thread.
+ */
+const PARSE_AHEAD_MIN_BYTES = 4 << 20;
 
 /** Page cache of the ETL's connection, KiB. */
 const ETL_CACHE_KIB = 65536;
@@ -39,6 +47,7 @@ export interface EtlWorkerData {
   futureToleranceMs?: number;
   /** Int32 flag: 1 asks the worker to stop (polled between row batches). */
   stop: SharedArrayBuffer;
+  parseAhead?: boolean;
 }
 
 export type EtlWorkerMessage =
@@ -73,6 +82,7 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<EtlSummary>
       minDropPct: options.minDropPct,
       futureToleranceMs: options.futureToleranceMs,
       stop: new SharedArrayBuffer(4),
+      parseAhead: options.parseAhead,
     };
     if (options.inline) return runEngineInThisThread(data, options.onProgress, options.signal);
     return runInWorker(data, options);
@@ -88,7 +98,9 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
   db.pragma(`cache_size = -${ETL_CACHE_KIB}`);
   try {
     const files = pendingRawFiles(db, lakeDir(data.workspace));
+    const bytes = files.reduce((n, file) => n + file.size, 0);
     return processRawFiles(db, data.workspace, files, {
+      parseAhead: data.parseAhead ?? bytes >= PARSE_AHEAD_MIN_BYTES,
       nowMs: data.nowMs,
       minDropPct: data.minDropPct,
       futureToleranceMs: data.futureToleranceMs,

@@ -35,15 +35,15 @@ describe('shared ETL vectors through the local engine', () => {
     expect(vectors.length).toBeGreaterThanOrEqual(6);
   });
 
-  for (const vector of vectors) {
-    it(`${vector.name}: ${vector.description}`, async () => {
+  for (const vector of vectors) for (const parseAhead of [false, true])
+    it(`${vector.name}${parseAhead ? ' (parse-ahead thread)' : ''}: ${vector.description}`, async () => {
       const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-vectors-'));
       workspaces.push(workspace);
       const day = join(workspace, 'lake', 'price-stream', 'dt=2000-01-01');
       mkdirSync(day, { recursive: true });
       vector.batches.forEach((text, i) => writeFileSync(join(day, `${batchName(i)}.csv`), text));
 
-      const summary = await runLocalEtl({ workspace, now: Date.parse(vector.now), minDropPct: vector.min_drop_pct, inline: true });
+      const summary = await runLocalEtl({ workspace, now: Date.parse(vector.now), minDropPct: vector.min_drop_pct, inline: true, parseAhead });
 
       const db = openCache(cachePath(workspace));
       const rows = db
@@ -71,5 +71,4 @@ describe('shared ETL vectors through the local engine', () => {
       const read = vector.batches.reduce((n, text) => n + splitCsvText(text).length - 1, 0);
       expect(summary).toEqual({ files: vector.batches.length, read, cleaned: vector.cleaned.length, duplicates: vector.duplicates, quarantined: vector.quarantined.length });
     });
-  }
 });
