@@ -14,7 +14,6 @@ import { defaultWorkspace } from '../pipeline/cli/command';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/runtime/embedded-runtime';
 import { packageRoot, VERSION } from '../pipeline/runtime/paths';
 import { readSettings } from '../pipeline/settings/settings-store';
-import { taskRunnerOf } from '../pipeline/tasks/task-runner';
 import { checkInvoke } from './ipc-guard';
 import { alertNotification } from './alert-notifications';
 import { appMenuTemplate } from './app-menu';
@@ -67,7 +66,6 @@ async function createWindow(): Promise<void> {
     shell: 'electron',
     version: VERSION,
     nodeBinary: process.execPath,
-    nodeEnv: { ...process.env, ELECTRON_RUN_AS_NODE: '1' },
   });
   const handlers = runtime.handlers as unknown as Record<string, (params: unknown) => Promise<unknown>>;
   const handlerNames = new Set(Object.keys(handlers));
@@ -169,8 +167,7 @@ app.whenReady().then(async () => {
 });
 
 app.on('window-all-closed', async () => {
-  // Cancel what still runs (a training, a sync) before the cache closes under it; it is recorded as cancelled.
-  if (runtime) await taskRunnerOf(runtime.ctx).stopAll();
+  // stop() cancels what still runs (a training, a sync) before the cache closes under it.
   await runtime?.stop();
   app.quit();
 });

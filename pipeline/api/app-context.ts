@@ -1,5 +1,6 @@
 import type { CacheDb } from '../cache/cache-db';
 import type { EventBus } from './event-bus';
+import type { ProducerControl } from '../docker/producer-control';
 
 /**
  * What every handler may use. Created once by the process that hosts the backend
@@ -16,4 +17,6 @@ export interface AppContext {
   version: string;
   /** Which shell hosts the backend: the Electron app or the headless/browser build. */
   shell: 'electron' | 'browser';
+  /** The one producer of this backend (container or child process); the embedded runtime starts its simulator through it. */
+  producer?: ProducerControl;
 }

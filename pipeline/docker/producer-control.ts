@@ -53,6 +53,8 @@ export type ProducerStartOptions = Omit<ProducerOptions, 'workspace' | 'sinkInst
    * never as arguments, never logged.
    */
   env?: Record<string, string>;
+  /** Overrides the control's runner for this start (the embedded default runs its simulator as a child process). */
+  runner?: 'auto' | ProducerRunner;
 };
 
 export interface ProducerControlOptions {
@@ -314,7 +316,7 @@ export function createProducerControl(options: ProducerControlOptions): Producer
       await adoptRunningContainer();
       if (['building', 'starting', 'running', 'stopping'].includes(current.state)) throw new Error(`the producer is already ${current.state}`);
       lastStdout = '';
-      const wanted = options.runner ?? 'auto';
+      const wanted = start.runner ?? options.runner ?? 'auto';
       if (wanted === 'process') {
         startAsProcess(start, 'the child-process runner was chosen');
         return { ...current };

@@ -9,7 +9,7 @@ import { createProducerControl, type ProducerControl, type ProducerStartOptions 
  * engine answers, else a child process; `runner` in the status says which). Status changes go out
  * as `producer/status` events and output lines as `log/line` events with source 'producer'.
  */
-export function producerHandlers(ctx: Pick<AppContext, 'workspace' | 'events'>, control: ProducerControl = createProducerControl({ workspace: ctx.workspace })) {
+export function producerHandlers(ctx: Pick<AppContext, 'workspace' | 'events' | 'producer'>, control: ProducerControl = ctx.producer ?? createProducerControl({ workspace: ctx.workspace })) {
   control.onStatus((status) => ctx.events.emit('producer/status', status));
   control.onLog((line) => {
     const level = /^(warn|error):/.exec(line.line)?.[1] as 'warn' | 'error' | undefined;

@@ -1,4 +1,3 @@
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cachePath, openCache } from '../cache/cache-db';
@@ -7,10 +6,12 @@ import { createHandlers, type Handlers } from '../api/handlers';
 import type { AppContext } from '../api/app-context';
 import { runLocalEtl } from '../etl/local-etl';
 import { packageRoot } from './paths';
+import { createProducerControl } from '../docker/producer-control';
+import { taskRunnerOf } from '../tasks/task-runner';
 
 /**
  * The embedded default, in one process tree: the market-simulator producer (a child process
- * writing CSV batches to `<workspace>/lake`), the local ETL (polling the lake, committing cleaned
+ * writing CSV batches to `<workspace>/lake`, started through the backend's producer control), the local ETL (polling the lake, committing cleaned
  * rows to `<workspace>/cache.db`), and the API handlers over that cache. Both shells host it:
  * `pricedrop start --headless` (HTTP) and the Electron main process (IPC).
  */
@@ -24,16 +25,15 @@ export interface EmbeddedRuntimeOptions {
   simulator?: { products?: number; backfillDays?: number; intervalSeconds?: number; seed?: number };
   /** How often the ETL looks for new raw files (default 2000 ms). */
   etlIntervalMs?: number;
-  /** The node binary and CLI script used for child processes (Electron passes its own). */
+  /** The node binary for child processes (Electron passes its own; it runs with ELECTRON_RUN_AS_NODE). */
   nodeBinary?: string;
-  nodeEnv?: NodeJS.ProcessEnv;
   log?: (message: string) => void;
 }
 
 export interface EmbeddedRuntime {
   ctx: AppContext;
   handlers: Handlers;
-  /** Stops the producer (SIGTERM: it flushes its open batch), waits for the ETL pass in flight, closes the cache. */
+  /** Cancels running tasks, stops the producer (SIGTERM: it delivers its open batch), waits for the ETL pass in flight, closes the cache. */
   stop(): Promise<void>;
 }
 
@@ -47,35 +47,26 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   mkdirSync(options.workspace, { recursive: true });
   const events = new EventBus();
   const cache = openCache(cachePath(options.workspace));
-  const ctx: AppContext = { workspace: options.workspace, cache, events, version: options.version, shell: options.shell };
+  const producer = createProducerControl({
+    workspace: options.workspace,
+    ...(options.nodeBinary ? { processCommand: [options.nodeBinary, cliScript(), 'produce'] } : {}),
+  });
+  const ctx: AppContext = { workspace: options.workspace, cache, events, version: options.version, shell: options.shell, producer };
   const handlers = createHandlers(ctx);
 
   let stopping = false;
-  let producer: ChildProcess | undefined;
   if (options.producer ?? true) {
+    // Through the backend's one producer control, so the Pipeline screen sees it and can stop it.
+    // A child process (not a container) keeps the embedded default in one process tree and fast
+    // to first data; the UI may restart it in Docker.
     const sim = options.simulator ?? {};
-    const args = [
-      cliScript(),
-      'produce',
-      '--source', 'simulator',
-      '--workspace', options.workspace,
-      '--products', String(sim.products ?? 300),
-      '--backfill-days', String(sim.backfillDays ?? 120),
-      '--interval', String(sim.intervalSeconds ?? 5),
-      '--seed', String(sim.seed ?? 7),
-    ];
-    producer = spawn(options.nodeBinary ?? process.execPath, args, { stdio: ['ignore', 'ignore', 'pipe'], env: options.nodeEnv ?? process.env });
-    producer.stderr?.setEncoding('utf8');
-    producer.stderr?.on('data', (chunk: string) => {
-      for (const line of chunk.split('\n').filter(Boolean)) {
-        events.emit('log/line', { level: 'info', source: 'producer', message: line, at: new Date().toISOString() });
-      }
-    });
-    producer.on('exit', (code, signal) => {
-      if (!stopping) {
-        log(`The simulator producer stopped (${signal ?? `exit ${code}`}); the dashboards keep serving the cache.`);
-        events.emit('log/line', { level: code === 0 ? 'info' : 'error', source: 'producer', message: `producer exited (${signal ?? code})`, at: new Date().toISOString() });
-      }
+    await producer.start({
+      source: 'simulator',
+      products: sim.products ?? 300,
+      backfillDays: sim.backfillDays ?? 120,
+      intervalSeconds: sim.intervalSeconds ?? 5,
+      seed: sim.seed ?? 7,
+      runner: 'process',
     });
   }
 
@@ -116,12 +107,9 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     async stop() {
       stopping = true;
       if (etlTimer) clearTimeout(etlTimer);
-      if (producer && producer.exitCode === null) {
-        const exited = new Promise<void>((resolve) => producer!.once('exit', () => resolve()));
-        producer.kill('SIGTERM'); // the producer flushes its open batch and exits 0
-        await Promise.race([exited, new Promise((resolve) => setTimeout(resolve, 5000))]);
-        if (producer.exitCode === null) producer.kill('SIGKILL');
-      }
+      await taskRunnerOf(ctx).stopAll();
+      const state = (await producer.status()).state;
+      if (state === 'running' || state === 'starting' || state === 'building') await producer.stop(); // SIGTERM: it delivers its open batch
       await etlRunning;
       cache.close();
     },
