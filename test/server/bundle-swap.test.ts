@@ -2,6 +2,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { gunzipSync, gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LoopbackS3, S3RVER_CREDENTIALS } from '../producer/s3rver-server';
@@ -123,5 +125,38 @@ describe('a bundle file: publish over it and the server swaps it in', () => {
     writeFileSync(file, Buffer.from('not a bundle'));
     await expect.poll(async () => (await health()).last_refused_bundle?.reason ?? '', { timeout: 10_000, interval: 100 }).toMatch(/gzip/);
     expect((await health()).model_version).toBe(second.modelVersion);
+  });
+});
+
+describe('a swapped-out bundle is not retained', () => {
+  it('lets the garbage collector take the previous bundle after a swap', async () => {
+    // gc() without restarting the test process with --expose-gc.
+    setFlagsFromString('--expose-gc');
+    const gc = runInNewContext('gc') as () => void;
+    const fixture = await buildFixtureBundle();
+    const { startPredictServer } = await import('../../model/server/predict-server');
+    const { loadBundle } = await import('../../model/bundle/loaded-bundle');
+    const refs: WeakRef<object>[] = [];
+    const server = await (async () => {
+      const first = await loadBundle(fixture.bytes, 'first');
+      refs.push(new WeakRef(first));
+      return startPredictServer({ bundle: first });
+    })();
+    try {
+      for (let i = 0; i < 3; i++) {
+        const next = await loadBundle(fixture.bytes, `next-${i}`);
+        refs.push(new WeakRef(next));
+        server.swap(next);
+        await (await fetch(new URL('/api/products/tea-100', server.url))).arrayBuffer();
+      }
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      gc();
+      await new Promise((resolve) => setImmediate(resolve));
+      gc();
+      // Only the bundle being served is alive.
+      expect(refs.map((ref) => ref.deref() !== undefined)).toEqual([false, false, false, true]);
+    } finally {
+      await server.close();
+    }
   });
 });

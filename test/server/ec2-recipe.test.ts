@@ -87,7 +87,7 @@ describe('the EC2 recipe (user data + systemd unit)', () => {
     const unit = readFileSync(join(prefix, 'etc/systemd/system/pricedrop-server.service'), 'utf8');
     expect(unit).toBe(readFileSync(join(REPO_ROOT, 'build/ec2/pricedrop-server.service'), 'utf8'));
     expect(unit).toMatch(/^User=pricedrop$/m);
-    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node \/opt\/pricedrop-server\/server\.mjs$/m);
+    expect(unit).toMatch(/^ExecStart=\/usr\/bin\/node (--\S+ )*\/opt\/pricedrop-server\/server\.mjs$/m);
     expect(unit).toMatch(/^EnvironmentFile=\/etc\/pricedrop\/server\.env$/m);
     const envFile = join(prefix, 'etc/pricedrop/server.env');
     expect(statSync(envFile).mode & 0o777).toBe(0o600);
@@ -100,7 +100,7 @@ describe('the EC2 recipe (user data + systemd unit)', () => {
 
   it('starts as the unit says and serves the bundle from S3, key required', async () => {
     const unit = readFileSync(join(prefix, 'etc/systemd/system/pricedrop-server.service'), 'utf8');
-    const [, script] = /^ExecStart=\/usr\/bin\/node (\S+)$/m.exec(unit)!;
+    const [, flags, script] = /^ExecStart=\/usr\/bin\/node ((?:--\S+ )*)(\S+)$/m.exec(unit)!;
     const envFile = /^EnvironmentFile=(\S+)$/m.exec(unit)![1]!;
     const settings = Object.fromEntries(
       readFileSync(join(prefix, envFile), 'utf8')
@@ -110,7 +110,7 @@ describe('the EC2 recipe (user data + systemd unit)', () => {
     );
     // Here only: loopback, a free port, and s3rver instead of AWS (the instance role is the SDK's default chain).
     let out = '';
-    server = spawn(process.execPath, [join(prefix, script!)], {
+    server = spawn(process.execPath, [...flags!.trim().split(' ').filter(Boolean), join(prefix, script!)], {
       env: { ...settings, PATH: process.env.PATH, ...S3RVER_CREDENTIALS, AWS_REGION: 'us-east-1', PRICEDROP_HOST: '127.0.0.1', PRICEDROP_PORT: '0', PRICEDROP_S3_ENDPOINT: s3server.endpoint },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
