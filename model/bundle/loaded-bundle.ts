@@ -61,7 +61,7 @@ export async function loadBundle(bytes: Buffer | Uint8Array, tag: string): Promi
     tag,
     model,
     products,
-    search: createSearch(payload.products),
+    search: createProductSearch(payload.products),
     historyJson: (product) => histories.text(lineOf.get(product.id)!),
     predictionJson,
   };
@@ -69,30 +69,38 @@ export async function loadBundle(bytes: Buffer | Uint8Array, tag: string): Promi
 
 /**
  * Search by id or name, case- and accent-insensitive. Ranked: exact id, id prefix, name prefix,
- * a word of the name starting with the query, then any substring; ties by name. A linear scan
- * over pre-folded strings: about 1 ms per 20,000 products, well below the request budget.
+ * a word of the name starting with the query, then any substring; by name within a rank. The
+ * entries are sorted by name once, so a query is one linear scan with no sort: each rank keeps its
+ * first `limit` hits. On the Pick n Pay bundle (15,701 products) a one-letter query took 6.9 ms
+ * when all hits were sorted per query, 1.6 ms this way (any query: 1–1.6 ms).
  */
-function createSearch(products: readonly BundleProduct[]): (query: string, limit: number) => BundleProduct[] {
-  const entries = products.map((product) => ({ product, id: fold(product.id), name: fold(product.name) }));
+export function createProductSearch(products: readonly BundleProduct[]): (query: string, limit: number) => BundleProduct[] {
+  const collator = new Intl.Collator('en', { sensitivity: 'base', numeric: true });
+  const entries = products
+    .map((product) => ({ product, id: fold(product.id), name: fold(product.name) }))
+    .sort((a, b) => collator.compare(a.product.name, b.product.name));
   return (query, limit) => {
     const q = fold(query).trim();
     if (q === '') return [];
-    const hits: { product: BundleProduct; rank: number }[] = [];
+    const ranks: BundleProduct[][] = [[], [], [], [], []];
     for (const entry of entries) {
-      let rank = -1;
-      if (entry.id === q) rank = 0;
-      else if (entry.id.startsWith(q)) rank = 1;
-      else if (entry.name.startsWith(q)) rank = 2;
-      else {
-        const at = entry.name.indexOf(q);
-        if (at > 0 && !/[a-z0-9]/.test(entry.name[at - 1]!)) rank = 3;
-        else if (at > 0 || entry.id.includes(q)) rank = 4;
-      }
-      if (rank >= 0) hits.push({ product: entry.product, rank });
+      const rank = rankOf(entry.id, entry.name, q);
+      if (rank >= 0 && ranks[rank]!.length < limit) ranks[rank]!.push(entry.product);
     }
-    hits.sort((a, b) => a.rank - b.rank || a.product.name.localeCompare(b.product.name));
-    return hits.slice(0, limit).map((hit) => hit.product);
+    return ranks.flat().slice(0, limit);
   };
+}
+
+function rankOf(id: string, name: string, q: string): number {
+  if (id === q) return 0;
+  if (id.startsWith(q)) return 1;
+  if (name.startsWith(q)) return 2;
+  let inName = false;
+  for (let at = name.indexOf(q, 1); at > 0; at = name.indexOf(q, at + 1)) {
+    inName = true;
+    if (!/[\p{L}\p{N}]/u.test(name[at - 1]!)) return 3;
+  }
+  return inName || id.includes(q) ? 4 : -1;
 }
 
 function fold(text: string): string {
