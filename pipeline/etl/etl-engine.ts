@@ -32,6 +32,12 @@ export interface EngineOptions {
   futureToleranceMs?: number;
   /** Parse and validate on a second thread ahead of the writer (worth it for large runs). */
   parseAhead?: boolean;
+  /**
+   * Commit after the file that brings the open transaction to this many rows, or this many ms
+   * (0: after every file). Default: every file; with parseAhead, 1M rows or 4 s.
+   */
+  commitEveryRows?: number;
+  commitEveryMs?: number;
   /** Polled between row batches; true aborts the current file (rolled back) and the run. */
   shouldStop?: () => boolean;
   onProgress?: (progress: EtlProgress) => void;
@@ -55,10 +61,10 @@ interface Known {
 }
 
 /**
- * Runs the rules over raw files, each in its own transaction: the file's observations, its
- * products updates and its manifest entry commit together, and its quarantine file is renamed
- * into place just before the commit (a crash in between re-runs the file and rewrites it).
- * A file the manifest already lists (another process got there first) is skipped.
+ * Runs the rules over raw files. Whole files commit together with their manifest entries and
+ * products updates (one file per transaction, or a group of whole files for bulk runs); quarantine
+ * files are renamed into place just before the commit (a crash in between re-runs those files and
+ * rewrites them). A file the manifest already lists (another process got there first) is skipped.
  */
 export function processRawFiles(db: CacheDb, workspace: string, files: readonly RawFile[], options: EngineOptions): EtlSummary {
   const summary = emptySummary();
@@ -85,6 +91,11 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
     return entry;
   };
 
+  // Small runs commit file by file; bulk runs (parse-ahead) group files: each commit rewrites the
+  // key index pages a file touched (all of them, for time-major data), so fewer, larger commits
+  // cost less. The time cap bounds how long other writers wait (their busy_timeout is 5 s).
+  const commitRows = options.commitEveryRows ?? (options.parseAhead ? 1_000_000 : 0);
+  const commitMs = options.commitEveryMs ?? (options.parseAhead ? 4_000 : 0);
   const paths = files.map((file) => file.path);
   const source = options.parseAhead ? parseAheadSource(paths, ruleOptions) : inThreadSource(paths, ruleOptions);
   try {
@@ -94,31 +105,57 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
   }
 
   function processWith(source: BatchSource): EtlSummary {
-    for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
-      const file = files[fileIndex] as RawFile;
-      if (options.shouldStop?.()) throw new EtlAbortedError('ETL aborted');
-      options.onProgress?.({ file: file.key, filesDone: fileIndex, filesTotal: files.length, rowsRead: summary.read });
-      const counts = { read: 0, cleaned: 0, duplicates: 0, quarantined: 0 };
-      const finalQuarantine = quarantinePath(workspace, file.key);
-      const tmpQuarantine = `${finalQuarantine}.${process.pid}.tmp`;
-      let quarantineFd: number | undefined;
-      const knownBefore = new Map<string, Known | null>();
-      const quarantine = (line: number, reason: ReasonCode, raw: string) => {
-        if (quarantineFd === undefined) {
-          mkdirSync(dirname(tmpQuarantine), { recursive: true });
-          quarantineFd = openSync(tmpQuarantine, 'w');
-          writeSync(quarantineFd, QUARANTINE_HEADER);
-        }
-        writeSync(quarantineFd, `${line},${reason},${quoteCsvField(raw)}\n`);
-        counts.quarantined++;
-      };
+    // The open transaction: one or more whole files, committed together (see commitGroup).
+    interface Done {
+      counts: { read: number; cleaned: number; duplicates: number; quarantined: number };
+      tmpQuarantine?: string;
+      finalQuarantine: string;
+    }
+    let group: Done[] = [];
+    let groupRows = 0;
+    let groupStarted = 0;
+    let knownBefore = new Map<string, Known | null>();
+    let current: { tmpQuarantine: string; fd?: number } | undefined;
 
-      db.exec('BEGIN IMMEDIATE');
-      try {
-        if (inManifest.get(file.key) !== undefined) {
-          db.exec('ROLLBACK');
-          continue;
+    const commitGroup = () => {
+      writer.flush();
+      for (const done of group) if (done.tmpQuarantine) renameSync(done.tmpQuarantine, done.finalQuarantine);
+      db.exec('COMMIT');
+      for (const done of group) {
+        summary.files++;
+        summary.read += done.counts.read;
+        summary.cleaned += done.counts.cleaned;
+        summary.duplicates += done.counts.duplicates;
+        summary.quarantined += done.counts.quarantined;
+      }
+      group = [];
+      groupRows = 0;
+      knownBefore = new Map();
+    };
+
+    try {
+      for (let fileIndex = 0; fileIndex < files.length; fileIndex++) {
+        const file = files[fileIndex] as RawFile;
+        if (options.shouldStop?.()) throw new EtlAbortedError('ETL aborted');
+        options.onProgress?.({ file: file.key, filesDone: fileIndex, filesTotal: files.length, rowsRead: summary.read + groupRows });
+        if (!db.inTransaction) {
+          db.exec('BEGIN IMMEDIATE');
+          groupStarted = Date.now();
         }
+        if (inManifest.get(file.key) !== undefined) continue; // another process committed it meanwhile
+        const counts = { read: 0, cleaned: 0, duplicates: 0, quarantined: 0 };
+        const finalQuarantine = quarantinePath(workspace, file.key);
+        const open = { tmpQuarantine: `${finalQuarantine}.${process.pid}.tmp`, fd: undefined as number | undefined };
+        current = open;
+        const quarantine = (line: number, reason: ReasonCode, raw: string) => {
+          if (open.fd === undefined) {
+            mkdirSync(dirname(open.tmpQuarantine), { recursive: true });
+            open.fd = openSync(open.tmpQuarantine, 'w');
+            writeSync(open.fd, QUARANTINE_HEADER);
+          }
+          writeSync(open.fd, `${line},${reason},${quoteCsvField(raw)}\n`);
+          counts.quarantined++;
+        };
         let batch: CleanRow[] = [];
         const writeOut = () => {
           if (batch.length === 0) return;
@@ -176,30 +213,27 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
           }
           if (batch.length >= BATCH_ROWS) writeOut();
           if (options.shouldStop?.()) throw new EtlAbortedError('ETL aborted');
-          options.onProgress?.({ file: file.key, filesDone: fileIndex, filesTotal: files.length, rowsRead: summary.read + counts.read });
+          options.onProgress?.({ file: file.key, filesDone: fileIndex, filesTotal: files.length, rowsRead: summary.read + groupRows + counts.read });
         }
         writeOut();
-        writer.flush();
         recordManifest.run(file.key, file.size, counts.read, counts.cleaned, counts.duplicates, counts.quarantined, new Date().toISOString());
-        if (quarantineFd !== undefined) {
-          closeSync(quarantineFd);
-          quarantineFd = undefined;
-          renameSync(tmpQuarantine, finalQuarantine);
-        }
-        db.exec('COMMIT');
-      } catch (error) {
-        if (db.inTransaction) db.exec('ROLLBACK');
-        // Forget what this file taught us about products: it was not committed.
-        for (const [key, value] of knownBefore) known.set(key, value);
-        if (quarantineFd !== undefined) closeSync(quarantineFd);
-        rmSync(tmpQuarantine, { force: true });
-        throw error;
+        if (open.fd !== undefined) closeSync(open.fd);
+        open.fd = undefined;
+        current = undefined;
+        group.push({ counts, finalQuarantine, ...(counts.quarantined > 0 ? { tmpQuarantine: open.tmpQuarantine } : {}) });
+        groupRows += counts.read;
+        const last = fileIndex === files.length - 1;
+        if (last || groupRows >= commitRows || Date.now() - groupStarted >= commitMs) commitGroup();
       }
-      summary.files++;
-      summary.read += counts.read;
-      summary.cleaned += counts.cleaned;
-      summary.duplicates += counts.duplicates;
-      summary.quarantined += counts.quarantined;
+      if (db.inTransaction) commitGroup(); // the last files were skipped (already in the manifest)
+    } catch (error) {
+      if (db.inTransaction) db.exec('ROLLBACK');
+      // Forget what the uncommitted files taught us about products.
+      for (const [key, value] of knownBefore) known.set(key, value);
+      if (current?.fd !== undefined) closeSync(current.fd);
+      if (current) rmSync(current.tmpQuarantine, { force: true });
+      for (const done of group) if (done.tmpQuarantine) rmSync(done.tmpQuarantine, { force: true });
+      throw error;
     }
     options.onProgress?.({ file: '', filesDone: files.length, filesTotal: files.length, rowsRead: summary.read });
     return summary;

@@ -5,6 +5,8 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { cachePath, openCache } from '../cache/cache-db';
 import { RAW_HEADER } from '../lake/raw-format';
 import { runLocalEtl } from './local-etl';
+import { processRawFiles } from './etl-engine';
+import { listRawFiles } from './lake-files';
 
 const workspaces: string[] = [];
 afterEach(() => {
@@ -112,6 +114,27 @@ describe('runLocalEtl', () => {
     expect(await runLocalEtl({ workspace, now: NOW, inline: true })).toEqual({ files: 1, read: 5001, cleaned: 3600, duplicates: 1400, quarantined: 1 });
     const quarantine = readFileSync(join(workspace, 'quarantine/price-stream/dt=2026-11-21/b.csv'), 'utf8');
     expect(quarantine).toBe('line,reason,raw\np1,INVALID_PRICE,"p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z"\n'.replace('p1,INVALID', '5002,INVALID'));
+  });
+
+  it('commits bulk runs in groups of whole files, and a failure rolls back the whole open group', () => {
+    const workspace = workspaceWith({
+      'price-stream/dt=2026-11-20/a.csv': rows(3000),
+      'price-stream/dt=2026-11-21/b.csv': rows(3000, 0, '2026-11-21') + 'p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z\r\n',
+      'price-stream/dt=2026-11-22/c.csv': rows(3000, 0, '2026-11-22'),
+    });
+    const db = openCache(cachePath(workspace));
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observations WHEN NEW.dt = '2026-11-22' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    const files = listRawFiles(join(workspace, 'lake'));
+    const grouped = { nowMs: NOW, parseAhead: true, commitEveryRows: 1e9, commitEveryMs: 1e9 };
+    expect(() => processRawFiles(db, workspace, files, grouped)).toThrow('disk on fire');
+    expect(db.prepare('SELECT count(*) FROM observations').pluck().get()).toBe(0);
+    expect(db.prepare('SELECT count(*) FROM etl_manifest').pluck().get()).toBe(0);
+    expect(existsSync(join(workspace, 'quarantine/price-stream/dt=2026-11-21/b.csv'))).toBe(false);
+    db.exec('DROP TRIGGER boom');
+    expect(processRawFiles(db, workspace, files, grouped)).toEqual({ files: 3, read: 9001, cleaned: 9000, duplicates: 0, quarantined: 1 });
+    expect(db.prepare('SELECT count(*) FROM etl_manifest').pluck().get()).toBe(3);
+    expect(existsSync(join(workspace, 'quarantine/price-stream/dt=2026-11-21/b.csv'))).toBe(true);
+    db.close();
   });
 
   it.each([false, true])('stops on abort, rolling back the file in progress (parse-ahead %s)', async (parseAhead) => {
