@@ -106,7 +106,9 @@ export function generateBenchLake(workspace: string, rows: number, seed = 42): B
  * The reference cleaning in SQL, equivalent to the rules where SQL can express them: validation
  * with the same reasons' conditions, trimming, category synonyms, timestamp normalisation,
  * dedup on the same key (INSERT OR IGNORE into a table with the observations key and index),
- * previous price by LAG within the load, drop columns rounded, quarantine into its own table.
+ * previous price by LAG within the load, drop columns rounded, quarantine into its own table, and
+ * the latest price per product (the state the local engine keeps in `products`). Not included:
+ * the dashboard rollups the cache's writer also maintains.
  */
 export function referenceSql(files: readonly string[]): string {
   const imports = files.map((file) => `.import --csv --skip 1 '${file.replace(/'/g, "''")}' raw`).join('\n');
@@ -127,6 +129,9 @@ CREATE TABLE observations (
 CREATE UNIQUE INDEX observations_key ON observations (source, product_id, observed_at);
 CREATE INDEX observations_dt ON observations (dt, category);
 CREATE TABLE quarantine (reason TEXT, product_id TEXT, price TEXT, observed_at TEXT);
+-- The latest price per product: the state the rules need for the next batch's previous price.
+CREATE TABLE products (source TEXT NOT NULL, product_id TEXT NOT NULL, title TEXT NOT NULL, category TEXT NOT NULL, currency TEXT NOT NULL,
+  last_price REAL NOT NULL, last_observed_at TEXT NOT NULL, PRIMARY KEY (source, product_id)) WITHOUT ROWID;
 BEGIN;
 CREATE TEMP TABLE checked AS
   SELECT rowid AS seq, trim(product_id) AS product_id, trim(title) AS title, lower(trim(category)) AS category_key,
@@ -161,6 +166,10 @@ INSERT OR IGNORE INTO observations (source, product_id, observed_at, dt, title, 
       )
     )
   ) ORDER BY seq;
+INSERT OR REPLACE INTO products
+  SELECT o.source, o.product_id, o.title, o.category, o.currency, o.price, o.observed_at
+  FROM observations o JOIN (SELECT source, product_id, max(observed_at) AS last FROM observations GROUP BY source, product_id) l
+    ON o.source = l.source AND o.product_id = l.product_id AND o.observed_at = l.last;
 COMMIT;
 SELECT (SELECT count(*) FROM raw), (SELECT count(*) FROM observations), (SELECT count(*) FROM quarantine);
 `;
