@@ -33,6 +33,11 @@ export interface WriteResult {
 export interface ObservationWriterOptions {
   /** Recorded in `observations.origin`: 'local' (desktop ETL, the default) or 'athena' (cloud sync). */
   origin?: 'local' | 'athena';
+  /**
+   * Smallest batch that may take the bulk path (see createObservationWriter); default
+   * BULK_MIN_ROWS. Tests lower it to run both paths over small inputs.
+   */
+  bulkMinRows?: number;
 }
 
 export interface ObservationWriter {
@@ -70,9 +75,24 @@ function compareKey(a: CleanRow, b: CleanRow): number {
 const MAX_PENDING_PRODUCTS = 50_000;
 
 /**
+ * Batches below this size never take the bulk path: the live ETL's small batches keep the plain
+ * incremental inserts (no schema change, no index rebuild). docs/decisions/0007-bulk-ingest.md.
+ */
+export const BULK_MIN_ROWS = 100_000;
+
+/**
  * The single path by which cleaned rows enter the cache: `observations` plus the latest known
  * price per product in `products` (invariant after flush(): products.last_observed_at is the
  * latest observed_at of that product's observations). Rollups over `observations` hook in here.
+ *
+ * Two insert paths with the same result (same rows, same rowids, same rollups, same counts):
+ * - incremental: `INSERT OR IGNORE` row by row in key order, the key index deciding duplicates;
+ * - bulk, for a batch of at least `bulkMinRows` rows that is at least as large as the table
+ *   (a first load, an initial sync): duplicates are found in memory (adjacent in the sorted batch)
+ *   and by one key lookup per row against the stored rows, then the secondary indexes of
+ *   `observations` are dropped, the new rows appended, and the indexes re-created from their
+ *   stored SQL, all under one savepoint inside the caller's transaction (a failure or a crash
+ *   leaves the table and its indexes as they were). docs/decisions/0007-bulk-ingest.md.
  */
 export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
   const origin = options.origin ?? 'local';
@@ -89,6 +109,13 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
        last_price = excluded.last_price, last_observed_at = excluded.last_observed_at
      WHERE excluded.last_observed_at > products.last_observed_at`,
   );
+  const bulkMinRows = options.bulkMinRows ?? BULK_MIN_ROWS;
+  const lastRowid = db.prepare('SELECT max(rowid) FROM observations').pluck();
+  const stored = db.prepare('SELECT 1 FROM observations WHERE source = ? AND product_id = ? AND observed_at = ?').pluck();
+  // Named indexes only: an automatic index (a UNIQUE/PRIMARY KEY constraint) has no SQL and cannot be dropped.
+  const secondaryIndexes = db.prepare(
+    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'observations' AND sql IS NOT NULL ORDER BY name",
+  );
   const pending = new Map<string, ProductUpdate>();
   // Dashboard rollups (dashboard-rollups.ts): fed each inserted row, written at flush().
   const rollups = createRollupMaintainer(db);
@@ -99,38 +126,81 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     rollups.flush();
   }
 
-  function writeBatch(rows: readonly CleanRow[]): WriteResult {
+  function insertRow(row: CleanRow): number {
+    return insert.run(
+      row.source,
+      row.product_id,
+      row.observed_at,
+      row.dt,
+      row.title,
+      row.category,
+      row.price,
+      row.old_price,
+      row.currency,
+      row.drop_amount,
+      row.drop_pct,
+      row.is_drop ? 1 : 0,
+      row.drop_label,
+      origin,
+    ).changes;
+  }
+
+  /** Books a row that was just inserted: rollup deltas and the pending products update. */
+  function accept(row: CleanRow): void {
+    rollups.add(row);
+    const key = row.source + '\u0000' + row.product_id;
+    const known = pending.get(key);
+    // ISO strings of one fixed format compare like the instants they name.
+    if (known === undefined || row.observed_at > known.observed_at) {
+      pending.set(key, { source: row.source, product_id: row.product_id, title: row.title, category: row.category, currency: row.currency, price: row.price, observed_at: row.observed_at });
+    }
+  }
+
+  function insertIncrementally(sorted: readonly CleanRow[]): number {
     let inserted = 0;
+    for (const row of sorted) {
+      if (insertRow(row) === 0) continue;
+      inserted++;
+      accept(row);
+    }
+    return inserted;
+  }
+
+  function insertInBulk(sorted: readonly CleanRow[], tableEmpty: boolean): number {
+    // First row of each key: equal keys are adjacent and in input order (stable sort).
+    const fresh: CleanRow[] = [];
+    let previous: CleanRow | undefined;
+    for (const row of sorted) {
+      if (previous !== undefined && compareKey(previous, row) === 0) continue;
+      previous = row;
+      if (!tableEmpty && stored.get(row.source, row.product_id, row.observed_at) !== undefined) continue;
+      fresh.push(row);
+    }
+    const indexes = secondaryIndexes.all() as { name: string; sql: string }[];
+    const inserted: CleanRow[] = [];
+    db.transaction(() => {
+      for (const index of indexes) db.exec(`DROP INDEX "${index.name.replaceAll('"', '""')}"`);
+      // Still INSERT OR IGNORE: a row another constraint rejects is skipped as on the incremental path.
+      for (const row of fresh) if (insertRow(row) > 0) inserted.push(row);
+      for (const index of indexes) db.exec(index.sql);
+    })();
+    // Booked only once the savepoint holds: a failed rebuild leaves no deltas behind.
+    for (const row of inserted) accept(row);
+    return inserted.length;
+  }
+
+  function writeBatch(rows: readonly CleanRow[]): WriteResult {
     rollups.beginBatch();
     // Key order: producers write time-major, the key starts with the product, so unsorted inserts
     // hit B-tree pages at random. Stable sort: among equal keys the first row still wins.
     // Measured on 1M rows, 20k products: 23 s instead of 29 s wall for the inserts.
-    for (const row of rows.length > 1 ? [...rows].sort(compareKey) : rows) {
-      const changes = insert.run(
-        row.source,
-        row.product_id,
-        row.observed_at,
-        row.dt,
-        row.title,
-        row.category,
-        row.price,
-        row.old_price,
-        row.currency,
-        row.drop_amount,
-        row.drop_pct,
-        row.is_drop ? 1 : 0,
-        row.drop_label,
-        origin,
-      ).changes;
-      if (changes === 0) continue;
-      inserted++;
-      rollups.add(row);
-      const key = row.source + '\u0000' + row.product_id;
-      const known = pending.get(key);
-      // ISO strings of one fixed format compare like the instants they name.
-      if (known === undefined || row.observed_at > known.observed_at) {
-        pending.set(key, { source: row.source, product_id: row.product_id, title: row.title, category: row.category, currency: row.currency, price: row.price, observed_at: row.observed_at });
-      }
+    const sorted = rows.length > 1 ? [...rows].sort(compareKey) : rows;
+    let inserted: number;
+    if (rows.length >= bulkMinRows) {
+      const rowsStored = (lastRowid.get() as number | null) ?? 0;
+      inserted = rows.length >= rowsStored ? insertInBulk(sorted, rowsStored === 0) : insertIncrementally(sorted);
+    } else {
+      inserted = insertIncrementally(sorted);
     }
     if (pending.size > MAX_PENDING_PRODUCTS || rollups.pendingSize() > MAX_PENDING_PRODUCTS) flush();
     return { inserted, duplicates: rows.length - inserted };
