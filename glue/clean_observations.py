@@ -90,7 +90,8 @@ def validate_partition(rows, now_ms):
         if valid is None:
             yield ("bad", Row(reason=reason, raw=",".join(fields), source_file=row["source_file"]))
         else:
-            yield ("ok", Row(seq=row["seq"], **{key: valid[key] for key in VALID_SCHEMA.fieldNames() if key != "seq"}))
+            # Fields in VALID_SCHEMA order (createDataFrame may match a Row to the schema by position).
+            yield ("ok", Row(**{key: row["seq"] if key == "seq" else valid[key] for key in VALID_SCHEMA.fieldNames()}))
 
 
 def main():

@@ -75,7 +75,7 @@ class ValidateStage(unittest.TestCase):
         self.assertEqual(row["observed_at"], "2026-11-20T10:00:00.000Z")
         self.assertEqual(row["dt"], "2026-11-20")
         self.assertEqual(row["seq"], 7)
-        self.assertEqual(set(row), set(clean_observations.VALID_SCHEMA.fieldNames()))
+        self.assertEqual(list(row), clean_observations.VALID_SCHEMA.fieldNames())
 
     def test_bad_rows_go_to_quarantine_with_the_reason(self):
         rows = [raw(price=None), raw(observed_at="2099-01-01T00:00:00Z"), raw(product_id="")]
