@@ -1,0 +1,51 @@
+import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, describe, expect, it } from 'vitest';
+import { parseArgs, UsageError, type CommandIo } from './command';
+import { etlCommand } from './etl-command';
+import { importCommand } from './import-command';
+
+const dirs: string[] = [];
+afterEach(() => {
+  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
+});
+function tempDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-etl-cli-'));
+  dirs.push(dir);
+  return dir;
+}
+function capture(): CommandIo & { jsonOut: unknown[] } {
+  const jsonOut: unknown[] = [];
+  return { jsonOut, log: () => undefined, json: (v) => jsonOut.push(v), out: () => undefined, progress: () => undefined };
+}
+
+describe('pricedrop etl / import', () => {
+  it('etl --json prints exactly {files, read, cleaned, duplicates, quarantined}', async () => {
+    const workspace = tempDir();
+    mkdirSync(join(workspace, 'lake/price-stream/dt=2026-11-20'), { recursive: true });
+    writeFileSync(join(workspace, 'lake/price-stream/dt=2026-11-20/a.csv'), 'product_id,title,category,price,old_price,currency,source,observed_at\np1,A,home,5,6,EUR,s,2026-11-20T00:00:00Z\np2,B,home,x,,EUR,s,2026-11-20T00:00:00Z\n');
+    const io = capture();
+    await etlCommand.run(parseArgs(['--workspace', workspace, '--json']), io);
+    expect(io.jsonOut).toEqual([{ files: 1, read: 2, cleaned: 1, duplicates: 0, quarantined: 1 }]);
+    expect(Object.keys(io.jsonOut[0] as object)).toEqual(['files', 'read', 'cleaned', 'duplicates', 'quarantined']);
+  });
+
+  it('import maps columns, runs the ETL, and counts rows it could not map', async () => {
+    const workspace = tempDir();
+    const input = tempDir();
+    writeFileSync(join(input, 'prices_2025-07-26.csv'), 'store,name,price,old_price,promotion\nS,Tea,50,60,\nS,"Bad, row"\nS,Coffee,80,,\n');
+    const io = capture();
+    await importCommand.run(parseArgs([input, '--map', 'title=name,price=price,old_price=old_price', '--date-from-filename', '--currency', 'zar', '--source', 'shop', '--workspace', workspace, '--json'], ['date-from-filename']), io);
+    expect(io.jsonOut).toEqual([{ files: 1, read: 3, cleaned: 2, duplicates: 0, quarantined: 1 }]);
+  });
+
+  it('import says what is missing as a usage error', async () => {
+    const workspace = tempDir();
+    const input = tempDir();
+    writeFileSync(join(input, 'prices.csv'), 'name,price\nTea,5\n');
+    await expect(importCommand.run(parseArgs([input, '--map', 'title=name', '--currency', 'EUR', '--workspace', workspace]), capture())).rejects.toThrow(UsageError);
+    await expect(importCommand.run(parseArgs(['--workspace', workspace]), capture())).rejects.toThrow(/PATH/);
+    await expect(importCommand.run(parseArgs([input, '--currency', 'euro', '--workspace', workspace]), capture())).rejects.toThrow(/3-letter/);
+  });
+});
