@@ -87,12 +87,13 @@ export const BULK_MIN_ROWS = 100_000;
  *
  * Two insert paths with the same result (same rows, same rowids, same rollups, same counts):
  * - incremental: `INSERT OR IGNORE` row by row in key order, the key index deciding duplicates;
- * - bulk, for a batch of at least `bulkMinRows` rows that is at least as large as the table
- *   (a first load, an initial sync): duplicates are found in memory (adjacent in the sorted batch)
- *   and by one key lookup per row against the stored rows, then the secondary indexes of
- *   `observations` are dropped, the new rows appended, and the indexes re-created from their
- *   stored SQL, all under one savepoint inside the caller's transaction (a failure or a crash
- *   leaves the table and its indexes as they were). docs/decisions/0007-bulk-ingest.md.
+ * - bulk, for a batch of at least `bulkMinRows` rows into an empty `observations` (a first load,
+ *   an initial sync): duplicates are found in memory (equal keys are adjacent in the stably
+ *   sorted batch), the secondary indexes of `observations` are dropped, the rows appended, and
+ *   the indexes re-created from their stored SQL, all under one savepoint inside the caller's
+ *   transaction (a failure or a crash leaves the table and its indexes as they were).
+ *   Over a non-empty table the rebuild of the whole index costs more than it saves (measured
+ *   even for a batch twice the table's size): docs/decisions/0007-bulk-ingest.md.
  */
 export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
   const origin = options.origin ?? 'local';
@@ -110,8 +111,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
      WHERE excluded.last_observed_at > products.last_observed_at`,
   );
   const bulkMinRows = options.bulkMinRows ?? BULK_MIN_ROWS;
-  const lastRowid = db.prepare('SELECT max(rowid) FROM observations').pluck();
-  const stored = db.prepare('SELECT 1 FROM observations WHERE source = ? AND product_id = ? AND observed_at = ?').pluck();
+  const anyRow = db.prepare('SELECT 1 FROM observations LIMIT 1').pluck();
   // Named indexes only: an automatic index (a UNIQUE/PRIMARY KEY constraint) has no SQL and cannot be dropped.
   const secondaryIndexes = db.prepare(
     "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'observations' AND sql IS NOT NULL ORDER BY name",
@@ -166,14 +166,14 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     return inserted;
   }
 
-  function insertInBulk(sorted: readonly CleanRow[], tableEmpty: boolean): number {
+  /** Only into an empty table: no stored row can share a key with the batch. */
+  function insertInBulk(sorted: readonly CleanRow[]): number {
     // First row of each key: equal keys are adjacent and in input order (stable sort).
     const fresh: CleanRow[] = [];
     let previous: CleanRow | undefined;
     for (const row of sorted) {
       if (previous !== undefined && compareKey(previous, row) === 0) continue;
       previous = row;
-      if (!tableEmpty && stored.get(row.source, row.product_id, row.observed_at) !== undefined) continue;
       fresh.push(row);
     }
     const indexes = secondaryIndexes.all() as { name: string; sql: string }[];
@@ -195,13 +195,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     // hit B-tree pages at random. Stable sort: among equal keys the first row still wins.
     // Measured on 1M rows, 20k products: 23 s instead of 29 s wall for the inserts.
     const sorted = rows.length > 1 ? [...rows].sort(compareKey) : rows;
-    let inserted: number;
-    if (rows.length >= bulkMinRows) {
-      const rowsStored = (lastRowid.get() as number | null) ?? 0;
-      inserted = rows.length >= rowsStored ? insertInBulk(sorted, rowsStored === 0) : insertIncrementally(sorted);
-    } else {
-      inserted = insertIncrementally(sorted);
-    }
+    const inserted = rows.length >= bulkMinRows && anyRow.get() === undefined ? insertInBulk(sorted) : insertIncrementally(sorted);
     if (pending.size > MAX_PENDING_PRODUCTS || rollups.pendingSize() > MAX_PENDING_PRODUCTS) flush();
     return { inserted, duplicates: rows.length - inserted };
   }
