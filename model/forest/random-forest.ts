@@ -1,4 +1,5 @@
 import { type BinEdges } from './binning';
+import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
 
 /**
  * A random forest over pre-binned features (see binning.ts), written for speed in plain
@@ -67,17 +68,8 @@ export function resolveMaxFeatures(maxFeatures: 'sqrt' | number, features: numbe
   return Math.max(1, Math.min(features, Math.floor(maxFeatures)));
 }
 
-/** A small fast seeded PRNG (mulberry32): uniform in [0, 1). */
-export function createRandom(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** The forest's seeded sequence (kept under this name for its callers). */
+export const createRandom = seededSequence;
 
 /** The seed of tree `index`: depends only on the forest seed, so results do not depend on threading. */
 export function treeSeed(seed: number, index: number): number {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
 import { createObservationWriter, type CleanRow, type WriteResult } from './observation-writer';
+import { seededSequence } from '../runtime/seeded-sequence';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -16,17 +17,6 @@ function tempCache(): CacheDb {
   return openCache(join(dir, 'cache.db'));
 }
 
-/** mulberry32: seeded, so a failure can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Rows on a coarse time grid (whole minutes over a few days, 40 products) so keys repeat often,
@@ -77,7 +67,7 @@ function schemaVersion(db: CacheDb): number {
 
 describe('observation writer: bulk and incremental paths', () => {
   it('produce identical tables, rollups and counts, duplicates within and across batches included', () => {
-    const random = seededRandom(20261125);
+    const random = seededSequence(20261125);
     const first = randomRows(random, 500);
     // Into the empty table: the bulk path (with duplicates inside the batch); then incremental.
     const second = [...randomRows(random, 400), ...first.slice(0, 150)];
@@ -126,7 +116,7 @@ describe('observation writer: bulk and incremental paths', () => {
   });
 
   it('a rolled-back bulk write leaves the table empty, its indexes and the rollups as they were', () => {
-    const random = seededRandom(7);
+    const random = seededSequence(7);
     const db = tempCache();
     const writer = createObservationWriter(db, { bulkMinRows: 1 });
     const before = dump(db);

@@ -7,6 +7,7 @@ import { numberFlag, stringFlag, type Command } from './command';
 import { openCache, type CacheDb } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
 import { dashboardPanels, dataSpan, dropSplit, dropTrend, filterWhere, kpis, listCategories, topCategories, type DashboardFilter, type TrendGrain } from '../dashboard/dashboard-queries';
+import { seededSequence } from '../runtime/seeded-sequence';
 
 /** Forces a full garbage collection (V8's gc(), exposed for this call only). */
 function fullGc(): void {
@@ -15,17 +16,6 @@ function fullGc(): void {
   gc?.();
 }
 
-/** mulberry32: seeded, so two runs fill the same cache. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const YEAR_START = Date.UTC(2025, 0, 1);
 const DAYS = 365;
@@ -190,7 +180,7 @@ status, grain), each panel query and the whole refresh.
     const dbFlag = stringFlag(args, 'db');
     const dir = dbFlag ? undefined : mkdtempSync(join(tmpdir(), 'pricedrop-bench-dashboard-'));
     const file = dbFlag ?? join(dir as string, 'cache.db');
-    const random = seededRandom(seed);
+    const random = seededSequence(seed);
     const cat = catalogue(random, productCount, categoryCount);
     let db: CacheDb | undefined;
     try {
@@ -229,7 +219,7 @@ status, grain), each panel query and the whole refresh.
       batch = [];
       fullGc();
       for (let w = 0; w < 10; w++) {
-        const { filter, grain } = randomFilter(seededRandom(seed + 1000 + w), categories);
+        const { filter, grain } = randomFilter(seededSequence(seed + 1000 + w), categories);
         dashboardPanels(cache, filter, grain);
       }
       const panels: Record<string, number[]> = { kpis: [], trend: [], top_categories: [], split: [], facets: [] };

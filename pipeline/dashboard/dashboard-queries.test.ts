@@ -15,6 +15,7 @@ import {
   type DashboardPanels,
   type TrendGrain,
 } from './dashboard-queries';
+import { seededSequence } from '../runtime/seeded-sequence';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -27,17 +28,6 @@ function tempCache(): CacheDb {
   return openCache(join(dir, 'cache.db'));
 }
 
-/** mulberry32: a small seeded generator, so a failing filter can be replayed. */
-function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 const CATEGORIES = ['dairy', 'bakery', 'drinks', 'frozen', 'snacks', 'pets'];
 
@@ -158,7 +148,7 @@ function firstPerKey(rows: readonly CleanRow[]): CleanRow[] {
 
 describe('dashboard panels over the rollups', () => {
   it('equal a brute-force computation over the raw rows under random filters and grains', () => {
-    const random = seededRandom(20261125);
+    const random = seededSequence(20261125);
     const db = tempCache();
     const batches = [randomRows(random, 1500), randomRows(random, 1500), randomRows(random, 800)];
     batches[2]?.push(...(batches[0]?.slice(0, 100) ?? [])); // duplicates of committed rows
@@ -183,7 +173,7 @@ describe('dashboard panels over the rollups', () => {
   });
 
   it('stay consistent after a rolled-back transaction and after a rebuild from observations', () => {
-    const random = seededRandom(7);
+    const random = seededSequence(7);
     const db = tempCache();
     const writer = createObservationWriter(db);
     const kept = randomRows(random, 1000);
@@ -221,7 +211,7 @@ describe('dashboard panels over the rollups', () => {
   });
 
   it('see rows another connection commits (the ETL worker writes through its own connection)', () => {
-    const random = seededRandom(99);
+    const random = seededSequence(99);
     const db = tempCache();
     const other = openCache(db.name);
     const first = randomRows(random, 400);
@@ -241,7 +231,7 @@ describe('dashboard panels over the rollups', () => {
   });
 
   it('drill-down lists exactly the products counted by the KPI, one page at a time', () => {
-    const random = seededRandom(3);
+    const random = seededSequence(3);
     const db = tempCache();
     const rows = randomRows(random, 2000);
     const writer = createObservationWriter(db);

@@ -9,6 +9,7 @@ import { join } from 'node:path';
 import { RAW_HEADER } from '../lake/raw-format';
 import { listRawFiles, lakeDir } from './lake-files';
 import { runLocalEtl, type EtlSummary } from './local-etl';
+import { seededSequence } from '../runtime/seeded-sequence';
 
 export interface BenchData {
   rows: number;
@@ -21,17 +22,6 @@ const CATEGORIES = ['Electronics', 'groceries', 'Home & Garden', ' toys ', 'Fash
 const SOURCES = ['shop-a', 'shop-b', 'market'];
 const ROWS_PER_FILE = 100_000;
 
-/** Deterministic PRNG (mulberry32): the same N gives the same files. */
-function prng(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 /**
  * Writes N raw rows as the producer would (time-major: every product once per hourly tick), in
@@ -39,7 +29,7 @@ function prng(seed: number): () => number {
  * quarantine reason) and 1 % exact duplicate lines. Streams; memory stays small.
  */
 export function generateBenchLake(workspace: string, rows: number, seed = 42): BenchData {
-  const random = prng(seed);
+  const random = seededSequence(seed);
   const products = Math.max(1000, Math.min(200_000, Math.floor(rows / 50)));
   const basePrice = new Float64Array(products);
   for (let p = 0; p < products; p++) basePrice[p] = 1 + Math.floor(random() * 50000) / 100;
