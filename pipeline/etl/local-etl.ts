@@ -96,9 +96,15 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
   // Inserts land all over the observations B-tree (its key starts with source, product_id, rows
   // arrive in time order): SQLite's default 2 MB page cache thrashes; 64 MB keeps it in memory.
   db.pragma(`cache_size = -${ETL_CACHE_KIB}`);
+  let bulk = false;
   try {
     const files = pendingRawFiles(db, lakeDir(data.workspace));
     const bytes = files.reduce((n, file) => n + file.size, 0);
+    // A bulk run rewrites most of the key index's pages at every commit group; checkpointing the WAL
+    // after each group copies them all again. One checkpoint at the end instead: 5M-row bench ETL
+    // 83.3 s -> 74.8 s on a quiet machine (sqlite3 reference 75.4 / 72.7 s in the same runs).
+    bulk = bytes >= PARSE_AHEAD_MIN_BYTES;
+    if (bulk) db.pragma('wal_autocheckpoint = 0');
     return processRawFiles(db, data.workspace, files, {
       parseAhead: data.parseAhead ?? bytes >= PARSE_AHEAD_MIN_BYTES,
       nowMs: data.nowMs,
@@ -108,6 +114,7 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
       onProgress,
     });
   } finally {
+    if (bulk) db.pragma('wal_checkpoint(PASSIVE)'); // readers may hold it back; later autocheckpoints finish
     db.close();
   }
 }
