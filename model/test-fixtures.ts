@@ -1,4 +1,5 @@
 import { openCache, type CacheDb } from '../pipeline/cache/cache-db';
+import { createObservationWriter, type CleanRow } from '../pipeline/cache/observation-writer';
 import { DAY_MS } from './features';
 import { createRandom } from './forest/random-forest';
 
@@ -21,21 +22,8 @@ export interface FixtureOptions {
   gap?: { fromDay: number; toDay: number };
 }
 
-export interface FixtureRow {
-  source: string;
-  product_id: string;
-  observed_at: string;
-  dt: string;
-  title: string;
-  category: string;
-  price: number;
-  old_price: number | null;
-  currency: string;
-  drop_amount: number | null;
-  drop_pct: number | null;
-  is_drop: number;
-  drop_label: string;
-}
+/** A fixture row is a cleaned observation, exactly what the ETL writer stores. */
+export type FixtureRow = CleanRow;
 
 /** Generates the rows (sorted by product, then time). */
 export function fixtureRows(options: FixtureOptions = {}): FixtureRow[] {
@@ -65,7 +53,7 @@ export function fixtureRows(options: FixtureOptions = {}): FixtureRow[] {
       const oldPrice = inPromo ? regular : options.mode === 'changes' && !Number.isNaN(previous) ? previous : null;
       const dropAmount = oldPrice === null ? null : Math.round((oldPrice - price) * 100) / 100;
       const dropPct = oldPrice === null || dropAmount === null ? null : Math.round((10000 * dropAmount) / oldPrice) / 100;
-      const isDrop = dropPct !== null && dropPct >= 5 ? 1 : 0;
+      const isDrop = dropPct !== null && dropPct >= 5;
       rows.push({
         source,
         product_id: `P${String(p).padStart(4, '0')}`,
@@ -86,14 +74,12 @@ export function fixtureRows(options: FixtureOptions = {}): FixtureRow[] {
   return rows;
 }
 
-/** Inserts rows into `observations` (the cache is created/migrated if needed). */
+/** Writes rows through the ETL's observation writer, so products and dashboard rollups match them. */
 export function writeFixtureRows(db: CacheDb, rows: readonly FixtureRow[]): void {
-  const insert = db.prepare(
-    `INSERT OR REPLACE INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
-     VALUES (@source, @product_id, @observed_at, @dt, @title, @category, @price, @old_price, @currency, @drop_amount, @drop_pct, @is_drop, @drop_label)`,
-  );
+  const writer = createObservationWriter(db);
   db.transaction(() => {
-    for (const row of rows) insert.run(row);
+    writer.writeBatch(rows);
+    writer.flush();
   })();
 }
 

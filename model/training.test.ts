@@ -143,7 +143,7 @@ describe('predicting from a cache the ETL writer filled (with dashboard rollups)
     const db = openCache(join(ws, 'cache.db'));
     const writer = createObservationWriter(db);
     db.transaction(() => {
-      writer.writeBatch(rows.map((row) => ({ ...row, is_drop: row.is_drop === 1, drop_label: row.is_drop === 1 ? 'drop' : 'no drop' })));
+      writer.writeBatch(rows);
       writer.flush();
     })();
     db.close();
