@@ -115,3 +115,19 @@ export function requiredFlag(args: ParsedArgs, name: string): string {
   if (value === undefined || value === '') throw new UsageError(`--${name} is required`);
   return value;
 }
+
+/**
+ * Resolves at the first SIGINT or SIGTERM, then stops listening: long-running commands (`start`,
+ * `serve`) await it and then shut down in order.
+ */
+export function untilStopSignal(): Promise<NodeJS.Signals> {
+  return new Promise((resolve) => {
+    const shutdown = (signal: NodeJS.Signals) => {
+      process.off('SIGINT', shutdown);
+      process.off('SIGTERM', shutdown);
+      resolve(signal);
+    };
+    process.on('SIGINT', shutdown);
+    process.on('SIGTERM', shutdown);
+  });
+}

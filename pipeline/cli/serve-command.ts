@@ -1,4 +1,4 @@
-import { UsageError, numberFlag, requiredFlag, stringFlag, type Command } from './command';
+import { UsageError, numberFlag, requiredFlag, stringFlag, untilStopSignal, type Command } from './command';
 import { startServing } from '../../model/server/serve';
 
 /**
@@ -59,15 +59,7 @@ S3 access uses the standard AWS credential chain (on EC2: the instance role).`,
       log: (message) => io.log(message),
     });
     io.out(`PriceDrop predictor is serving at ${running.http.url}`);
-    await new Promise<void>((resolve) => {
-      const shutdown = () => {
-        process.off('SIGINT', shutdown);
-        process.off('SIGTERM', shutdown);
-        resolve();
-      };
-      process.on('SIGINT', shutdown);
-      process.on('SIGTERM', shutdown);
-    });
+    await untilStopSignal();
     io.log('Stopping: finishing in-flight requests…');
     await running.stop(10_000);
     io.log('Stopped.');

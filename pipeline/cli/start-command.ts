@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { numberFlag, stringFlag, workspaceOf, type Command } from './command';
+import { numberFlag, stringFlag, untilStopSignal, workspaceOf, type Command } from './command';
 import { startHttpTransport } from '../api/http-transport';
 import { startEmbeddedRuntime } from '../runtime/embedded-runtime';
 import { rendererDir, VERSION } from '../runtime/paths';
@@ -66,15 +66,7 @@ export async function runHeadless(args: Parameters<Command['run']>[0], io: Param
   io.out(`PriceDrop is serving at ${http.url}`);
   io.log(`Workspace: ${workspace}`);
 
-  await new Promise<void>((resolve) => {
-    const shutdown = () => {
-      process.off('SIGINT', shutdown);
-      process.off('SIGTERM', shutdown);
-      resolve();
-    };
-    process.on('SIGINT', shutdown);
-    process.on('SIGTERM', shutdown);
-  });
+  await untilStopSignal();
   io.log('Stopping…');
   await http.close();
   await runtime.stop();
