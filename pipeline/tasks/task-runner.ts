@@ -56,18 +56,8 @@ function isAbort(error: unknown, signal: AbortSignal): boolean {
   return signal.aborted || (error instanceof Error && (error.name === 'AbortError' || error.name === 'EtlAbortedError'));
 }
 
-interface Row {
-  id: string;
-  kind: string;
-  label: string;
-  status: TaskStatus;
-  started_at: string;
-  finished_at: string | null;
-  done: number;
-  total: number | null;
-  message: string | null;
-  result: string | null;
-}
+/** A `task_runs` row: a TaskRun with its result stored as JSON text. */
+type Row = Omit<TaskRun, 'result'> & { result: string | null };
 
 function fromRow(row: Row): TaskRun {
   let result: unknown = null;
