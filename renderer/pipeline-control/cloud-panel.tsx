@@ -1,6 +1,8 @@
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { invoke } from '../api-client';
 import type { HandlerResult } from '../../pipeline/api/contract';
+
+type TaskRunResult = HandlerResult<'cloud/crawl'>;
 import { EmptyState, ErrorBanner, Panel, errorText, formatDateTime, useLoad } from '../components/ui';
 import { TaskStatus, type useTasks } from '../components/tasks';
 import { routeHref } from '../navigation';
@@ -13,6 +15,22 @@ function megabytes(bytes: number): string {
 }
 
 /** AWS mode: Glue crawl and transform, then the Athena sync into the cache (its scan cost shown first), each a task. */
+/** One Glue step of the cloud pipeline: what it does, a button that starts it as a task, its latest run. */
+function GlueStep({ tasks, kind, title, action, run, children }: { tasks: ReturnType<typeof useTasks>; kind: 'crawl' | 'transform'; title: string; action: string; run: () => Promise<TaskRunResult>; children: ReactNode }) {
+  return (
+    <div className="cloud-step">
+      <div className="cloud-step-head">
+        <strong>{title}</strong>
+        <span className="muted small">{children}</span>
+        <button type="button" className="button small" disabled={!!tasks.running(kind)} onClick={() => void tasks.start(run)} data-testid={`cloud-${kind}`}>
+          {action}
+        </button>
+      </div>
+      <TaskStatus run={tasks.latest(kind)} testId={`${kind}-status`} />
+    </div>
+  );
+}
+
 export function CloudPanel({ tasks, settings }: { tasks: ReturnType<typeof useTasks>; settings: Settings | undefined }) {
   const status = useLoad(() => invoke('cloud/status'), [settings?.aws.bucket, settings?.aws.glueDatabase, tasks.latest('sync')?.status]);
   const [estimate, setEstimate] = useState<Estimate | null>(null);
@@ -49,26 +67,12 @@ export function CloudPanel({ tasks, settings }: { tasks: ReturnType<typeof useTa
       </div>
       <ErrorBanner error={status.error ?? tasks.error} />
       <div className="cloud-steps">
-        <div className="cloud-step">
-          <div className="cloud-step-head">
-            <strong>1. Crawl</strong>
-            <span className="muted small">{names?.crawler} catalogues new raw partitions</span>
-            <button type="button" className="button small" disabled={!!tasks.running('crawl')} onClick={() => void tasks.start(() => invoke('cloud/crawl'))} data-testid="cloud-crawl">
-              Run crawler
-            </button>
-          </div>
-          <TaskStatus run={tasks.latest('crawl')} testId="crawl-status" />
-        </div>
-        <div className="cloud-step">
-          <div className="cloud-step-head">
-            <strong>2. Transform</strong>
-            <span className="muted small">{names?.job} cleans new raw files into {names?.cleanedTable}</span>
-            <button type="button" className="button small" disabled={!!tasks.running('transform')} onClick={() => void tasks.start(() => invoke('cloud/transform'))} data-testid="cloud-transform">
-              Run job
-            </button>
-          </div>
-          <TaskStatus run={tasks.latest('transform')} testId="transform-status" />
-        </div>
+        <GlueStep tasks={tasks} kind="crawl" title="1. Crawl" action="Run crawler" run={() => invoke('cloud/crawl')}>
+          {names?.crawler} catalogues new raw partitions
+        </GlueStep>
+        <GlueStep tasks={tasks} kind="transform" title="2. Transform" action="Run job" run={() => invoke('cloud/transform')}>
+          {names?.job} cleans new raw files into {names?.cleanedTable}
+        </GlueStep>
         <div className="cloud-step">
           <div className="cloud-step-head">
             <strong>3. Sync</strong>
