@@ -68,9 +68,11 @@ export function DashboardScreen() {
     }
   }, []);
 
+  // Bumped when the cache changes: re-reads the panels without touching the filters (which are saved on change).
+  const [dataVersion, setDataVersion] = useState(0);
   useEffect(() => {
     if (restored) void load(filters);
-  }, [filters, load, restored]);
+  }, [filters, dataVersion, load, restored]);
 
   // Refresh when the backend says the cache changed (at most every 2 s).
   useEffect(() => {
@@ -79,7 +81,7 @@ export function DashboardScreen() {
       if (timer) return;
       timer = setTimeout(() => {
         timer = undefined;
-        setFilters((f) => ({ ...f }));
+        setDataVersion((v) => v + 1);
       }, 2000);
     });
     return () => {
