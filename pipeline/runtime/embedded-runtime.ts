@@ -8,6 +8,7 @@ import { runLocalEtl } from '../etl/local-etl';
 import { packageRoot } from './paths';
 import { createProducerControl } from '../docker/producer-control';
 import { taskRunnerOf } from '../tasks/task-runner';
+import { announceLocalEtl } from '../tasks/pipeline-actions';
 
 /**
  * The embedded default, in one process tree: the market-simulator producer (a child process
@@ -77,8 +78,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const etlPass = async () => {
     try {
       const summary = await runLocalEtl({ workspace: options.workspace });
+      announceLocalEtl(events, summary);
       if (summary.files > 0) {
-        events.emit('data/changed', { origin: 'local', rows: summary.cleaned, at: new Date().toISOString() });
         events.emit('log/line', {
           level: summary.quarantined > 0 ? 'warn' : 'info',
           source: 'etl',

@@ -1,5 +1,6 @@
 import type { AppContext } from '../api/app-context';
-import { runLocalEtl } from '../etl/local-etl';
+import { runLocalEtl, type EtlSummary } from '../etl/local-etl';
+import type { EventBus } from '../api/event-bus';
 import { taskRunnerOf, type TaskRun } from './task-runner';
 
 /**
@@ -26,8 +27,13 @@ export function pipelineActionHandlers(ctx: AppContext) {
             ? 'Nothing new: every raw file in the lake is already in the cache'
             : `${summary.files} file${summary.files === 1 ? '' : 's'}: ${summary.cleaned} cleaned, ${summary.duplicates} duplicates, ${summary.quarantined} quarantined`,
         );
-        if (summary.files > 0) ctx.events.emit('data/changed', { origin: 'local', rows: summary.cleaned, at: new Date().toISOString() });
+        announceLocalEtl(ctx.events, summary);
         return summary;
       }),
   };
+}
+
+/** Tells the UI (dashboards, alerts) that a local ETL pass committed new rows; silent when it found nothing. */
+export function announceLocalEtl(events: EventBus, summary: EtlSummary): void {
+  if (summary.files > 0) events.emit('data/changed', { origin: 'local', rows: summary.cleaned, at: new Date().toISOString() });
 }
