@@ -2,9 +2,10 @@ import { type CacheDb } from '../pipeline/cache/cache-db';
 import { CategoryDropRates, DAY_MS, HistoryBuilder, type ProductHistory } from './features';
 
 /**
- * Reads price histories out of the cache (`observations`), streaming, in the order
- * (source, product_id, observed_at) that the primary key already keeps: one product's rows
- * arrive together and in time order, so memory holds one product's raw rows at a time.
+ * Reads price histories out of the cache (the `observations` views over `observation_rows`),
+ * streaming, in the order (source, product_id, observed_at): one product's rows arrive together
+ * and in time order, so memory holds one product's raw rows at a time. One product is read
+ * through `product_observations` (a key seek per day); all of them through one sorted scan.
  */
 
 export interface HistoryFilter {
@@ -40,9 +41,10 @@ function whereClause(filter: HistoryFilter): { sql: string; params: string[] } {
 /** Yields each product's history (segments), product after product. */
 export function* iterateHistories(db: CacheDb, filter: HistoryFilter = {}): Generator<ProductHistory> {
   const { sql, params } = whereClause(filter);
+  const view = filter.productId !== undefined && filter.source !== undefined ? 'product_observations' : 'observations';
   const statement = db.prepare(
     `SELECT source, product_id, observed_at, title, category, price, old_price, currency
-       FROM observations ${sql}
+       FROM ${view} ${sql}
       ORDER BY source, product_id, observed_at`,
   );
   let builder = new HistoryBuilder();
@@ -70,23 +72,9 @@ export function* iterateHistories(db: CacheDb, filter: HistoryFilter = {}): Gene
   if (last) yield last;
 }
 
-/**
- * The sources in the cache, through the primary key (a skip-scan: one index seek per source,
- * not a table scan; a product lookup by id without its source scanned all 310k Pick n Pay rows).
- */
+/** The sources in the cache, from the product dictionary (its unique index, no table scan). */
 export function readSources(db: CacheDb): string[] {
-  const rows = db
-    .prepare(
-      `WITH RECURSIVE s(source) AS (
-         SELECT MIN(source) FROM observations
-         UNION ALL
-         SELECT (SELECT MIN(source) FROM observations WHERE source > s.source) FROM s WHERE s.source IS NOT NULL
-       )
-       SELECT source FROM s WHERE source IS NOT NULL`,
-    )
-    .pluck()
-    .all() as string[];
-  return rows;
+  return db.prepare('SELECT DISTINCT k.source FROM product_keys k ORDER BY k.source').pluck().all() as string[];
 }
 
 /** One product's histories (one per source that has the id), each read through the primary key. */
@@ -97,23 +85,25 @@ export function readProductHistories(db: CacheDb, productId: string, source?: st
 
 /** The last observation time of each source (epoch ms): where labels stop being knowable. */
 export function readDataEnds(db: CacheDb): Map<string, number> {
-  const rows = db.prepare('SELECT source, MAX(observed_at) AS last FROM observations GROUP BY source').all() as { source: string; last: string }[];
-  return new Map(rows.map((row) => [row.source, Date.parse(row.last)]));
+  const rows = db
+    .prepare('SELECT k.source, MAX(o.t) AS last FROM observation_rows o JOIN product_keys k ON k.id = o.product GROUP BY k.source')
+    .all() as { source: string; last: number }[];
+  return new Map(rows.map((row) => [row.source, row.last]));
 }
 
 /**
- * The last observation time of one source, fast: the `(dt, category)` index finds the newest day,
- * and only that day, then the last 31 days, are searched for the source (the whole source only
- * if it is older).
+ * The last observation time of one source, fast: `observation_days` gives the newest day, and
+ * only that day, then the last 31 days, are searched for the source (the whole table only if the
+ * source is older).
  */
 export function readDataEnd(db: CacheDb, source: string): number | undefined {
-  const newestDay = (db.prepare('SELECT MAX(dt) AS dt FROM observations').get() as { dt: string | null }).dt;
+  const newestDay = db.prepare('SELECT MAX(day) FROM observation_days').pluck().get() as number | null;
   if (newestDay === null) return undefined;
-  const from = new Date(Date.parse(`${newestDay}T00:00:00Z`) - 31 * DAY_MS).toISOString().slice(0, 10);
-  // `+source`: keeps SQLite on the dt index; left to itself it walks the whole source's primary key.
-  const maxSince = (day: string) => (db.prepare('SELECT MAX(observed_at) AS last FROM observations WHERE dt >= ? AND +source = ?').get(day, source) as { last: string | null }).last;
-  const last = maxSince(newestDay) ?? maxSince(from) ?? (db.prepare('SELECT MAX(observed_at) AS last FROM observations WHERE source = ?').get(source) as { last: string | null }).last;
-  return last === null ? undefined : Date.parse(last);
+  const maxSince = db
+    .prepare('SELECT MAX(o.t) FROM observation_rows o JOIN product_keys k ON k.id = o.product WHERE o.day >= ? AND k.source = ?')
+    .pluck();
+  const last = (maxSince.get(newestDay, source) ?? maxSince.get(newestDay - 31, source) ?? maxSince.get(Number.MIN_SAFE_INTEGER, source)) as number | null;
+  return last === null ? undefined : last;
 }
 
 /**
@@ -127,30 +117,35 @@ export function readCategoryDropRates(db: CacheDb, category?: string, days?: { f
     if (fromRollup) return fromRollup;
   }
   const where: string[] = [];
-  const params: string[] = [];
+  const params: (string | number)[] = [];
   if (days) {
-    where.push('dt >= ? AND dt <= ?');
-    params.push(days.from, days.to);
+    where.push('o.day >= ? AND o.day <= ?');
+    params.push(dayNumber(days.from), dayNumber(days.to));
   }
   if (category !== undefined) {
-    where.push('category = ?');
+    where.push('d.category = ?');
     params.push(category);
   }
   const rows = db
     .prepare(
-      `SELECT category, dt, SUM(is_drop) AS drops, COUNT(*) AS rows
-         FROM observations ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        GROUP BY category, dt`,
+      `SELECT d.category AS category, o.day AS day, SUM(o.flags & 1) AS drops, COUNT(*) AS rows
+         FROM observation_rows o JOIN descriptors d ON d.id = o.descriptor
+         ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+        GROUP BY d.category, o.day`,
     )
-    .all(...params) as { category: string; dt: string; drops: number; rows: number }[];
-  return new CategoryDropRates(rows.map((row) => ({ category: row.category, day: Math.floor(Date.parse(`${row.dt}T00:00:00Z`) / DAY_MS), drops: row.drops, rows: row.rows })));
+    .all(...params) as { category: string; day: number; drops: number; rows: number }[];
+  return new CategoryDropRates(rows);
+}
+
+/** Days since 1970-01-01 of a `YYYY-MM-DD`. */
+function dayNumber(dt: string): number {
+  return Math.floor(Date.parse(`${dt}T00:00:00Z`) / DAY_MS);
 }
 
 /**
  * The same counts from the dashboard's `rollup_daily` (pipeline/cache/dashboard-rollups.ts), used
- * only when they provably match: the row count per day from the `(dt, category)` index (no table
- * lookups) must equal the rollup's. Summing is_drop from observations costs one lookup per row
- * (about 200 ms for a month of Pick n Pay); this costs a few ms.
+ * only when they provably match: the row count per day of the stored rows must equal the rollup's
+ * (a cache written around the observation writer, through the view's trigger, has no rollups).
  */
 function rollupDropRates(db: CacheDb, category: string, days: { from: string; to: string }): CategoryDropRates | undefined {
   const hasRollup = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'rollup_daily'").get();
@@ -162,16 +157,21 @@ function rollupDropRates(db: CacheDb, category: string, days: { from: string; to
     )
     .all(category, days.from, days.to) as { dt: string; drops: number; rows: number }[];
   const counts = db
-    .prepare('SELECT dt, COUNT(*) AS rows FROM observations WHERE dt >= ? AND dt <= ? AND category = ? GROUP BY dt')
-    .all(days.from, days.to, category) as { dt: string; rows: number }[];
+    .prepare(
+      `SELECT o.day, COUNT(*) AS rows FROM observation_rows o JOIN descriptors d ON d.id = o.descriptor
+        WHERE o.day >= ? AND o.day <= ? AND d.category = ? GROUP BY o.day`,
+    )
+    .all(dayNumber(days.from), dayNumber(days.to), category) as { day: number; rows: number }[];
   if (counts.length !== rollup.length) return undefined;
-  const byDay = new Map(rollup.map((row) => [row.dt, row.rows]));
-  if (!counts.every((row) => byDay.get(row.dt) === row.rows)) return undefined;
+  const byDay = new Map(rollup.map((row) => [dayNumber(row.dt), row.rows]));
+  if (!counts.every((row) => byDay.get(row.day) === row.rows)) return undefined;
   return new CategoryDropRates(rollup.map((row) => ({ category, day: Math.floor(Date.parse(`${row.dt}T00:00:00Z`) / DAY_MS), drops: row.drops, rows: row.rows })));
 }
 
 /** Total observation rows (for progress totals). */
 export function countObservations(db: CacheDb, filter: HistoryFilter = {}): number {
+  if (filter.source === undefined && filter.productId === undefined) return db.prepare('SELECT COUNT(*) FROM observation_rows').pluck().get() as number;
   const { sql, params } = whereClause(filter);
-  return (db.prepare(`SELECT COUNT(*) AS n FROM observations ${sql}`).get(...params) as { n: number }).n;
+  const view = filter.productId !== undefined && filter.source !== undefined ? 'product_observations' : 'observations';
+  return (db.prepare(`SELECT COUNT(*) AS n FROM ${view} ${sql}`).get(...params) as { n: number }).n;
 }

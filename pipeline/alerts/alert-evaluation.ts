@@ -36,13 +36,12 @@ interface Candidate {
 }
 
 function candidates(db: CacheDb, rule: AlertRule): Candidate[] {
-  const scope = rule.scope === 'product' ? 'p.source = ? AND p.product_id = ?' : 'p.category = ?';
+  const scope = rule.scope === 'product' ? 'o.source = ? AND o.product_id = ?' : 'o.category = ?';
   const params = rule.scope === 'product' ? [rule.source ?? '', rule.target] : [rule.target];
   return db
     .prepare(
-      `SELECT p.source, p.product_id, p.title, p.category, p.currency, o.price, o.drop_pct, o.is_drop, o.observed_at
-       FROM products p JOIN observations o
-         ON o.source = p.source AND o.product_id = p.product_id AND o.observed_at = p.last_observed_at
+      `SELECT o.source, o.product_id, o.title, o.category, o.currency, o.price, o.drop_pct, o.is_drop, o.observed_at
+       FROM v_product_latest o
        WHERE ${scope}`,
     )
     .all(...params) as Candidate[];

@@ -62,9 +62,10 @@ export interface RollupMaintainer {
   /**
    * Call at the start of each batch, inside the caller's transaction: detects that the previous
    * batch's transaction was rolled back (its pending deltas are dropped) or that another
-   * connection wrote rollups since (product numbers are reloaded).
+   * connection wrote rollups since (product numbers are reloaded). Returns true in either case:
+   * what the caller cached about the stored rows may be stale too.
    */
-  beginBatch(): void;
+  beginBatch(): boolean;
   /** Records one row that was just inserted into `observations` (only when the insert changed a row). */
   add(row: RollupRow): void;
   /** Writes pending deltas (inside the caller's transaction). */
@@ -160,10 +161,12 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     return slotCount > 0 || newNumbers.length > 0;
   }
 
-  function beginBatch(): void {
-    if (markerExists.get() !== undefined) return;
+  function beginBatch(): boolean {
+    if (markerExists.get() !== undefined) return false;
+    let stale = false;
     // Pending deltas but no marker: the transaction that produced them rolled back.
     if (pending()) {
+      stale = true;
       slots.clear();
       slotCount = 0;
       newNumbers = [];
@@ -174,8 +177,10 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     if (version !== knownVersion) {
       numberings = new Map();
       knownVersion = version;
+      stale = true;
     }
     setMarker.run();
+    return stale;
   }
 
   function numbering(category: string): Numbering {
@@ -285,19 +290,27 @@ export function rebuildRollups(db: CacheDb): void {
     // A new generation tells in-memory readers to drop what they hold rather than patch it.
     db.prepare('UPDATE rollup_state SET built = 1, generation = generation + 1 WHERE id = 1').run();
     const maintainer = createRollupMaintainer(db);
-    // Keyset pages: better-sqlite3 forbids other statements on a connection while iterating.
-    const page = db.prepare(
-      `SELECT source, product_id, observed_at, dt, category, drop_pct, is_drop FROM observations
-       WHERE (source, product_id, observed_at) > (?, ?, ?) ORDER BY source, product_id, observed_at LIMIT 100000`,
-    );
-    let after: [string, string, string] = ['', '', ''];
+    // Keyset pages in primary-key order: better-sqlite3 forbids other statements on a connection while iterating.
+    const page = db
+      .prepare(
+        `SELECT o.day, o.product, o.t, k.source, k.product_id, d.category, o.drop_pct, o.flags
+         FROM observation_rows o
+         JOIN product_keys k ON k.id = o.product
+         JOIN descriptors d ON d.id = o.descriptor
+         WHERE (o.day, o.product, o.t) > (?, ?, ?) ORDER BY o.day, o.product, o.t LIMIT 100000`,
+      )
+      .raw();
+    let after: [number, number, number] = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
     maintainer.beginBatch();
     for (;;) {
-      const rows = page.all(...after) as (Omit<RollupRow, 'is_drop'> & { observed_at: string; is_drop: number })[];
-      for (const row of rows) maintainer.add({ ...row, is_drop: row.is_drop === 1 });
+      const rows = page.all(...after) as [number, number, number, string, string, string, number | null, number][];
+      for (const [, , t, source, productId, category, dropPct, flags] of rows) {
+        const observedAt = new Date(t).toISOString();
+        maintainer.add({ source, product_id: productId, dt: observedAt.slice(0, 10), observed_at: observedAt, category, drop_pct: dropPct, is_drop: (flags & 1) === 1 });
+      }
       const last = rows[rows.length - 1];
       if (!last) break;
-      after = [last.source, last.product_id, last.observed_at];
+      after = [last[0], last[1], last[2]];
       if (maintainer.pendingSize() > 200_000) {
         maintainer.flush();
         maintainer.beginBatch();

@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
-import { createObservationWriter, type CleanRow, type WriteResult } from './observation-writer';
+import { createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
+import { rebuildRollups } from './dashboard-rollups';
 import { seededSequence } from '../runtime/seeded-sequence';
 
 const dirs: string[] = [];
@@ -50,90 +51,161 @@ function randomRows(random: () => number, count: number): CleanRow[] {
   return rows;
 }
 
-const TABLES = ['observations', 'products', 'rollup_daily', 'rollup_presence', 'rollup_category_products', 'rollup_state'];
-
+/** What the cache holds, in key order, without ids and flush versions (which depend on batching). */
 function dump(db: CacheDb): Record<string, unknown[]> {
-  const out: Record<string, unknown[]> = {};
-  // observations with its rowids (the scan order); the other tables in key order (some are WITHOUT ROWID).
-  out.observations = db.prepare('SELECT rowid AS _rowid, * FROM observations ORDER BY rowid').all();
-  for (const table of TABLES) out[table] ??= db.prepare(`SELECT * FROM ${table} ORDER BY 1, 2, 3`).all();
-  out.indexes = db.prepare("SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'observations' ORDER BY name").all();
-  return out;
+  return {
+    observations: db.prepare('SELECT * FROM observations ORDER BY source, product_id, observed_at').all(),
+    products: db.prepare('SELECT * FROM products ORDER BY source, product_id').all(),
+    rollup_daily: db.prepare('SELECT dt, category, is_drop, observations, drop_pct_n, drop_pct_sum_c FROM rollup_daily ORDER BY 1, 2, 3').all(),
+    rollup_presence: db
+      .prepare(
+        `SELECT p.dt, p.category, p.kind, p.bits, group_concat(c.source || '/' || c.product_id) AS numbering
+         FROM rollup_presence p JOIN rollup_category_products c ON c.category = p.category GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
+      )
+      .all(),
+    days: db.prepare('SELECT day FROM observation_days ORDER BY day').pluck().all(),
+  };
 }
 
-function schemaVersion(db: CacheDb): number {
-  return db.pragma('schema_version', { simple: true }) as number;
+function write(db: CacheDb, writer: ReturnType<typeof createObservationWriter>, rows: readonly CleanRow[]): WriteResult {
+  return db.transaction(() => {
+    const result = writer.writeBatch(rows);
+    writer.flush();
+    return result;
+  })();
 }
 
-describe('observation writer: bulk and incremental paths', () => {
-  it('produce identical tables, rollups and counts, duplicates within and across batches included', () => {
+function firstPerKey(rows: readonly CleanRow[]): Map<string, CleanRow> {
+  const first = new Map<string, CleanRow>();
+  for (const row of rows) {
+    const key = `${row.source}|${row.product_id}|${row.observed_at}`;
+    if (!first.has(key)) first.set(key, row);
+  }
+  return first;
+}
+
+describe('observation writer', () => {
+  it('keeps the first row of each key, whatever the batching, with products and rollups to match', () => {
     const random = seededSequence(20261125);
     const first = randomRows(random, 500);
-    // Into the empty table: the bulk path (with duplicates inside the batch); then incremental.
     const second = [...randomRows(random, 400), ...first.slice(0, 150)];
     const third = randomRows(random, 300);
     const fourth = [...randomRows(random, 1500), ...second.slice(100, 300), ...third.slice(0, 50)];
     const batches = [first, second, third, fourth];
 
-    const bulkDb = tempCache();
-    const plainDb = tempCache();
-    const bulk = createObservationWriter(bulkDb, { bulkMinRows: 1 });
-    const plain = createObservationWriter(plainDb, { bulkMinRows: Number.POSITIVE_INFINITY });
-    const bulkResults: WriteResult[] = [];
-    const plainResults: WriteResult[] = [];
-    const schemaChanged: boolean[] = [];
-    for (const batch of batches) {
-      const before = schemaVersion(bulkDb);
-      bulkDb.transaction(() => {
-        bulkResults.push(bulk.writeBatch(batch));
-        bulk.flush();
-      })();
-      schemaChanged.push(schemaVersion(bulkDb) !== before);
-      plainDb.transaction(() => {
-        plainResults.push(plain.writeBatch(batch));
-        plain.flush();
-      })();
-    }
-    // The bulk path re-creates indexes (a schema change); the incremental one does not.
-    expect(schemaChanged).toEqual([true, false, false, false]);
-    expect(bulkResults).toEqual(plainResults);
-    expect(bulkResults.every((r) => r.duplicates > 0)).toBe(true);
-    expect(dump(bulkDb)).toEqual(dump(plainDb));
-    expect(bulkDb.pragma('integrity_check', { simple: true })).toBe('ok');
+    const bigDb = tempCache();
+    const big = createObservationWriter(bigDb);
+    const results = batches.map((batch) => write(bigDb, big, batch));
+    // The same rows one at a time: every row takes its own transaction and insert.
+    const singleDb = tempCache();
+    const single = createObservationWriter(singleDb);
+    const singles = batches.flat().map((row) => write(singleDb, single, [row]));
+    expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(singles.reduce((n, r) => n + r.inserted, 0));
+    expect(results.every((r) => r.duplicates > 0)).toBe(true);
+    expect(dump(bigDb)).toEqual(dump(singleDb));
 
-    // First row of a key wins: the stored rows are exactly the first occurrence of each key.
-    const firstPerKey = new Map<string, CleanRow>();
-    for (const row of batches.flat()) {
-      const key = `${row.source}|${row.product_id}|${row.observed_at}`;
-      if (!firstPerKey.has(key)) firstPerKey.set(key, row);
-    }
-    const stored = bulkDb.prepare('SELECT source, product_id, observed_at, price, title FROM observations').all() as CleanRow[];
-    expect(stored.length).toBe(firstPerKey.size);
+    const expected = firstPerKey(batches.flat());
+    const stored = bigDb.prepare('SELECT source, product_id, observed_at, price, title, is_drop, drop_pct FROM observations').all() as CleanRow[];
+    expect(stored.length).toBe(expected.size);
     for (const row of stored) {
-      const expected = firstPerKey.get(`${row.source}|${row.product_id}|${row.observed_at}`);
-      expect({ price: row.price, title: row.title }).toEqual({ price: expected?.price, title: expected?.title });
+      const want = expected.get(`${row.source}|${row.product_id}|${row.observed_at}`);
+      expect({ price: row.price, title: row.title, is_drop: row.is_drop, drop_pct: row.drop_pct }).toEqual({
+        price: want?.price,
+        title: want?.title,
+        is_drop: want?.is_drop ? 1 : 0,
+        drop_pct: want?.drop_pct,
+      });
     }
+    // products: the latest row of each product.
+    const latest = new Map<string, CleanRow>();
+    for (const row of expected.values()) {
+      const key = `${row.source}|${row.product_id}`;
+      const known = latest.get(key);
+      if (!known || row.observed_at > known.observed_at) latest.set(key, row);
+    }
+    const products = bigDb.prepare('SELECT source, product_id, title, last_price, last_observed_at FROM products').all() as {
+      source: string;
+      product_id: string;
+      title: string;
+      last_price: number;
+      last_observed_at: string;
+    }[];
+    expect(products.length).toBe(latest.size);
+    for (const p of products) {
+      const want = latest.get(`${p.source}|${p.product_id}`);
+      expect({ title: p.title, last_price: p.last_price, last_observed_at: p.last_observed_at }).toEqual({
+        title: want?.title,
+        last_price: want?.price,
+        last_observed_at: want?.observed_at,
+      });
+    }
+    // The rollups kept on ingest equal a rebuild from the stored rows.
+    const kept = dump(bigDb);
+    rebuildRollups(bigDb);
+    expect(dump(bigDb).rollup_daily).toEqual(kept.rollup_daily);
+    // Each product's rows through the per-product view equal its rows through the scanning view.
+    const viaProduct = bigDb.prepare('SELECT COUNT(*) FROM product_observations WHERE source = ? AND product_id = ?').pluck();
+    for (const p of products) {
+      expect(viaProduct.get(p.source, p.product_id)).toBe(stored.filter((r) => r.source === p.source && r.product_id === p.product_id).length);
+    }
+    expect(bigDb.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
-  it('a rolled-back bulk write leaves the table empty, its indexes and the rollups as they were', () => {
+  it('forgets what a rolled-back transaction created: new products, titles and days are written again', () => {
     const random = seededSequence(7);
     const db = tempCache();
-    const writer = createObservationWriter(db, { bulkMinRows: 1 });
+    const writer = createObservationWriter(db);
+    const rows = randomRows(random, 800);
     const before = dump(db);
     expect(() =>
       db.transaction(() => {
-        expect(writer.writeBatch(randomRows(random, 800)).inserted).toBeGreaterThan(0);
+        expect(writer.writeBatch(rows).inserted).toBeGreaterThan(0);
         writer.flush();
         throw new Error('crash before commit');
       })(),
     ).toThrow('crash before commit');
     expect(dump(db)).toEqual(before);
-    expect((before.indexes as { name: string }[]).map((i) => i.name)).toEqual(['observations_dt', 'observations_key']);
-    // The key index still rejects duplicates after the rollback.
-    db.transaction(() => {
-      writer.writeBatch(randomRows(random, 300));
-      writer.flush();
-    })();
+    const again = write(db, writer, rows);
+    expect(again.inserted).toBe(firstPerKey(rows).size);
+    const fresh = tempCache();
+    write(fresh, createObservationWriter(fresh), rows);
+    expect(dump(db)).toEqual(dump(fresh));
+    // The key still rejects duplicates, also through the view.
     expect(() => db.prepare('INSERT INTO observations SELECT * FROM observations LIMIT 1').run()).toThrow(/UNIQUE/);
+  });
+
+  it('counts rows another connection stored in the meantime as duplicates', () => {
+    const random = seededSequence(11);
+    const db = tempCache();
+    const other = openCache(db.name);
+    const a = createObservationWriter(db);
+    const b = createObservationWriter(other, { origin: 'athena' });
+    const early = randomRows(random, 300);
+    write(db, a, early);
+    // b writes later rows of the same products; then a sees them again among its own.
+    const later = randomRows(random, 300).map((row) => {
+      const observedAt = new Date(Date.parse(row.observed_at) + 40 * 86_400_000).toISOString();
+      return { ...row, observed_at: observedAt, dt: observedAt.slice(0, 10) };
+    });
+    const fromB = write(other, b, later);
+    const fromA = write(db, a, later);
+    expect(fromA).toEqual({ inserted: 0, duplicates: later.length });
+    expect(fromB.inserted).toBe(firstPerKey(later).size);
+    expect(db.prepare("SELECT COUNT(*) FROM observations WHERE origin = 'athena'").pluck().get()).toBe(fromB.inserted);
+    other.close();
+  });
+
+  it('stores observed_at to the millisecond and reads it back as written', () => {
+    const random = seededSequence(3);
+    const db = tempCache();
+    const writer = createObservationWriter(db);
+    const stamps = Array.from({ length: 500 }, () => new Date(Math.floor(random() * 4_000_000_000_000) - 200_000_000_000).toISOString());
+    for (const iso of stamps) expect(instantMs(iso)).toBe(Date.parse(iso));
+    expect(instantMs('2025-01-02T03:04:05Z')).toBe(Date.parse('2025-01-02T03:04:05Z'));
+    expect(() => instantMs('yesterday')).toThrow(/ISO 8601/);
+    const rows = stamps.map((iso, i) => ({ ...randomRows(random, 1)[0]!, product_id: `s${i}`, observed_at: iso, dt: iso.slice(0, 10) }));
+    write(db, writer, rows);
+    const back = db.prepare('SELECT product_id, observed_at, dt FROM observations').all() as { product_id: string; observed_at: string; dt: string }[];
+    expect(new Map(back.map((r) => [r.product_id, [r.observed_at, r.dt]]))).toEqual(new Map(rows.map((r) => [r.product_id, [r.observed_at, r.dt]])));
   });
 });

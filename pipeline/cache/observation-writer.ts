@@ -2,7 +2,7 @@ import type { CacheDb } from './cache-db';
 import { createRollupMaintainer } from './dashboard-rollups';
 
 /**
- * A cleaned, labelled observation: one row of `observations`. Produced by the local ETL
+ * A cleaned, labelled observation: one row of the `observations` view. Produced by the local ETL
  * (pipeline/etl/price-rules.ts) and by the Athena sync (rows of the Glue job's cleaned/ table).
  */
 export interface CleanRow {
@@ -31,13 +31,8 @@ export interface WriteResult {
 }
 
 export interface ObservationWriterOptions {
-  /** Recorded in `observations.origin`: 'local' (desktop ETL, the default) or 'athena' (cloud sync). */
+  /** Recorded in the `origin` column: 'local' (desktop ETL, the default) or 'athena' (cloud sync). */
   origin?: 'local' | 'athena';
-  /**
-   * Smallest batch that may take the bulk path (see createObservationWriter); default
-   * BULK_MIN_ROWS. Tests lower it to run both paths over small inputs.
-   */
-  bulkMinRows?: number;
 }
 
 export interface ObservationWriter {
@@ -49,59 +44,108 @@ export interface ObservationWriter {
   writeBatch(rows: readonly CleanRow[]): WriteResult;
   /**
    * Writes the pending `products` updates (latest price per product, kept write-behind because
-   * one upsert per row costs as much as the insert). Call it before committing.
+   * one upsert per row costs as much as the insert) and the rollup deltas. Call it before committing.
    */
   flush(): void;
 }
 
-interface ProductUpdate {
+export const DAY_MS = 86_400_000;
+/** Bits of observation_rows.flags. */
+export const FLAG_DROP = 1;
+export const FLAG_ATHENA = 2;
+/** Rows per multi-row INSERT: the per-call cost, not SQLite, dominates a 9-column row. */
+const ROWS_PER_INSERT = 32;
+const COLUMNS = 9;
+/** Above this many pending products or rollup slots, flush before the caller asks (bounds memory). */
+const MAX_PENDING = 50_000;
+
+function isDigits(s: string, from: number, to: number): boolean {
+  for (let i = from; i < to; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 48 || c > 57) return false;
+  }
+  return true;
+}
+
+function num(s: string, from: number, to: number): number {
+  let n = 0;
+  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
+  return n;
+}
+
+/**
+ * Milliseconds since 1970-01-01 UTC of an ISO 8601 instant. The canonical
+ * `YYYY-MM-DDTHH:MM:SS.sssZ` is read digit by digit (a tenth of Date.parse's cost); anything else
+ * goes through Date.parse.
+ */
+export function instantMs(iso: string): number {
+  if (
+    iso.length === 24 &&
+    iso.charCodeAt(4) === 45 &&
+    iso.charCodeAt(7) === 45 &&
+    iso.charCodeAt(10) === 84 &&
+    iso.charCodeAt(13) === 58 &&
+    iso.charCodeAt(16) === 58 &&
+    iso.charCodeAt(19) === 46 &&
+    iso.charCodeAt(23) === 90 &&
+    isDigits(iso, 0, 4) &&
+    isDigits(iso, 5, 7) &&
+    isDigits(iso, 8, 10) &&
+    isDigits(iso, 11, 13) &&
+    isDigits(iso, 14, 16) &&
+    isDigits(iso, 17, 19) &&
+    isDigits(iso, 20, 23)
+  ) {
+    const month = num(iso, 5, 7);
+    const day = num(iso, 8, 10);
+    const hour = num(iso, 11, 13);
+    const minute = num(iso, 14, 16);
+    const second = num(iso, 17, 19);
+    if (month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60) {
+      return Date.UTC(num(iso, 0, 4), month - 1, day) + hour * 3_600_000 + minute * 60_000 + second * 1000 + num(iso, 20, 23);
+    }
+  }
+  const ms = Date.parse(iso);
+  if (!Number.isFinite(ms)) throw new Error(`observed_at is not an ISO 8601 instant: ${JSON.stringify(iso)}`);
+  return ms;
+}
+
+/** A product as the writer knows it. */
+interface ProductEntry {
+  id: number;
   source: string;
-  product_id: string;
+  productId: string;
+  /** Latest observed_at (ms) stored or written in this transaction; -Infinity when none: a later row cannot be a duplicate. */
+  lastT: number;
+  /** The descriptor of the product's previous row (a title rarely changes), to skip the descriptor map. */
   title: string;
   category: string;
   currency: string;
-  price: number;
-  observed_at: string;
+  descriptor: number;
+  /** The latest row of this transaction, not yet written to `products`, and its time. */
+  latest: CleanRow | undefined;
+  latestT: number;
 }
 
-function compareKey(a: CleanRow, b: CleanRow): number {
-  if (a.source !== b.source) return a.source < b.source ? -1 : 1;
-  if (a.product_id !== b.product_id) return a.product_id < b.product_id ? -1 : 1;
-  if (a.observed_at !== b.observed_at) return a.observed_at < b.observed_at ? -1 : 1;
-  return 0;
-}
-
-/** Above this many pending products, flush even before the caller asks (bounds memory). */
-const MAX_PENDING_PRODUCTS = 50_000;
-
 /**
- * Batches below this size never take the bulk path: the live ETL's small batches keep the plain
- * incremental inserts (no schema change, no index rebuild). docs/decisions/0007-bulk-ingest.md.
- */
-export const BULK_MIN_ROWS = 100_000;
-
-/**
- * The single path by which cleaned rows enter the cache: `observations` plus the latest known
- * price per product in `products` (invariant after flush(): products.last_observed_at is the
- * latest observed_at of that product's observations). Rollups over `observations` hook in here.
+ * The single path by which cleaned rows enter the cache: `observation_rows` (narrow rows keyed
+ * (day, product, t), dictionary-coded through `product_keys` and `descriptors`, migration
+ * 0700-narrow-observations), `observation_days`, the latest known price per product in `products`
+ * (invariant after flush(): products.last_observed_at is the latest observed_at of that product's
+ * observations), and the dashboard rollups (dashboard-rollups.ts).
  *
- * Two insert paths with the same result (same rows, same rowids, same rollups, same counts):
- * - incremental: `INSERT OR IGNORE` row by row in key order, the key index deciding duplicates;
- * - bulk, for a batch of at least `bulkMinRows` rows into an empty `observations` (a first load,
- *   an initial sync): duplicates are found in memory (equal keys are adjacent in the stably
- *   sorted batch), the secondary indexes of `observations` are dropped, the rows appended, and
- *   the indexes re-created from their stored SQL, all under one savepoint inside the caller's
- *   transaction (a failure or a crash leaves the table and its indexes as they were).
- *   Over a non-empty table the rebuild of the whole index costs more than it saves (measured
- *   even for a batch twice the table's size): docs/decisions/0007-bulk-ingest.md.
+ * Duplicates are decided by the primary key, but a row later than everything stored for its
+ * product cannot be a duplicate: such rows (nearly all of them: producers write in time order)
+ * go in multi-row INSERTs of ROWS_PER_INSERT, the others one by one with `INSERT OR IGNORE`,
+ * after the pending multi-row chunk is written so that the first row of a key still wins.
+ * docs/decisions/0008-narrow-observations.md.
  */
 export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
-  const origin = options.origin ?? 'local';
-  const insert = db.prepare(
-    `INSERT OR IGNORE INTO observations
-       (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label, origin)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-  );
+  const originFlag = options.origin === 'athena' ? FLAG_ATHENA : 0;
+  const placeholders = `(${Array(COLUMNS).fill('?').join(', ')})`;
+  const insertSql = 'INSERT OR IGNORE INTO observation_rows (day, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags) VALUES ';
+  const insertOne = db.prepare(insertSql + placeholders);
+  const insertMany = db.prepare(insertSql + Array(ROWS_PER_INSERT).fill(placeholders).join(', '));
   const upsertProduct = db.prepare(
     `INSERT INTO products (source, product_id, title, category, currency, last_price, last_observed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -110,93 +154,179 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
        last_price = excluded.last_price, last_observed_at = excluded.last_observed_at
      WHERE excluded.last_observed_at > products.last_observed_at`,
   );
-  const bulkMinRows = options.bulkMinRows ?? BULK_MIN_ROWS;
-  const anyRow = db.prepare('SELECT 1 FROM observations LIMIT 1').pluck();
-  // Named indexes only: an automatic index (a UNIQUE/PRIMARY KEY constraint) has no SQL and cannot be dropped.
-  const secondaryIndexes = db.prepare(
-    "SELECT name, sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'observations' AND sql IS NOT NULL ORDER BY name",
+  const selectProduct = db.prepare(
+    `SELECT k.id, p.last_observed_at AS last FROM product_keys k
+     LEFT JOIN products p ON p.source = k.source AND p.product_id = k.product_id
+     WHERE k.source = ? AND k.product_id = ?`,
   );
-  const pending = new Map<string, ProductUpdate>();
-  // Dashboard rollups (dashboard-rollups.ts): fed each inserted row, written at flush().
+  // Only for a key without a products row (rows written through the view's trigger): one seek per day.
+  const selectLastT = db
+    .prepare('SELECT MAX(o.t) FROM observation_days s CROSS JOIN observation_rows o ON o.day = s.day AND o.product = ?')
+    .pluck();
+  const insertProductKey = db.prepare('INSERT INTO product_keys (source, product_id) VALUES (?, ?)');
+  const productKeyAt = db.prepare('SELECT source, product_id FROM product_keys WHERE id = ?').raw();
+  const selectDescriptor = db.prepare('SELECT id FROM descriptors WHERE title = ? AND category = ? AND currency = ?').pluck();
+  const insertDescriptor = db.prepare('INSERT INTO descriptors (title, category, currency) VALUES (?, ?, ?)');
+  const descriptorAt = db.prepare('SELECT title, category, currency FROM descriptors WHERE id = ?').raw();
+  const allDays = db.prepare('SELECT day FROM observation_days').pluck();
+  const dayExists = db.prepare('SELECT 1 FROM observation_days WHERE day = ?').pluck();
+  const insertDay = db.prepare('INSERT OR IGNORE INTO observation_days (day) VALUES (?)');
   const rollups = createRollupMaintainer(db);
 
+  // Caches of committed (or this transaction's) dictionary entries; reset() drops them.
+  let products = new Map<string, Map<string, ProductEntry>>();
+  let descriptors = new Map<string, number>();
+  let days = new Set<number>(allDays.all() as number[]);
+  let dirty: ProductEntry[] = [];
+  // The newest entry of each dictionary this writer created: still there at the next batch means
+  // every earlier one is too (they committed, or belong to the open transaction); gone or
+  // different means a rollback, and the caches are dropped.
+  let newestProduct: ProductEntry | undefined;
+  let newestDescriptor: { id: number; title: string; category: string; currency: string } | undefined;
+  let newestDay: number | undefined;
+
+  const params: (number | null)[] = new Array<number | null>(ROWS_PER_INSERT * COLUMNS);
+  let chunkRows = 0;
+
+  function reset(): void {
+    products = new Map();
+    descriptors = new Map();
+    days = new Set(allDays.all() as number[]);
+    dirty = [];
+    newestProduct = undefined;
+    newestDescriptor = undefined;
+    newestDay = undefined;
+  }
+
+  function allocationsHold(): boolean {
+    if (newestProduct) {
+      const row = productKeyAt.get(newestProduct.id) as [string, string] | undefined;
+      if (!row || row[0] !== newestProduct.source || row[1] !== newestProduct.productId) return false;
+    }
+    if (newestDescriptor) {
+      const row = descriptorAt.get(newestDescriptor.id) as [string, string, string] | undefined;
+      if (!row || row[0] !== newestDescriptor.title || row[1] !== newestDescriptor.category || row[2] !== newestDescriptor.currency) return false;
+    }
+    return newestDay === undefined || dayExists.get(newestDay) !== undefined;
+  }
+
+  function productEntry(source: string, productId: string): ProductEntry {
+    let bySource = products.get(source);
+    if (bySource === undefined) products.set(source, (bySource = new Map()));
+    let entry = bySource.get(productId);
+    if (entry !== undefined) return entry;
+    const known = selectProduct.get(source, productId) as { id: number; last: string | null } | undefined;
+    let lastT = -Infinity;
+    let id: number;
+    if (known) {
+      id = known.id;
+      const last = known.last === null ? (selectLastT.get(id) as number | null) : instantMs(known.last);
+      if (last !== null) lastT = last;
+    } else {
+      id = Number(insertProductKey.run(source, productId).lastInsertRowid);
+    }
+    entry = { id, source, productId, lastT, title: '', category: '', currency: '', descriptor: -1, latest: undefined, latestT: -Infinity };
+    bySource.set(productId, entry);
+    if (!known) newestProduct = entry;
+    return entry;
+  }
+
+  function descriptorOf(entry: ProductEntry, row: CleanRow): number {
+    if (entry.descriptor >= 0 && entry.title === row.title && entry.category === row.category && entry.currency === row.currency) return entry.descriptor;
+    const key = row.title + '\u0001' + row.category + '\u0001' + row.currency;
+    let id = descriptors.get(key);
+    if (id === undefined) {
+      id = selectDescriptor.get(row.title, row.category, row.currency) as number | undefined;
+      if (id === undefined) {
+        id = Number(insertDescriptor.run(row.title, row.category, row.currency).lastInsertRowid);
+        newestDescriptor = { id, title: row.title, category: row.category, currency: row.currency };
+      }
+      descriptors.set(key, id);
+    }
+    entry.title = row.title;
+    entry.category = row.category;
+    entry.currency = row.currency;
+    entry.descriptor = id;
+    return id;
+  }
+
+  function writeChunk(): void {
+    if (chunkRows === 0) return;
+    let changes = 0;
+    if (chunkRows === ROWS_PER_INSERT) changes = insertMany.run(params).changes;
+    else for (let r = 0; r < chunkRows; r++) changes += insertOne.run(params.slice(r * COLUMNS, (r + 1) * COLUMNS)).changes;
+    if (changes !== chunkRows) {
+      // Another connection wrote these keys since this transaction read `products`: the rows
+      // were counted as new. Failing the transaction is the honest outcome; a retry re-reads.
+      throw new Error(`observation writer: ${chunkRows - changes} of ${chunkRows} rows were already stored by another connection; retry the batch`);
+    }
+    chunkRows = 0;
+  }
+
+  /** Books a row that was (or will be, with the pending chunk) inserted. */
+  function accept(entry: ProductEntry, row: CleanRow, t: number): void {
+    rollups.add(row);
+    if (entry.latest === undefined) {
+      dirty.push(entry);
+      entry.latest = row;
+      entry.latestT = t;
+    } else if (t > entry.latestT) {
+      entry.latest = row;
+      entry.latestT = t;
+    }
+    if (t > entry.lastT) entry.lastT = t;
+  }
+
   function flush(): void {
-    for (const p of pending.values()) upsertProduct.run(p.source, p.product_id, p.title, p.category, p.currency, p.price, p.observed_at);
-    pending.clear();
+    writeChunk();
+    for (const entry of dirty) {
+      const row = entry.latest as CleanRow;
+      upsertProduct.run(entry.source, entry.productId, row.title, row.category, row.currency, row.price, new Date(entry.latestT).toISOString());
+      entry.latest = undefined;
+    }
+    dirty = [];
     rollups.flush();
   }
 
-  function insertRow(row: CleanRow): number {
-    return insert.run(
-      row.source,
-      row.product_id,
-      row.observed_at,
-      row.dt,
-      row.title,
-      row.category,
-      row.price,
-      row.old_price,
-      row.currency,
-      row.drop_amount,
-      row.drop_pct,
-      row.is_drop ? 1 : 0,
-      row.drop_label,
-      origin,
-    ).changes;
-  }
-
-  /** Books a row that was just inserted: rollup deltas and the pending products update. */
-  function accept(row: CleanRow): void {
-    rollups.add(row);
-    const key = row.source + '\u0000' + row.product_id;
-    const known = pending.get(key);
-    // ISO strings of one fixed format compare like the instants they name.
-    if (known === undefined || row.observed_at > known.observed_at) {
-      pending.set(key, { source: row.source, product_id: row.product_id, title: row.title, category: row.category, currency: row.currency, price: row.price, observed_at: row.observed_at });
-    }
-  }
-
-  function insertIncrementally(sorted: readonly CleanRow[]): number {
-    let inserted = 0;
-    for (const row of sorted) {
-      if (insertRow(row) === 0) continue;
-      inserted++;
-      accept(row);
-    }
-    return inserted;
-  }
-
-  /** Only into an empty table: no stored row can share a key with the batch. */
-  function insertInBulk(sorted: readonly CleanRow[]): number {
-    // First row of each key: equal keys are adjacent and in input order (stable sort).
-    const fresh: CleanRow[] = [];
-    let previous: CleanRow | undefined;
-    for (const row of sorted) {
-      if (previous !== undefined && compareKey(previous, row) === 0) continue;
-      previous = row;
-      fresh.push(row);
-    }
-    const indexes = secondaryIndexes.all() as { name: string; sql: string }[];
-    const inserted: CleanRow[] = [];
-    db.transaction(() => {
-      for (const index of indexes) db.exec(`DROP INDEX "${index.name.replaceAll('"', '""')}"`);
-      // Still INSERT OR IGNORE: a row another constraint rejects is skipped as on the incremental path.
-      for (const row of fresh) if (insertRow(row) > 0) inserted.push(row);
-      for (const index of indexes) db.exec(index.sql);
-    })();
-    // Booked only once the savepoint holds: a failed rebuild leaves no deltas behind.
-    for (const row of inserted) accept(row);
-    return inserted.length;
-  }
-
   function writeBatch(rows: readonly CleanRow[]): WriteResult {
-    rollups.beginBatch();
-    // Key order: producers write time-major, the key starts with the product, so unsorted inserts
-    // hit B-tree pages at random. Stable sort: among equal keys the first row still wins.
-    // Measured on 1M rows, 20k products: 23 s instead of 29 s wall for the inserts.
-    const sorted = rows.length > 1 ? [...rows].sort(compareKey) : rows;
-    const inserted = rows.length >= bulkMinRows && anyRow.get() === undefined ? insertInBulk(sorted) : insertIncrementally(sorted);
-    if (pending.size > MAX_PENDING_PRODUCTS || rollups.pendingSize() > MAX_PENDING_PRODUCTS) flush();
+    if (rollups.beginBatch() || !allocationsHold()) reset();
+    let inserted = 0;
+    for (const row of rows) {
+      const t = instantMs(row.observed_at);
+      const day = Math.floor(t / DAY_MS);
+      if (row.observed_at.length === 24 && !row.observed_at.startsWith(row.dt)) {
+        throw new Error(`observation writer: dt ${row.dt} is not the day of observed_at ${row.observed_at}`);
+      }
+      if (!days.has(day)) {
+        insertDay.run(day);
+        days.add(day);
+        newestDay = day;
+      }
+      const entry = productEntry(row.source, row.product_id);
+      const descriptor = descriptorOf(entry, row);
+      const flags = (row.is_drop ? FLAG_DROP : 0) | originFlag;
+      if (t > entry.lastT) {
+        const at = chunkRows * COLUMNS;
+        params[at] = day;
+        params[at + 1] = entry.id;
+        params[at + 2] = t;
+        params[at + 3] = descriptor;
+        params[at + 4] = row.price;
+        params[at + 5] = row.old_price;
+        params[at + 6] = row.drop_amount;
+        params[at + 7] = row.drop_pct;
+        params[at + 8] = flags;
+        if (++chunkRows === ROWS_PER_INSERT) writeChunk();
+      } else {
+        // Maybe a duplicate: the key decides, after the pending chunk (which may hold the first copy).
+        writeChunk();
+        if (insertOne.run(day, entry.id, t, descriptor, row.price, row.old_price, row.drop_amount, row.drop_pct, flags).changes === 0) continue;
+      }
+      inserted++;
+      accept(entry, row, t);
+    }
+    writeChunk();
+    if (dirty.length > MAX_PENDING || rollups.pendingSize() > MAX_PENDING) flush();
     return { inserted, duplicates: rows.length - inserted };
   }
 

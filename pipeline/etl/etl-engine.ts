@@ -77,7 +77,7 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
   );
   const lastProduct = db.prepare('SELECT last_price AS price, last_observed_at AS observedAt FROM products WHERE source = ? AND product_id = ?');
   const previousObservation = db
-    .prepare('SELECT price FROM observations WHERE source = ? AND product_id = ? AND observed_at < ? ORDER BY observed_at DESC LIMIT 1')
+    .prepare('SELECT price FROM product_observations WHERE source = ? AND product_id = ? AND observed_at < ? ORDER BY observed_at DESC LIMIT 1')
     .pluck();
   // Latest known price per product (from `products`, then from rows of this run).
   const known = new Map<string, Known | null>();

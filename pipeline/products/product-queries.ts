@@ -101,7 +101,7 @@ export function priceHistory(db: CacheDb, source: string, productId: string): Hi
       `SELECT observed_at, price, old_price, drop_pct, is_drop FROM (
          SELECT observed_at, dt, price, old_price, drop_pct, is_drop,
                 ROW_NUMBER() OVER (PARTITION BY dt ORDER BY observed_at DESC) AS nth
-         FROM observations WHERE source = ? AND product_id = ?
+         FROM product_observations WHERE source = ? AND product_id = ?
        ) WHERE nth = 1 ORDER BY dt DESC LIMIT ?`,
     )
     .all(source, productId, HISTORY_DAYS) as Omit<HistoryPoint, 'drop' | 'promotion'>[];
@@ -134,23 +134,23 @@ export function productStats(db: CacheDb, source: string, productId: string, his
   const overall = db
     .prepare(
       `SELECT COUNT(*) AS observations, MIN(price) AS lowest_price, MAX(price) AS highest_price, MAX(observed_at) AS last_observed_at
-       FROM observations WHERE source = ? AND product_id = ?`,
+       FROM product_observations WHERE source = ? AND product_id = ?`,
     )
     .get(source, productId) as { observations: number; lowest_price: number | null; highest_price: number | null; last_observed_at: string | null };
   if (!overall.observations || overall.lowest_price === null || overall.last_observed_at === null) return undefined;
   const lowestAt = db
-    .prepare('SELECT observed_at FROM observations WHERE source = ? AND product_id = ? AND price = ? ORDER BY observed_at DESC LIMIT 1')
+    .prepare('SELECT observed_at FROM product_observations WHERE source = ? AND product_id = ? AND price = ? ORDER BY observed_at DESC LIMIT 1')
     .pluck()
     .get(source, productId, overall.lowest_price) as string;
   const current = db
-    .prepare('SELECT price FROM observations WHERE source = ? AND product_id = ? ORDER BY observed_at DESC LIMIT 1')
+    .prepare('SELECT price FROM product_observations WHERE source = ? AND product_id = ? ORDER BY observed_at DESC LIMIT 1')
     .pluck()
     .get(source, productId) as number;
   const lastMs = Date.parse(overall.last_observed_at);
   const average = (days: number): number | null => {
     const since = new Date(lastMs - days * DAY_MS).toISOString();
     const value = db
-      .prepare('SELECT AVG(price) FROM observations WHERE source = ? AND product_id = ? AND observed_at > ?')
+      .prepare('SELECT AVG(price) FROM product_observations WHERE source = ? AND product_id = ? AND observed_at > ?')
       .pluck()
       .get(source, productId, since) as number | null;
     return value === null ? null : Math.round(value * 100) / 100;
