@@ -1,3 +1,4 @@
+import type { Statement } from 'better-sqlite3';
 import type { CacheDb } from './cache-db';
 import { createRollupMaintainer } from './dashboard-rollups';
 
@@ -110,6 +111,47 @@ export function instantMs(iso: string): number {
   return ms;
 }
 
+/**
+ * The rows of a batch in (day, product, time) order, input order among equal keys (so the first
+ * row of a key still comes first): one numeric sort of packed (day, product, index) keys, then
+ * each (day, product) run, a handful of rows, by time. Undefined (input order) when the packed keys
+ * would not fit in a double's 53 bits.
+ */
+function keyOrder(n: number, dayOf: Float64Array, times: Float64Array, entries: readonly ProductEntry[], minDay: number, maxDay: number, maxProduct: number): Float64Array | undefined {
+  if (n < 2) return undefined;
+  const groups = (maxDay - minDay + 1) * (maxProduct + 1);
+  if (!(groups * n < 2 ** 53)) return undefined;
+  const keys = new Float64Array(n);
+  for (let i = 0; i < n; i++) keys[i] = (((dayOf[i] as number) - minDay) * (maxProduct + 1) + (entries[i] as ProductEntry).id) * n + i;
+  keys.sort();
+  const order = keys;
+  let runStart = 0;
+  let runGroup = -1;
+  for (let k = 0; k < n; k++) {
+    const key = keys[k] as number;
+    const group = Math.floor(key / n);
+    const i = key - group * n;
+    order[k] = i;
+    if (group !== runGroup) {
+      runGroup = group;
+      runStart = k;
+      continue;
+    }
+    // Insertion sort by (time, index) within the run.
+    const t = times[i] as number;
+    let j = k - 1;
+    while (j >= runStart) {
+      const other = order[j] as number;
+      const ot = times[other] as number;
+      if (ot < t || (ot === t && other < i)) break;
+      order[j + 1] = other;
+      j--;
+    }
+    order[j + 1] = i;
+  }
+  return order;
+}
+
 /** A product as the writer knows it. */
 interface ProductEntry {
   id: number;
@@ -145,7 +187,12 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   const placeholders = `(${Array(COLUMNS).fill('?').join(', ')})`;
   const insertSql = 'INSERT OR IGNORE INTO observation_rows (day, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags) VALUES ';
   const insertOne = db.prepare(insertSql + placeholders);
-  const insertMany = db.prepare(insertSql + Array(ROWS_PER_INSERT).fill(placeholders).join(', '));
+  // One statement per chunk size, prepared on first use: a chunk cut short (before a possible
+  // duplicate, at the end of a batch) still goes in one call.
+  const insertChunk: Statement[] = [];
+  const chunkStatement = (rows: number): Statement =>
+    (insertChunk[rows] ??= rows === 1 ? insertOne : db.prepare(insertSql + Array(rows).fill(placeholders).join(', ')));
+  const chunkParams: (number | null)[][] = [];
   const upsertProduct = db.prepare(
     `INSERT INTO products (source, product_id, title, category, currency, last_price, last_observed_at)
      VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -252,9 +299,9 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
 
   function writeChunk(): void {
     if (chunkRows === 0) return;
-    let changes = 0;
-    if (chunkRows === ROWS_PER_INSERT) changes = insertMany.run(params).changes;
-    else for (let r = 0; r < chunkRows; r++) changes += insertOne.run(params.slice(r * COLUMNS, (r + 1) * COLUMNS)).changes;
+    const values = chunkRows === ROWS_PER_INSERT ? params : (chunkParams[chunkRows] ??= new Array<number | null>(chunkRows * COLUMNS));
+    if (values !== params) for (let v = 0; v < chunkRows * COLUMNS; v++) values[v] = params[v] as number | null;
+    const changes = chunkStatement(chunkRows).run(values).changes;
     if (changes !== chunkRows) {
       // Another connection wrote these keys since this transaction read `products`: the rows
       // were counted as new. Failing the transaction is the honest outcome; a retry re-reads.
@@ -290,8 +337,17 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
 
   function writeBatch(rows: readonly CleanRow[]): WriteResult {
     if (rollups.beginBatch() || !allocationsHold()) reset();
-    let inserted = 0;
-    for (const row of rows) {
+    const n = rows.length;
+    // Pass 1: times, days and dictionary ids.
+    const times = new Float64Array(n);
+    const dayOf = new Float64Array(n);
+    const entries: ProductEntry[] = new Array<ProductEntry>(n);
+    const descriptorIds = new Int32Array(n);
+    let minDay = Infinity;
+    let maxDay = -Infinity;
+    let maxProduct = 0;
+    for (let i = 0; i < n; i++) {
+      const row = rows[i] as CleanRow;
       const t = instantMs(row.observed_at);
       const day = Math.floor(t / DAY_MS);
       if (row.observed_at.length === 24 && !row.observed_at.startsWith(row.dt)) {
@@ -303,14 +359,29 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
         newestDay = day;
       }
       const entry = productEntry(row.source, row.product_id);
-      const descriptor = descriptorOf(entry, row);
+      times[i] = t;
+      dayOf[i] = day;
+      entries[i] = entry;
+      descriptorIds[i] = descriptorOf(entry, row);
+      if (day < minDay) minDay = day;
+      if (day > maxDay) maxDay = day;
+      if (entry.id > maxProduct) maxProduct = entry.id;
+    }
+    const order = keyOrder(n, dayOf, times, entries, minDay, maxDay, maxProduct);
+    // Pass 2: in key order (B-tree appends, a product's rows together and in time order); the first row of a key wins.
+    let inserted = 0;
+    for (let k = 0; k < n; k++) {
+      const i = order === undefined ? k : (order[k] as number);
+      const row = rows[i] as CleanRow;
+      const entry = entries[i] as ProductEntry;
+      const t = times[i] as number;
       const flags = (row.is_drop ? FLAG_DROP : 0) | originFlag;
       if (t > entry.lastT) {
         const at = chunkRows * COLUMNS;
-        params[at] = day;
+        params[at] = dayOf[i] as number;
         params[at + 1] = entry.id;
         params[at + 2] = t;
-        params[at + 3] = descriptor;
+        params[at + 3] = descriptorIds[i] as number;
         params[at + 4] = row.price;
         params[at + 5] = row.old_price;
         params[at + 6] = row.drop_amount;
@@ -320,14 +391,15 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       } else {
         // Maybe a duplicate: the key decides, after the pending chunk (which may hold the first copy).
         writeChunk();
-        if (insertOne.run(day, entry.id, t, descriptor, row.price, row.old_price, row.drop_amount, row.drop_pct, flags).changes === 0) continue;
+        const changes = insertOne.run(dayOf[i], entry.id, t, descriptorIds[i], row.price, row.old_price, row.drop_amount, row.drop_pct, flags).changes;
+        if (changes === 0) continue;
       }
       inserted++;
       accept(entry, row, t);
     }
     writeChunk();
     if (dirty.length > MAX_PENDING || rollups.pendingSize() > MAX_PENDING) flush();
-    return { inserted, duplicates: rows.length - inserted };
+    return { inserted, duplicates: n - inserted };
   }
 
   return { writeBatch, flush };
