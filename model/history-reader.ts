@@ -5,7 +5,7 @@ import { CategoryDropRates, DAY_MS, HistoryBuilder, type ProductHistory } from '
  * Reads price histories out of the cache (the `observations` views over `observation_rows`),
  * streaming, in the order (source, product_id, observed_at): one product's rows arrive together
  * and in time order, so memory holds one product's raw rows at a time. One product is read
- * through `product_observations` (a key seek per day); all of them through one sorted scan.
+ * through `product_observations` (a key seek per hour); all of them through one sorted scan.
  */
 
 export interface HistoryFilter {
@@ -92,17 +92,17 @@ export function readDataEnds(db: CacheDb): Map<string, number> {
 }
 
 /**
- * The last observation time of one source, fast: `observation_days` gives the newest day, and
- * only that day, then the last 31 days, are searched for the source (the whole table only if the
+ * The last observation time of one source, fast: `observation_hours` gives the newest hour, and
+ * only its day, then the last 31 days, are searched for the source (the whole table only if the
  * source is older).
  */
 export function readDataEnd(db: CacheDb, source: string): number | undefined {
-  const newestDay = db.prepare('SELECT MAX(day) FROM observation_days').pluck().get() as number | null;
-  if (newestDay === null) return undefined;
+  const newestHour = db.prepare('SELECT MAX(hour) FROM observation_hours').pluck().get() as number | null;
+  if (newestHour === null) return undefined;
   const maxSince = db
-    .prepare('SELECT MAX(o.t) FROM observation_rows o JOIN product_keys k ON k.id = o.product WHERE o.day >= ? AND k.source = ?')
+    .prepare('SELECT MAX(o.t) FROM observation_rows o JOIN product_keys k ON k.id = o.product WHERE o.hour >= ? AND k.source = ?')
     .pluck();
-  const last = (maxSince.get(newestDay, source) ?? maxSince.get(newestDay - 31, source) ?? maxSince.get(Number.MIN_SAFE_INTEGER, source)) as number | null;
+  const last = (maxSince.get(newestHour - 24, source) ?? maxSince.get(newestHour - 31 * 24, source) ?? maxSince.get(Number.MIN_SAFE_INTEGER, source)) as number | null;
   return last === null ? undefined : last;
 }
 
@@ -119,8 +119,8 @@ export function readCategoryDropRates(db: CacheDb, category?: string, days?: { f
   const where: string[] = [];
   const params: (string | number)[] = [];
   if (days) {
-    where.push('o.day >= ? AND o.day <= ?');
-    params.push(dayNumber(days.from), dayNumber(days.to));
+    where.push('o.hour >= ? AND o.hour < ?');
+    params.push(dayNumber(days.from) * 24, (dayNumber(days.to) + 1) * 24);
   }
   if (category !== undefined) {
     where.push('d.category = ?');
@@ -128,14 +128,17 @@ export function readCategoryDropRates(db: CacheDb, category?: string, days?: { f
   }
   const rows = db
     .prepare(
-      `SELECT d.category AS category, o.day AS day, SUM(o.flags & 1) AS drops, COUNT(*) AS rows
+      `SELECT d.category AS category, ${DAY_OF_HOUR} AS day, SUM(o.flags & 1) AS drops, COUNT(*) AS rows
          FROM observation_rows o JOIN descriptors d ON d.id = o.descriptor
          ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
-        GROUP BY d.category, o.day`,
+        GROUP BY d.category, ${DAY_OF_HOUR}`,
     )
     .all(...params) as { category: string; day: number; drops: number; rows: number }[];
   return new CategoryDropRates(rows);
 }
+
+/** The day (since 1970-01-01) of observation_rows.hour: floor division, also before 1970. */
+const DAY_OF_HOUR = '((o.hour - (((o.hour % 24) + 24) % 24)) / 24)';
 
 /** Days since 1970-01-01 of a `YYYY-MM-DD`. */
 function dayNumber(dt: string): number {
@@ -158,10 +161,10 @@ function rollupDropRates(db: CacheDb, category: string, days: { from: string; to
     .all(category, days.from, days.to) as { dt: string; drops: number; rows: number }[];
   const counts = db
     .prepare(
-      `SELECT o.day, COUNT(*) AS rows FROM observation_rows o JOIN descriptors d ON d.id = o.descriptor
-        WHERE o.day >= ? AND o.day <= ? AND d.category = ? GROUP BY o.day`,
+      `SELECT ${DAY_OF_HOUR} AS day, COUNT(*) AS rows FROM observation_rows o JOIN descriptors d ON d.id = o.descriptor
+        WHERE o.hour >= ? AND o.hour < ? AND d.category = ? GROUP BY ${DAY_OF_HOUR}`,
     )
-    .all(dayNumber(days.from), dayNumber(days.to), category) as { day: number; rows: number }[];
+    .all(dayNumber(days.from) * 24, (dayNumber(days.to) + 1) * 24, category) as { day: number; rows: number }[];
   if (counts.length !== rollup.length) return undefined;
   const byDay = new Map(rollup.map((row) => [dayNumber(row.dt), row.rows]));
   if (!counts.every((row) => byDay.get(row.day) === row.rows)) return undefined;

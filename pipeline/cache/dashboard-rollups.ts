@@ -293,11 +293,11 @@ export function rebuildRollups(db: CacheDb): void {
     // Keyset pages in primary-key order: better-sqlite3 forbids other statements on a connection while iterating.
     const page = db
       .prepare(
-        `SELECT o.day, o.product, o.t, k.source, k.product_id, d.category, o.drop_pct, o.flags
+        `SELECT o.hour, o.product, o.t, k.source, k.product_id, d.category, o.drop_pct, o.flags
          FROM observation_rows o
          JOIN product_keys k ON k.id = o.product
          JOIN descriptors d ON d.id = o.descriptor
-         WHERE (o.day, o.product, o.t) > (?, ?, ?) ORDER BY o.day, o.product, o.t LIMIT 100000`,
+         WHERE (o.hour, o.product, o.t) > (?, ?, ?) ORDER BY o.hour, o.product, o.t LIMIT 100000`,
       )
       .raw();
     let after: [number, number, number] = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];

@@ -255,11 +255,11 @@ export const MIGRATIONS: readonly Migration[] = [
   {
     id: '0700-narrow-observations',
     sql: `
-      -- Observations as narrow, dictionary-coded rows clustered by (day, product, time): about 30
-      -- bytes a row instead of 130, and a batch lands at the end of the B-tree (the current days)
+      -- Observations as narrow, dictionary-coded rows clustered by (hour, product, time): about 30
+      -- bytes a row instead of 130, and a batch lands at the end of the B-tree (the current hours)
       -- instead of all over a product-major key. \`observations\` becomes a view with the same
       -- columns and meaning (what ODBC clients, tests and ad hoc SQL read), and
-      -- \`product_observations\` the same view driven by one product (a seek per day).
+      -- \`product_observations\` the same view driven by one product (a seek per hour).
       -- docs/decisions/0008-narrow-observations.md.
       CREATE TABLE product_keys (
         id         INTEGER PRIMARY KEY,
@@ -274,10 +274,10 @@ export const MIGRATIONS: readonly Migration[] = [
         currency TEXT NOT NULL,
         UNIQUE (title, category, currency)
       );
-      -- The UTC days that hold observations (days since 1970-01-01): the per-product seeks.
-      CREATE TABLE observation_days (day INTEGER PRIMARY KEY);
+      -- The hours that hold observations (hours since 1970-01-01 UTC): the per-product seeks.
+      CREATE TABLE observation_hours (hour INTEGER PRIMARY KEY);
       CREATE TABLE observation_rows (
-        day         INTEGER NOT NULL,   -- floor(t / 86400000): the UTC day of observed_at
+        hour        INTEGER NOT NULL,   -- floor(t / 3600000): the hour of observed_at
         product     INTEGER NOT NULL,   -- product_keys.id (source, product_id)
         t           INTEGER NOT NULL,   -- observed_at in ms since 1970-01-01 UTC
         descriptor  INTEGER NOT NULL,   -- descriptors.id (title, category, currency)
@@ -286,13 +286,13 @@ export const MIGRATIONS: readonly Migration[] = [
         drop_amount REAL,
         drop_pct    REAL,
         flags       INTEGER NOT NULL,   -- bit 0: is_drop; bit 1: origin 'athena'
-        PRIMARY KEY (day, product, t)   -- unique (source, product_id, observed_at): day follows from t
+        PRIMARY KEY (hour, product, t)  -- unique (source, product_id, observed_at): hour follows from t
       ) WITHOUT ROWID;
 
       INSERT INTO product_keys (source, product_id) SELECT DISTINCT source, product_id FROM observations ORDER BY source, product_id;
       INSERT INTO descriptors (title, category, currency) SELECT DISTINCT title, category, currency FROM observations ORDER BY title, category, currency;
-      INSERT INTO observation_rows (day, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags)
-        SELECT CAST(strftime('%s', o.dt) AS INTEGER) / 86400,
+      INSERT INTO observation_rows (hour, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags)
+        SELECT CAST(strftime('%s', substr(o.observed_at, 1, 13) || ':00:00') AS INTEGER) / 3600,
                k.id,
                CAST(strftime('%s', o.observed_at) AS INTEGER) * 1000 + CAST(substr(o.observed_at, 21, 3) AS INTEGER),
                d.id, o.price, o.old_price, o.drop_amount, o.drop_pct,
@@ -301,7 +301,7 @@ export const MIGRATIONS: readonly Migration[] = [
         JOIN product_keys k ON k.source = o.source AND k.product_id = o.product_id
         JOIN descriptors d ON d.title = o.title AND d.category = o.category AND d.currency = o.currency
         ORDER BY 1, 2, 3;
-      INSERT INTO observation_days (day) SELECT DISTINCT day FROM observation_rows;
+      INSERT INTO observation_hours (hour) SELECT DISTINCT hour FROM observation_rows;
 
       DROP VIEW v_price_drop_kpis;
       DROP VIEW v_drop_trend_daily;
@@ -313,7 +313,7 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE VIEW observations AS
       SELECT k.source, k.product_id,
              strftime('%Y-%m-%dT%H:%M:%fZ', o.t / 1000.0, 'unixepoch') AS observed_at,
-             date(o.day * 86400, 'unixepoch') AS dt,
+             date(o.hour * 3600, 'unixepoch') AS dt,
              d.title, d.category, o.price, o.old_price, d.currency, o.drop_amount, o.drop_pct,
              o.flags & 1 AS is_drop,
              CASE WHEN o.flags & 1 THEN 'drop' ELSE 'no drop' END AS drop_label,
@@ -323,19 +323,19 @@ export const MIGRATIONS: readonly Migration[] = [
       JOIN descriptors d ON d.id = o.descriptor;
 
       -- The same rows, for WHERE source = ? AND product_id = ?: CROSS JOIN fixes the order
-      -- (the product, then one primary-key seek per day), where \`observations\` would scan.
+      -- (the product, then one primary-key seek per hour), where \`observations\` would scan.
       CREATE VIEW product_observations AS
       SELECT k.source, k.product_id,
              strftime('%Y-%m-%dT%H:%M:%fZ', o.t / 1000.0, 'unixepoch') AS observed_at,
-             date(o.day * 86400, 'unixepoch') AS dt,
+             date(o.hour * 3600, 'unixepoch') AS dt,
              d.title, d.category, o.price, o.old_price, d.currency, o.drop_amount, o.drop_pct,
              o.flags & 1 AS is_drop,
              CASE WHEN o.flags & 1 THEN 'drop' ELSE 'no drop' END AS drop_label,
              CASE WHEN o.flags & 2 THEN 'athena' ELSE 'local' END AS origin,
              o.t AS t
       FROM product_keys k
-      CROSS JOIN observation_days s
-      CROSS JOIN observation_rows o ON o.day = s.day AND o.product = k.id
+      CROSS JOIN observation_hours s
+      CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = k.id
       JOIN descriptors d ON d.id = o.descriptor;
 
       -- Rows written through the view (ad hoc SQL, tests) land in the tables. Only the observation
@@ -344,10 +344,10 @@ export const MIGRATIONS: readonly Migration[] = [
       BEGIN
         INSERT OR IGNORE INTO product_keys (source, product_id) VALUES (NEW.source, NEW.product_id);
         INSERT OR IGNORE INTO descriptors (title, category, currency) VALUES (NEW.title, NEW.category, NEW.currency);
-        INSERT OR IGNORE INTO observation_days (day) VALUES (CAST(strftime('%s', NEW.dt) AS INTEGER) / 86400);
-        INSERT INTO observation_rows (day, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags)
+        INSERT OR IGNORE INTO observation_hours (hour) VALUES (CAST(strftime('%s', substr(NEW.observed_at, 1, 13) || ':00:00') AS INTEGER) / 3600);
+        INSERT INTO observation_rows (hour, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags)
         VALUES (
-          CAST(strftime('%s', NEW.dt) AS INTEGER) / 86400,
+          CAST(strftime('%s', substr(NEW.observed_at, 1, 13) || ':00:00') AS INTEGER) / 3600,
           (SELECT id FROM product_keys WHERE source = NEW.source AND product_id = NEW.product_id),
           CAST(strftime('%s', NEW.observed_at) AS INTEGER) * 1000 + CAST(substr(NEW.observed_at, 21, 3) AS INTEGER),
           (SELECT id FROM descriptors WHERE title = NEW.title AND category = NEW.category AND currency = NEW.currency),
@@ -365,13 +365,13 @@ export const MIGRATIONS: readonly Migration[] = [
         ROUND(AVG(CASE WHEN o.flags & 1 THEN o.drop_pct END), 2)     AS avg_drop_pct,
         COUNT(DISTINCT o.product)                                    AS products_analysed,
         COUNT(DISTINCT CASE WHEN o.flags & 1 THEN o.product END)     AS products_with_drop,
-        date(MIN(o.day) * 86400, 'unixepoch')                        AS first_day,
-        date(MAX(o.day) * 86400, 'unixepoch')                        AS last_day
+        date(MIN(o.hour) * 3600, 'unixepoch')                        AS first_day,
+        date(MAX(o.hour) * 3600, 'unixepoch')                        AS last_day
       FROM observation_rows o;
 
       CREATE VIEW v_drop_trend_daily AS
       SELECT
-        date(o.day * 86400, 'unixepoch')                             AS dt,
+        date(o.hour * 3600, 'unixepoch')                             AS dt,
         d.category                                                   AS category,
         COUNT(*)                                                     AS observations,
         COALESCE(SUM(o.flags & 1), 0)                                AS drops,
@@ -379,7 +379,7 @@ export const MIGRATIONS: readonly Migration[] = [
         COUNT(DISTINCT o.product)                                    AS products_analysed,
         COUNT(DISTINCT CASE WHEN o.flags & 1 THEN o.product END)     AS products_with_drop
       FROM observation_rows o JOIN descriptors d ON d.id = o.descriptor
-      GROUP BY o.day, d.category;
+      GROUP BY date(o.hour * 3600, 'unixepoch'), d.category;
 
       CREATE VIEW v_category_drops AS
       SELECT
@@ -393,7 +393,7 @@ export const MIGRATIONS: readonly Migration[] = [
       GROUP BY d.category;
 
       -- products.last_observed_at is each product's latest observed_at (observation-writer invariant):
-      -- its row is found by the primary key (day, product, t).
+      -- its row is found by the primary key (hour, product, t).
       CREATE VIEW v_product_latest AS
       SELECT k.source, k.product_id, d.title, d.category, d.currency, o.price, o.old_price, o.drop_amount, o.drop_pct,
              o.flags & 1 AS is_drop,
@@ -403,7 +403,7 @@ export const MIGRATIONS: readonly Migration[] = [
       FROM products p
       JOIN product_keys k ON k.source = p.source AND k.product_id = p.product_id
       JOIN observation_rows o
-        ON o.day = CAST(strftime('%s', substr(p.last_observed_at, 1, 10)) AS INTEGER) / 86400
+        ON o.hour = CAST(strftime('%s', substr(p.last_observed_at, 1, 13) || ':00:00') AS INTEGER) / 3600
        AND o.product = k.id
        AND o.t = CAST(strftime('%s', p.last_observed_at) AS INTEGER) * 1000 + CAST(substr(p.last_observed_at, 21, 3) AS INTEGER)
       JOIN descriptors d ON d.id = o.descriptor;

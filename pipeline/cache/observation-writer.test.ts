@@ -63,7 +63,7 @@ function dump(db: CacheDb): Record<string, unknown[]> {
          FROM rollup_presence p JOIN rollup_category_products c ON c.category = p.category GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
       .all(),
-    days: db.prepare('SELECT day FROM observation_days ORDER BY day').pluck().all(),
+    hours: db.prepare('SELECT hour FROM observation_hours ORDER BY hour').pluck().all(),
   };
 }
 
@@ -151,7 +151,7 @@ describe('observation writer', () => {
     expect(bigDb.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
-  it('forgets what a rolled-back transaction created: new products, titles and days are written again', () => {
+  it('forgets what a rolled-back transaction created: new products, titles and hours are written again', () => {
     const random = seededSequence(7);
     const db = tempCache();
     const writer = createObservationWriter(db);

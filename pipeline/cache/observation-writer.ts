@@ -50,7 +50,7 @@ export interface ObservationWriter {
   flush(): void;
 }
 
-export const DAY_MS = 86_400_000;
+export const HOUR_MS = 3_600_000;
 /** Bits of observation_rows.flags. */
 export const FLAG_DROP = 1;
 export const FLAG_ATHENA = 2;
@@ -112,17 +112,17 @@ export function instantMs(iso: string): number {
 }
 
 /**
- * The rows of a batch in (day, product, time) order, input order among equal keys (so the first
- * row of a key still comes first): one numeric sort of packed (day, product, index) keys, then
- * each (day, product) run, a handful of rows, by time. Undefined (input order) when the packed keys
+ * The rows of a batch in (hour, product, time) order, input order among equal keys (so the first
+ * row of a key still comes first): one numeric sort of packed (hour, product, index) keys, then
+ * each (hour, product) run, a handful of rows, by time. Undefined (input order) when the packed keys
  * would not fit in a double's 53 bits.
  */
-function keyOrder(n: number, dayOf: Float64Array, times: Float64Array, entries: readonly ProductEntry[], minDay: number, maxDay: number, maxProduct: number): Float64Array | undefined {
+function keyOrder(n: number, hourOf: Float64Array, times: Float64Array, entries: readonly ProductEntry[], minHour: number, maxHour: number, maxProduct: number): Float64Array | undefined {
   if (n < 2) return undefined;
-  const groups = (maxDay - minDay + 1) * (maxProduct + 1);
+  const groups = (maxHour - minHour + 1) * (maxProduct + 1);
   if (!(groups * n < 2 ** 53)) return undefined;
   const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = (((dayOf[i] as number) - minDay) * (maxProduct + 1) + (entries[i] as ProductEntry).id) * n + i;
+  for (let i = 0; i < n; i++) keys[i] = (((hourOf[i] as number) - minHour) * (maxProduct + 1) + (entries[i] as ProductEntry).id) * n + i;
   keys.sort();
   const order = keys;
   let runStart = 0;
@@ -171,8 +171,8 @@ interface ProductEntry {
 
 /**
  * The single path by which cleaned rows enter the cache: `observation_rows` (narrow rows keyed
- * (day, product, t), dictionary-coded through `product_keys` and `descriptors`, migration
- * 0700-narrow-observations), `observation_days`, the latest known price per product in `products`
+ * (hour, product, t), dictionary-coded through `product_keys` and `descriptors`, migration
+ * 0700-narrow-observations), `observation_hours`, the latest known price per product in `products`
  * (invariant after flush(): products.last_observed_at is the latest observed_at of that product's
  * observations), and the dashboard rollups (dashboard-rollups.ts).
  *
@@ -185,7 +185,7 @@ interface ProductEntry {
 export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
   const originFlag = options.origin === 'athena' ? FLAG_ATHENA : 0;
   const placeholders = `(${Array(COLUMNS).fill('?').join(', ')})`;
-  const insertSql = 'INSERT OR IGNORE INTO observation_rows (day, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags) VALUES ';
+  const insertSql = 'INSERT OR IGNORE INTO observation_rows (hour, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags) VALUES ';
   const insertOne = db.prepare(insertSql + placeholders);
   // One statement per chunk size, prepared on first use: a chunk cut short (before a possible
   // duplicate, at the end of a batch) still goes in one call.
@@ -206,31 +206,31 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
      LEFT JOIN products p ON p.source = k.source AND p.product_id = k.product_id
      WHERE k.source = ? AND k.product_id = ?`,
   );
-  // Only for a key without a products row (rows written through the view's trigger): one seek per day.
+  // Only for a key without a products row (rows written through the view's trigger): one seek per hour.
   const selectLastT = db
-    .prepare('SELECT MAX(o.t) FROM observation_days s CROSS JOIN observation_rows o ON o.day = s.day AND o.product = ?')
+    .prepare('SELECT MAX(o.t) FROM observation_hours s CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = ?')
     .pluck();
   const insertProductKey = db.prepare('INSERT INTO product_keys (source, product_id) VALUES (?, ?)');
   const productKeyAt = db.prepare('SELECT source, product_id FROM product_keys WHERE id = ?').raw();
   const selectDescriptor = db.prepare('SELECT id FROM descriptors WHERE title = ? AND category = ? AND currency = ?').pluck();
   const insertDescriptor = db.prepare('INSERT INTO descriptors (title, category, currency) VALUES (?, ?, ?)');
   const descriptorAt = db.prepare('SELECT title, category, currency FROM descriptors WHERE id = ?').raw();
-  const allDays = db.prepare('SELECT day FROM observation_days').pluck();
-  const dayExists = db.prepare('SELECT 1 FROM observation_days WHERE day = ?').pluck();
-  const insertDay = db.prepare('INSERT OR IGNORE INTO observation_days (day) VALUES (?)');
+  const allHours = db.prepare('SELECT hour FROM observation_hours').pluck();
+  const hourExists = db.prepare('SELECT 1 FROM observation_hours WHERE hour = ?').pluck();
+  const insertHour = db.prepare('INSERT OR IGNORE INTO observation_hours (hour) VALUES (?)');
   const rollups = createRollupMaintainer(db);
 
   // Caches of committed (or this transaction's) dictionary entries; reset() drops them.
   let products = new Map<string, Map<string, ProductEntry>>();
   let descriptors = new Map<string, number>();
-  let days = new Set<number>(allDays.all() as number[]);
+  let hours = new Set<number>(allHours.all() as number[]);
   let dirty: ProductEntry[] = [];
   // The newest entry of each dictionary this writer created: still there at the next batch means
   // every earlier one is too (they committed, or belong to the open transaction); gone or
   // different means a rollback, and the caches are dropped.
   let newestProduct: ProductEntry | undefined;
   let newestDescriptor: { id: number; title: string; category: string; currency: string } | undefined;
-  let newestDay: number | undefined;
+  let newestHour: number | undefined;
 
   const params: (number | null)[] = new Array<number | null>(ROWS_PER_INSERT * COLUMNS);
   let chunkRows = 0;
@@ -238,11 +238,11 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   function reset(): void {
     products = new Map();
     descriptors = new Map();
-    days = new Set(allDays.all() as number[]);
+    hours = new Set(allHours.all() as number[]);
     dirty = [];
     newestProduct = undefined;
     newestDescriptor = undefined;
-    newestDay = undefined;
+    newestHour = undefined;
   }
 
   function allocationsHold(): boolean {
@@ -254,7 +254,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       const row = descriptorAt.get(newestDescriptor.id) as [string, string, string] | undefined;
       if (!row || row[0] !== newestDescriptor.title || row[1] !== newestDescriptor.category || row[2] !== newestDescriptor.currency) return false;
     }
-    return newestDay === undefined || dayExists.get(newestDay) !== undefined;
+    return newestHour === undefined || hourExists.get(newestHour) !== undefined;
   }
 
   function productEntry(source: string, productId: string): ProductEntry {
@@ -338,36 +338,36 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   function writeBatch(rows: readonly CleanRow[]): WriteResult {
     if (rollups.beginBatch() || !allocationsHold()) reset();
     const n = rows.length;
-    // Pass 1: times, days and dictionary ids.
+    // Pass 1: times, hours and dictionary ids.
     const times = new Float64Array(n);
-    const dayOf = new Float64Array(n);
+    const hourOf = new Float64Array(n);
     const entries: ProductEntry[] = new Array<ProductEntry>(n);
     const descriptorIds = new Int32Array(n);
-    let minDay = Infinity;
-    let maxDay = -Infinity;
+    let minHour = Infinity;
+    let maxHour = -Infinity;
     let maxProduct = 0;
     for (let i = 0; i < n; i++) {
       const row = rows[i] as CleanRow;
       const t = instantMs(row.observed_at);
-      const day = Math.floor(t / DAY_MS);
+      const hour = Math.floor(t / HOUR_MS);
       if (row.observed_at.length === 24 && !row.observed_at.startsWith(row.dt)) {
         throw new Error(`observation writer: dt ${row.dt} is not the day of observed_at ${row.observed_at}`);
       }
-      if (!days.has(day)) {
-        insertDay.run(day);
-        days.add(day);
-        newestDay = day;
+      if (!hours.has(hour)) {
+        insertHour.run(hour);
+        hours.add(hour);
+        newestHour = hour;
       }
       const entry = productEntry(row.source, row.product_id);
       times[i] = t;
-      dayOf[i] = day;
+      hourOf[i] = hour;
       entries[i] = entry;
       descriptorIds[i] = descriptorOf(entry, row);
-      if (day < minDay) minDay = day;
-      if (day > maxDay) maxDay = day;
+      if (hour < minHour) minHour = hour;
+      if (hour > maxHour) maxHour = hour;
       if (entry.id > maxProduct) maxProduct = entry.id;
     }
-    const order = keyOrder(n, dayOf, times, entries, minDay, maxDay, maxProduct);
+    const order = keyOrder(n, hourOf, times, entries, minHour, maxHour, maxProduct);
     // Pass 2: in key order (B-tree appends, a product's rows together and in time order); the first row of a key wins.
     let inserted = 0;
     for (let k = 0; k < n; k++) {
@@ -378,7 +378,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       const flags = (row.is_drop ? FLAG_DROP : 0) | originFlag;
       if (t > entry.lastT) {
         const at = chunkRows * COLUMNS;
-        params[at] = dayOf[i] as number;
+        params[at] = hourOf[i] as number;
         params[at + 1] = entry.id;
         params[at + 2] = t;
         params[at + 3] = descriptorIds[i] as number;
@@ -391,7 +391,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       } else {
         // Maybe a duplicate: the key decides, after the pending chunk (which may hold the first copy).
         writeChunk();
-        const changes = insertOne.run(dayOf[i], entry.id, t, descriptorIds[i], row.price, row.old_price, row.drop_amount, row.drop_pct, flags).changes;
+        const changes = insertOne.run(hourOf[i], entry.id, t, descriptorIds[i], row.price, row.old_price, row.drop_amount, row.drop_pct, flags).changes;
         if (changes === 0) continue;
       }
       inserted++;

@@ -8,8 +8,8 @@ import { runLocalEtl } from './local-etl';
 import { processRawFiles } from './etl-engine';
 import { listRawFiles } from './lake-files';
 
-/** The observation_rows day number of a YYYY-MM-DD. */
-const DAY = (dt: string): number => Date.parse(`${dt}T00:00:00Z`) / 86_400_000;
+/** The observation_rows hours of a YYYY-MM-DD, as a SQL condition on `hour`. */
+const ON_DAY = (column: string, dt: string): string => `${column} BETWEEN ${Date.parse(`${dt}T00:00:00Z`) / 3_600_000} AND ${Date.parse(`${dt}T00:00:00Z`) / 3_600_000 + 23}`;
 
 const workspaces: string[] = [];
 afterEach(() => {
@@ -102,7 +102,7 @@ describe('runLocalEtl', () => {
     });
     // A trigger that fails on the 3,000th row of b.csv stands in for a crash mid-file.
     const db = openCache(cachePath(workspace));
-    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_rows WHEN (SELECT count(*) FROM observation_rows WHERE day = ${DAY('2026-11-21')}) >= 3000
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_rows WHEN (SELECT count(*) FROM observation_rows WHERE ${ON_DAY('hour', '2026-11-21')}) >= 3000
              BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     db.close();
     await expect(runLocalEtl({ workspace, now: NOW, inline: true })).rejects.toThrow('disk on fire');
@@ -126,7 +126,7 @@ describe('runLocalEtl', () => {
       'price-stream/dt=2026-11-22/c.csv': rows(3000, 0, '2026-11-22'),
     });
     const db = openCache(cachePath(workspace));
-    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_rows WHEN NEW.day = ${DAY('2026-11-22')} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_rows WHEN ${ON_DAY('NEW.hour', '2026-11-22')} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     const files = listRawFiles(join(workspace, 'lake'));
     const grouped = { nowMs: NOW, parseAhead: true, commitEveryRows: 1e9, commitEveryMs: 1e9 };
     expect(() => processRawFiles(db, workspace, files, grouped)).toThrow('disk on fire');
