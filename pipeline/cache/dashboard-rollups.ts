@@ -28,6 +28,12 @@ export const KIND_ANY = 0;
 export const KIND_DROP = 1;
 export const KIND_NO_DROP = 2;
 
+/** A product's number in its category's numbering, remembered by the caller (see add). */
+export interface RollupMemo {
+  rollupNumbering: unknown;
+  rollupN: number;
+}
+
 /** What `add` needs from an inserted observation. */
 export interface RollupRow {
   source: string;
@@ -66,8 +72,12 @@ export interface RollupMaintainer {
    * what the caller cached about the stored rows may be stale too.
    */
   beginBatch(): boolean;
-  /** Records one row that was just inserted into `observations` (only when the insert changed a row). */
-  add(row: RollupRow): void;
+  /**
+   * Records one row that was just inserted into `observations` (only when the insert changed a row).
+   * `memo`, one object per product kept by the caller, remembers the product's number in its
+   * category (saves the lookup for the product's next rows).
+   */
+  add(row: RollupRow, memo?: RollupMemo): void;
   /** Writes pending deltas (inside the caller's transaction). */
   flush(): void;
   /** Pending (day, category) keys plus new product numbers: the writer flushes early above a bound. */
@@ -210,7 +220,7 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     return n;
   }
 
-  function add(row: RollupRow): void {
+  function add(row: RollupRow, memo?: RollupMemo): void {
     let byCategory = slots.get(row.dt);
     if (byCategory === undefined) slots.set(row.dt, (byCategory = new Map()));
     let slot = byCategory.get(row.category);
@@ -234,7 +244,15 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
       slot.dropPctN[isDrop]++;
       slot.dropPctSumC[isDrop] += dropPctCents(row.drop_pct);
     }
-    const n = numberOf(slot.numbering, row.source, row.product_id);
+    let n: number;
+    if (memo !== undefined && memo.rollupNumbering === slot.numbering) n = memo.rollupN;
+    else {
+      n = numberOf(slot.numbering, row.source, row.product_id);
+      if (memo !== undefined) {
+        memo.rollupNumbering = slot.numbering;
+        memo.rollupN = n;
+      }
+    }
     slot.kinds[KIND_ANY].set(n);
     slot.kinds[isDrop ? KIND_DROP : KIND_NO_DROP].set(n);
   }

@@ -36,13 +36,26 @@ export interface ObservationWriterOptions {
   origin?: 'local' | 'athena';
 }
 
+/** What the writer knows of a product: its latest stored (or written in this transaction) observation. */
+export interface ProductRef {
+  /** observed_at (ms) of the product's latest observation; -Infinity when it has none. */
+  readonly lastT: number;
+  /** Its price (NaN when none). */
+  readonly lastPrice: number;
+}
+
 export interface ObservationWriter {
   /**
    * Inserts a batch; the first row for a key wins, later ones count as duplicates.
    * Runs inside the caller's transaction (the caller commits), so a file's rows and its
-   * manifest entry can commit together.
+   * manifest entry can commit together. `refs[i]`, when given, is `product()` of row i's product
+   * (saves the writer that lookup; a stale ref is looked up again).
    */
-  writeBatch(rows: readonly CleanRow[]): WriteResult;
+  writeBatch(rows: readonly CleanRow[], refs?: readonly ProductRef[]): WriteResult;
+  /** The writer's record of a product (created on first sight). */
+  product(source: string, productId: string): ProductRef;
+  /** Drops what the writer remembers; call after rolling back a transaction it wrote in. */
+  forget(): void;
   /**
    * Writes the pending `products` updates (latest price per product, kept write-behind because
    * one upsert per row costs as much as the insert) and the rollup deltas. Call it before committing.
@@ -153,20 +166,29 @@ function keyOrder(n: number, hourOf: Float64Array, times: Float64Array, entries:
 }
 
 /** A product as the writer knows it. */
-interface ProductEntry {
+interface ProductEntry extends ProductRef {
+  /** The writer and the cache generation it belongs to (a ref from before a reset is looked up again). */
+  owner: object;
+  generation: number;
   id: number;
   source: string;
   productId: string;
   /** Latest observed_at (ms) stored or written in this transaction; -Infinity when none: a later row cannot be a duplicate. */
   lastT: number;
+  lastPrice: number;
   /** The descriptor of the product's previous row (a title rarely changes), to skip the descriptor map. */
   title: string;
   category: string;
   currency: string;
   descriptor: number;
-  /** The latest row of this transaction, not yet written to `products`, and its time. */
-  latest: CleanRow | undefined;
-  latestT: number;
+  /** The latest row of this transaction, not yet written to `products`: time, price, descriptor. */
+  dirty: boolean;
+  pendingT: number;
+  pendingPrice: number;
+  pendingDescriptor: number;
+  /** The rollups' product number in its category (dashboard-rollups.ts). */
+  rollupNumbering: unknown;
+  rollupN: number;
 }
 
 /**
@@ -202,14 +224,14 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
      WHERE excluded.last_observed_at > products.last_observed_at`,
   );
   const selectProduct = db.prepare(
-    `SELECT k.id, p.last_observed_at AS last FROM product_keys k
+    `SELECT k.id, p.last_observed_at AS last, p.last_price AS price FROM product_keys k
      LEFT JOIN products p ON p.source = k.source AND p.product_id = k.product_id
      WHERE k.source = ? AND k.product_id = ?`,
   );
   // Only for a key without a products row (rows written through the view's trigger): one seek per hour.
-  const selectLastT = db
-    .prepare('SELECT MAX(o.t) FROM observation_hours s CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = ?')
-    .pluck();
+  const selectLast = db.prepare(
+    'SELECT o.t, o.price FROM observation_hours s CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = ? ORDER BY o.t DESC LIMIT 1',
+  );
   const insertProductKey = db.prepare('INSERT INTO product_keys (source, product_id) VALUES (?, ?)');
   const productKeyAt = db.prepare('SELECT source, product_id FROM product_keys WHERE id = ?').raw();
   const selectDescriptor = db.prepare('SELECT id FROM descriptors WHERE title = ? AND category = ? AND currency = ?').pluck();
@@ -223,6 +245,10 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   // Caches of committed (or this transaction's) dictionary entries; reset() drops them.
   let products = new Map<string, Map<string, ProductEntry>>();
   let descriptors = new Map<string, number>();
+  /** id -> [title, category, currency] of the descriptors seen. */
+  let descriptorInfo: [string, string, string][] = [];
+  const owner = {};
+  let generation = 0;
   let hours = new Set<number>(allHours.all() as number[]);
   let dirty: ProductEntry[] = [];
   // The newest entry of each dictionary this writer created: still there at the next batch means
@@ -236,8 +262,10 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   let chunkRows = 0;
 
   function reset(): void {
+    generation++;
     products = new Map();
     descriptors = new Map();
+    descriptorInfo = [];
     hours = new Set(allHours.all() as number[]);
     dirty = [];
     newestProduct = undefined;
@@ -262,17 +290,39 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     if (bySource === undefined) products.set(source, (bySource = new Map()));
     let entry = bySource.get(productId);
     if (entry !== undefined) return entry;
-    const known = selectProduct.get(source, productId) as { id: number; last: string | null } | undefined;
+    const known = selectProduct.get(source, productId) as { id: number; last: string | null; price: number | null } | undefined;
     let lastT = -Infinity;
+    let lastPrice = NaN;
     let id: number;
     if (known) {
       id = known.id;
-      const last = known.last === null ? (selectLastT.get(id) as number | null) : instantMs(known.last);
-      if (last !== null) lastT = last;
+      const last = known.last === null ? (selectLast.get(id) as { t: number; price: number } | undefined) : { t: instantMs(known.last), price: known.price as number };
+      if (last) {
+        lastT = last.t;
+        lastPrice = last.price;
+      }
     } else {
       id = Number(insertProductKey.run(source, productId).lastInsertRowid);
     }
-    entry = { id, source, productId, lastT, title: '', category: '', currency: '', descriptor: -1, latest: undefined, latestT: -Infinity };
+    entry = {
+      owner,
+      generation,
+      id,
+      source,
+      productId,
+      lastT,
+      lastPrice,
+      title: '',
+      category: '',
+      currency: '',
+      descriptor: -1,
+      dirty: false,
+      pendingT: -Infinity,
+      pendingPrice: NaN,
+      pendingDescriptor: -1,
+      rollupNumbering: undefined,
+      rollupN: -1,
+    };
     bySource.set(productId, entry);
     if (!known) newestProduct = entry;
     return entry;
@@ -289,6 +339,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
         newestDescriptor = { id, title: row.title, category: row.category, currency: row.currency };
       }
       descriptors.set(key, id);
+      descriptorInfo[id] = [row.title, row.category, row.currency];
     }
     entry.title = row.title;
     entry.category = row.category;
@@ -311,31 +362,41 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   }
 
   /** Books a row that was (or will be, with the pending chunk) inserted. */
-  function accept(entry: ProductEntry, row: CleanRow, t: number): void {
-    rollups.add(row);
-    if (entry.latest === undefined) {
+  function accept(entry: ProductEntry, row: CleanRow, t: number, descriptor: number): void {
+    rollups.add(row, entry);
+    if (!entry.dirty) {
+      entry.dirty = true;
       dirty.push(entry);
-      entry.latest = row;
-      entry.latestT = t;
-    } else if (t > entry.latestT) {
-      entry.latest = row;
-      entry.latestT = t;
+      entry.pendingT = t;
+      entry.pendingPrice = row.price;
+      entry.pendingDescriptor = descriptor;
+    } else if (t > entry.pendingT) {
+      entry.pendingT = t;
+      entry.pendingPrice = row.price;
+      entry.pendingDescriptor = descriptor;
     }
-    if (t > entry.lastT) entry.lastT = t;
+    if (t > entry.lastT) {
+      entry.lastT = t;
+      entry.lastPrice = row.price;
+    }
   }
 
   function flush(): void {
     writeChunk();
     for (const entry of dirty) {
-      const row = entry.latest as CleanRow;
-      upsertProduct.run(entry.source, entry.productId, row.title, row.category, row.currency, row.price, new Date(entry.latestT).toISOString());
-      entry.latest = undefined;
+      const [title, category, currency] = descriptorInfo[entry.pendingDescriptor] as [string, string, string];
+      upsertProduct.run(entry.source, entry.productId, title, category, currency, entry.pendingPrice, new Date(entry.pendingT).toISOString());
+      entry.dirty = false;
     }
     dirty = [];
     rollups.flush();
   }
 
-  function writeBatch(rows: readonly CleanRow[]): WriteResult {
+  function product(source: string, productId: string): ProductRef {
+    return productEntry(source, productId);
+  }
+
+  function writeBatch(rows: readonly CleanRow[], refs?: readonly ProductRef[]): WriteResult {
     if (rollups.beginBatch() || !allocationsHold()) reset();
     const n = rows.length;
     // Pass 1: times, hours and dictionary ids.
@@ -358,7 +419,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
         hours.add(hour);
         newestHour = hour;
       }
-      const entry = productEntry(row.source, row.product_id);
+      let entry = refs?.[i] as ProductEntry | undefined;
+      if (entry === undefined || entry.owner !== owner || entry.generation !== generation) entry = productEntry(row.source, row.product_id);
       times[i] = t;
       hourOf[i] = hour;
       entries[i] = entry;
@@ -395,12 +457,12 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
         if (changes === 0) continue;
       }
       inserted++;
-      accept(entry, row, t);
+      accept(entry, row, t, descriptorIds[i] as number);
     }
     writeChunk();
     if (dirty.length > MAX_PENDING || rollups.pendingSize() > MAX_PENDING) flush();
     return { inserted, duplicates: n - inserted };
   }
 
-  return { writeBatch, flush };
+  return { writeBatch, flush, product, forget: reset };
 }
