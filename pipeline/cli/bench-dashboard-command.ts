@@ -165,7 +165,7 @@ status, grain), each panel query and the whole refresh.
   --queries Q      random refreshes to time (default 300)
   --seed S         random seed (default 1)
   --batch B        rows per ingest transaction, whole days (default 250000)
-  --cache-mb M     SQLite page cache of the ingesting connection, MB (default 1024)
+  --cache-mb M     SQLite page cache of the ingesting connection, MB (default 64)
   --verify K       also compare K random filters with plain GROUP BYs over the rows
                    (adds "verified" and "mismatches"; exit code 1 on a mismatch)
   --db FILE        cache file to fill (default: a temporary folder, deleted afterwards)
@@ -186,9 +186,9 @@ status, grain), each panel query and the whole refresh.
     try {
       db = openCache(file);
       const cache = db;
-      // The default 2 MB page cache thrashes once observations outgrow it (inserts land all over
-      // the (source, product_id, observed_at) key): measured 56k rows/s at 1M rows without this.
-      cache.pragma(`cache_size = -${numberFlag(args, 'cache-mb', 1024, { min: 2, integer: true }) * 1024}`);
+      // Rows append at the end of observation_rows (its key starts with the hour): 64 MB is as fast
+      // as 1 GB at 10M rows (377k against 393k rows/s, within noise) with 500 MB less RSS.
+      cache.pragma(`cache_size = -${numberFlag(args, 'cache-mb', 64, { min: 2, integer: true }) * 1024}`);
       const writer = createObservationWriter(cache);
       // Batches of whole days, as the ETL commits raw files, of at least --batch rows per transaction.
       let ingestMs = 0;
