@@ -99,9 +99,9 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
     return entry;
   };
 
-  // Small runs commit file by file; bulk runs (parse-ahead) group files: each commit rewrites the
-  // key index pages a file touched (all of them, for time-major data), so fewer, larger commits
-  // cost less. The time cap bounds how long other writers wait (their busy_timeout is 5 s).
+  // Small runs commit file by file; bulk runs (parse-ahead) group files: each commit also rewrites
+  // the products and rollup rows the group touched, so fewer, larger commits cost less. The time
+  // cap bounds how long other writers wait (their busy_timeout is 5 s).
   const commitRows = options.commitEveryRows ?? (options.parseAhead ? 1_000_000 : 0);
   const commitMs = options.commitEveryMs ?? (options.parseAhead ? 4_000 : 0);
   const paths = files.map((file) => file.path);
