@@ -83,12 +83,14 @@ export function readProductHistories(db: CacheDb, productId: string, source?: st
   return sources.flatMap((s) => [...iterateHistories(db, { source: s, productId })]);
 }
 
-/** The last observation time of each source (epoch ms): where labels stop being knowable. */
+/**
+ * The last observation time of each source (epoch ms): where labels stop being knowable. From
+ * `products` (its last_observed_at is each product's latest observation, an invariant of the
+ * observation writer), not a scan of every row.
+ */
 export function readDataEnds(db: CacheDb): Map<string, number> {
-  const rows = db
-    .prepare('SELECT k.source, MAX(o.t) AS last FROM observation_rows o JOIN product_keys k ON k.id = o.product GROUP BY k.source')
-    .all() as { source: string; last: number }[];
-  return new Map(rows.map((row) => [row.source, row.last]));
+  const rows = db.prepare('SELECT source, MAX(last_observed_at) AS last FROM products GROUP BY source').all() as { source: string; last: string }[];
+  return new Map(rows.map((row) => [row.source, Date.parse(row.last)]));
 }
 
 /**

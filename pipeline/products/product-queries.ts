@@ -129,32 +129,42 @@ export function markHistory(rows: readonly Omit<HistoryPoint, 'drop' | 'promotio
   return marked;
 }
 
-/** The statistics of a product over its full history in the cache. */
+/** The statistics of a product over its full history in the cache (one read of its rows). */
 export function productStats(db: CacheDb, source: string, productId: string, history: readonly HistoryPoint[]): ProductStats | undefined {
-  const overall = db
-    .prepare(
-      `SELECT COUNT(*) AS observations, MIN(price) AS lowest_price, MAX(price) AS highest_price, MAX(observed_at) AS last_observed_at
-       FROM product_observations WHERE source = ? AND product_id = ?`,
-    )
-    .get(source, productId) as { observations: number; lowest_price: number | null; highest_price: number | null; last_observed_at: string | null };
-  if (!overall.observations || overall.lowest_price === null || overall.last_observed_at === null) return undefined;
-  const lowestAt = db
-    .prepare('SELECT observed_at FROM product_observations WHERE source = ? AND product_id = ? AND price = ? ORDER BY observed_at DESC LIMIT 1')
-    .pluck()
-    .get(source, productId, overall.lowest_price) as string;
-  const current = db
-    .prepare('SELECT price FROM product_observations WHERE source = ? AND product_id = ? ORDER BY observed_at DESC LIMIT 1')
-    .pluck()
-    .get(source, productId) as number;
-  const lastMs = Date.parse(overall.last_observed_at);
+  const rows = db.prepare('SELECT t, price FROM product_observations WHERE source = ? AND product_id = ?').raw().all(source, productId) as [number, number][];
+  if (rows.length === 0) return undefined;
+  let lowestPrice = Infinity;
+  let highestPrice = -Infinity;
+  let lastT = -Infinity;
+  let current = NaN;
+  let lowestT = -Infinity;
+  for (const [t, price] of rows) {
+    if (price < lowestPrice) lowestPrice = price;
+    if (price > highestPrice) highestPrice = price;
+    if (t > lastT) {
+      lastT = t;
+      current = price;
+    }
+  }
+  for (const [t, price] of rows) if (price === lowestPrice && t > lowestT) lowestT = t;
   const average = (days: number): number | null => {
-    const since = new Date(lastMs - days * DAY_MS).toISOString();
-    const value = db
-      .prepare('SELECT AVG(price) FROM product_observations WHERE source = ? AND product_id = ? AND observed_at > ?')
-      .pluck()
-      .get(source, productId, since) as number | null;
-    return value === null ? null : Math.round(value * 100) / 100;
+    const since = lastT - days * DAY_MS;
+    // Kahan summation, as SQLite's AVG: the same cents whatever the row order.
+    let sum = 0;
+    let carry = 0;
+    let n = 0;
+    for (const [t, price] of rows) {
+      if (t <= since) continue;
+      const y = price - carry;
+      const next = sum + y;
+      carry = next - sum - y;
+      sum = next;
+      n++;
+    }
+    return n === 0 ? null : Math.round((sum / n) * 100) / 100;
   };
+  const overall = { observations: rows.length, lowest_price: lowestPrice, highest_price: highestPrice, last_observed_at: new Date(lastT).toISOString() };
+  const lowestAt = new Date(lowestT).toISOString();
   const lowest = overall.lowest_price;
   return {
     current_price: current,
