@@ -21,7 +21,8 @@ function observe(ctx: AppContext, id: string, price: number, at: string) {
     )
     .run(id, at, at.slice(0, 10), `Item ${id}`, price);
   ctx.cache
-    .prepare(`INSERT INTO products VALUES ('sim', ?, ?, 'Toys', 'EUR', ?, ?) ON CONFLICT DO UPDATE SET last_price = excluded.last_price, last_observed_at = excluded.last_observed_at`)
+    // Through the products view's trigger: a later observation replaces the product's latest.
+    .prepare(`INSERT INTO products VALUES ('sim', ?, ?, 'Toys', 'EUR', ?, ?)`)
     .run(id, `Item ${id}`, price, at);
 }
 

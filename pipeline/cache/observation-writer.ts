@@ -57,8 +57,8 @@ export interface ObservationWriter {
   /** Drops what the writer remembers; call after rolling back a transaction it wrote in. */
   forget(): void;
   /**
-   * Writes the pending `products` updates (latest price per product, kept write-behind because
-   * one upsert per row costs as much as the insert) and the rollup deltas. Call it before committing.
+   * Writes the pending latest-observation updates of `product_keys` (kept write-behind: one
+   * update per product and transaction, not per row) and the rollup deltas. Call it before committing.
    */
   flush(): void;
 }
@@ -181,7 +181,7 @@ interface ProductEntry extends ProductRef {
   category: string;
   currency: string;
   descriptor: number;
-  /** The latest row of this transaction, not yet written to `products`: time, price, descriptor. */
+  /** The latest row of this transaction, not yet written to `product_keys`: time, price, descriptor. */
   dirty: boolean;
   pendingT: number;
   pendingPrice: number;
@@ -194,9 +194,9 @@ interface ProductEntry extends ProductRef {
 /**
  * The single path by which cleaned rows enter the cache: `observation_rows` (narrow rows keyed
  * (hour, product, t), dictionary-coded through `product_keys` and `descriptors`, migration
- * 0700-narrow-observations), `observation_hours`, the latest known price per product in `products`
- * (invariant after flush(): products.last_observed_at is the latest observed_at of that product's
- * observations), and the dashboard rollups (dashboard-rollups.ts).
+ * 0700-narrow-observations), `observation_hours`, each product's latest observation in
+ * `product_keys` (invariant after flush(): last_t is the latest t of that product's rows; the
+ * `products` view shows it), and the dashboard rollups (dashboard-rollups.ts).
  *
  * Duplicates are decided by the primary key, but a row later than everything stored for its
  * product cannot be a duplicate: such rows (nearly all of them: producers write in time order)
@@ -215,20 +215,11 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   const chunkStatement = (rows: number): Statement =>
     (insertChunk[rows] ??= rows === 1 ? insertOne : db.prepare(insertSql + Array(rows).fill(placeholders).join(', ')));
   const chunkParams: (number | null)[][] = [];
-  const upsertProduct = db.prepare(
-    `INSERT INTO products (source, product_id, title, category, currency, last_price, last_observed_at)
-     VALUES (?, ?, ?, ?, ?, ?, ?)
-     ON CONFLICT (source, product_id) DO UPDATE SET
-       title = excluded.title, category = excluded.category, currency = excluded.currency,
-       last_price = excluded.last_price, last_observed_at = excluded.last_observed_at
-     WHERE excluded.last_observed_at > products.last_observed_at`,
+  const updateLatest = db.prepare(
+    'UPDATE product_keys SET last_t = ?, last_price = ?, last_descriptor = ? WHERE id = ? AND (last_t IS NULL OR last_t < ?)',
   );
-  const selectProduct = db.prepare(
-    `SELECT k.id, p.last_observed_at AS last, p.last_price AS price FROM product_keys k
-     LEFT JOIN products p ON p.source = k.source AND p.product_id = k.product_id
-     WHERE k.source = ? AND k.product_id = ?`,
-  );
-  // Only for a key without a products row (rows written through the view's trigger): one seek per hour.
+  const selectProduct = db.prepare('SELECT id, last_t AS last, last_price AS price FROM product_keys WHERE source = ? AND product_id = ?');
+  // Only for a key without a latest observation (rows written through the view's trigger): one seek per hour.
   const selectLast = db.prepare(
     'SELECT o.t, o.price FROM observation_hours s CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = ? ORDER BY o.t DESC LIMIT 1',
   );
@@ -245,8 +236,6 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   // Caches of committed (or this transaction's) dictionary entries; reset() drops them.
   let products = new Map<string, Map<string, ProductEntry>>();
   let descriptors = new Map<string, number>();
-  /** id -> [title, category, currency] of the descriptors seen. */
-  let descriptorInfo: [string, string, string][] = [];
   const owner = {};
   let generation = 0;
   let hours = new Set<number>(allHours.all() as number[]);
@@ -265,7 +254,6 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     generation++;
     products = new Map();
     descriptors = new Map();
-    descriptorInfo = [];
     hours = new Set(allHours.all() as number[]);
     dirty = [];
     newestProduct = undefined;
@@ -290,13 +278,13 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     if (bySource === undefined) products.set(source, (bySource = new Map()));
     let entry = bySource.get(productId);
     if (entry !== undefined) return entry;
-    const known = selectProduct.get(source, productId) as { id: number; last: string | null; price: number | null } | undefined;
+    const known = selectProduct.get(source, productId) as { id: number; last: number | null; price: number | null } | undefined;
     let lastT = -Infinity;
     let lastPrice = NaN;
     let id: number;
     if (known) {
       id = known.id;
-      const last = known.last === null ? (selectLast.get(id) as { t: number; price: number } | undefined) : { t: instantMs(known.last), price: known.price as number };
+      const last = known.last === null ? (selectLast.get(id) as { t: number; price: number } | undefined) : { t: known.last, price: known.price as number };
       if (last) {
         lastT = last.t;
         lastPrice = last.price;
@@ -339,7 +327,6 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
         newestDescriptor = { id, title: row.title, category: row.category, currency: row.currency };
       }
       descriptors.set(key, id);
-      descriptorInfo[id] = [row.title, row.category, row.currency];
     }
     entry.title = row.title;
     entry.category = row.category;
@@ -354,7 +341,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     if (values !== params) for (let v = 0; v < chunkRows * COLUMNS; v++) values[v] = params[v] as number | null;
     const changes = chunkStatement(chunkRows).run(values).changes;
     if (changes !== chunkRows) {
-      // Another connection wrote these keys since this transaction read `products`: the rows
+      // Another connection wrote these keys since this transaction read `product_keys`: the rows
       // were counted as new. Failing the transaction is the honest outcome; a retry re-reads.
       throw new Error(`observation writer: ${chunkRows - changes} of ${chunkRows} rows were already stored by another connection; retry the batch`);
     }
@@ -384,8 +371,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   function flush(): void {
     writeChunk();
     for (const entry of dirty) {
-      const [title, category, currency] = descriptorInfo[entry.pendingDescriptor] as [string, string, string];
-      upsertProduct.run(entry.source, entry.productId, title, category, currency, entry.pendingPrice, new Date(entry.pendingT).toISOString());
+      updateLatest.run(entry.pendingT, entry.pendingPrice, entry.pendingDescriptor, entry.id, entry.pendingT);
       entry.dirty = false;
     }
     dirty = [];
