@@ -42,8 +42,6 @@ export interface RollupRow {
   category: string;
   drop_pct: number | null;
   is_drop: boolean;
-  /** Tracked for rollup_state.last_observed_at when given. */
-  observed_at?: string;
 }
 
 /** Pending deltas of one (day, category): counts by is_drop and the presence bitmaps by kind. */
@@ -78,6 +76,8 @@ export interface RollupMaintainer {
    * category (saves the lookup for the product's next rows).
    */
   add(row: RollupRow, memo?: RollupMemo): void;
+  /** Raises rollup_state.last_observed_at (at flush) to this ISO instant if it is later. */
+  observed(observedAt: string): void;
   /** Writes pending deltas (inside the caller's transaction). */
   flush(): void;
   /** Pending (day, category) keys plus new product numbers: the writer flushes early above a bound. */
@@ -179,6 +179,8 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
       stale = true;
       slots.clear();
       slotCount = 0;
+      lastDt = undefined;
+      lastByCategory = undefined;
       newNumbers = [];
       numberings = new Map();
       lastObservedAt = undefined;
@@ -220,9 +222,19 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     return n;
   }
 
+  // The day of the previous row (rows come grouped by time): one map lookup fewer per row.
+  let lastDt: string | undefined;
+  let lastByCategory: Map<string, Slot> | undefined;
+
+  function observed(observedAt: string): void {
+    if (lastObservedAt === undefined || observedAt > lastObservedAt) lastObservedAt = observedAt;
+  }
+
   function add(row: RollupRow, memo?: RollupMemo): void {
-    let byCategory = slots.get(row.dt);
+    let byCategory = row.dt === lastDt ? lastByCategory : slots.get(row.dt);
     if (byCategory === undefined) slots.set(row.dt, (byCategory = new Map()));
+    lastDt = row.dt;
+    lastByCategory = byCategory;
     let slot = byCategory.get(row.category);
     if (slot === undefined) {
       slot = {
@@ -238,7 +250,6 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
       slotCount++;
     }
     const isDrop = row.is_drop ? 1 : 0;
-    if (row.observed_at !== undefined && (lastObservedAt === undefined || row.observed_at > lastObservedAt)) lastObservedAt = row.observed_at;
     slot.observations[isDrop]++;
     if (row.drop_pct !== null) {
       slot.dropPctN[isDrop]++;
@@ -283,11 +294,13 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     lastObservedAt = undefined;
     slots.clear();
     slotCount = 0;
+    lastDt = undefined;
+    lastByCategory = undefined;
     knownVersion = version;
     clearMarker.run();
   }
 
-  return { beginBatch, add, flush, pendingSize: () => slotCount + newNumbers.length };
+  return { beginBatch, add, observed, flush, pendingSize: () => slotCount + newNumbers.length };
 }
 
 /**
@@ -324,7 +337,8 @@ export function rebuildRollups(db: CacheDb): void {
       const rows = page.all(...after) as [number, number, number, string, string, string, number | null, number][];
       for (const [, , t, source, productId, category, dropPct, flags] of rows) {
         const observedAt = new Date(t).toISOString();
-        maintainer.add({ source, product_id: productId, dt: observedAt.slice(0, 10), observed_at: observedAt, category, drop_pct: dropPct, is_drop: (flags & 1) === 1 });
+        maintainer.add({ source, product_id: productId, dt: observedAt.slice(0, 10), category, drop_pct: dropPct, is_drop: (flags & 1) === 1 });
+        maintainer.observed(observedAt);
       }
       const last = rows[rows.length - 1];
       if (!last) break;

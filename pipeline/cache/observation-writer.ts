@@ -390,6 +390,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     const hourOf = new Float64Array(n);
     const entries: ProductEntry[] = new Array<ProductEntry>(n);
     const descriptorIds = new Int32Array(n);
+    let lastHour = NaN;
+    let maxT = -Infinity;
     let minHour = Infinity;
     let maxHour = -Infinity;
     let maxProduct = 0;
@@ -400,7 +402,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       if (row.observed_at.length === 24 && !row.observed_at.startsWith(row.dt)) {
         throw new Error(`observation writer: dt ${row.dt} is not the day of observed_at ${row.observed_at}`);
       }
-      if (!hours.has(hour)) {
+      if (hour !== lastHour && !hours.has(hour)) {
         insertHour.run(hour);
         hours.add(hour);
         newestHour = hour;
@@ -411,6 +413,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       hourOf[i] = hour;
       entries[i] = entry;
       descriptorIds[i] = descriptorOf(entry, row);
+      lastHour = hour;
       if (hour < minHour) minHour = hour;
       if (hour > maxHour) maxHour = hour;
       if (entry.id > maxProduct) maxProduct = entry.id;
@@ -443,8 +446,10 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
         if (changes === 0) continue;
       }
       inserted++;
+      if (t > maxT) maxT = t;
       accept(entry, row, t, descriptorIds[i] as number);
     }
+    if (maxT > -Infinity) rollups.observed(new Date(maxT).toISOString());
     writeChunk();
     if (dirty.length > MAX_PENDING || rollups.pendingSize() > MAX_PENDING) flush();
     return { inserted, duplicates: n - inserted };
