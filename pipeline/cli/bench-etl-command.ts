@@ -2,7 +2,7 @@ import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { numberFlag, type Command } from './command';
-import { benchLocalEtl, generateBenchLake, runReference } from '../etl/bench-etl';
+import { benchLocalEtl, generateBenchLakeApart, runReference } from '../etl/bench-etl';
 
 export const benchEtlCommand: Command = {
   name: 'bench etl',
@@ -25,7 +25,7 @@ into a table with the same key and index.
     const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-bench-etl-'));
     try {
       io.log(`generating ${rows.toLocaleString('en-US')} raw rows in ${workspace}`);
-      const generated = generateBenchLake(workspace, rows);
+      const generated = await generateBenchLakeApart(workspace, rows);
       io.log(`${generated.files.length} files, ${generated.bad} bad rows, ${generated.duplicates} duplicate lines`);
       const { summary, seconds, cpuSeconds } = await benchLocalEtl(workspace);
       const peakRssMb = Math.round(process.resourceUsage().maxRSS / 1024);

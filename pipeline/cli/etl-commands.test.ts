@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { parseArgs, UsageError, type CommandIo } from './command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
+import { benchEtlCommand } from './bench-etl-command';
 
 const dirs: string[] = [];
 afterEach(() => {
@@ -48,4 +49,16 @@ describe('pricedrop etl / import', () => {
     await expect(importCommand.run(parseArgs(['--workspace', workspace]), capture())).rejects.toThrow(/PATH/);
     await expect(importCommand.run(parseArgs([input, '--currency', 'euro', '--workspace', workspace]), capture())).rejects.toThrow(/3-letter/);
   });
+
+  it('bench etl --json reports the ETL against the sqlite3 reference on the same generated lake', async () => {
+    const io = capture();
+    await benchEtlCommand.run(parseArgs(['--rows', '20000', '--json']), io);
+    const result = io.jsonOut[0] as Record<string, number | null>;
+    expect(Object.keys(result)).toEqual(['rows', 'rows_per_s', 'peak_rss_mb', 'reference_rows_per_s']);
+    expect(result.rows).toBe(20000);
+    expect(result.rows_per_s).toBeGreaterThan(0);
+    expect(result.peak_rss_mb).toBeGreaterThan(0);
+    // CI installs Debian's sqlite3; elsewhere the reference may be missing (null).
+    if (result.reference_rows_per_s !== null) expect(result.reference_rows_per_s).toBeGreaterThan(0);
+  }, 60_000);
 });
