@@ -8,6 +8,7 @@ import { getMeta, setMeta, type CacheDb } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
 import { runQuery, type AthenaRow, type AthenaTarget, type QueryProgress, type WaitOptions } from './athena-query';
 import { unloadQuery } from './athena-unload';
+import { formatTimestamp, parseTimestamp } from '../etl/price-rules';
 
 /**
  * `pricedrop cloud sync`: pulls the Glue job's cleaned rows newer than the cache's watermark
@@ -103,7 +104,10 @@ export function toCleanRow(row: AthenaRow): CleanRow | null {
   const str = (v: AthenaRow[string] | undefined) => (typeof v === 'string' ? v : v instanceof Date ? v.toISOString() : null);
   const source = str(row.source);
   const productId = str(row.product_id);
-  const observedAt = str(row.observed_at);
+  // The Glue job writes observed_at as canonical UTC ISO text; anything else is read as the rules read it.
+  const observedRaw = str(row.observed_at);
+  const observedMs = observedRaw === null ? undefined : parseTimestamp(observedRaw);
+  const observedAt = observedMs === undefined ? null : formatTimestamp(observedMs);
   const title = str(row.title);
   const category = str(row.category);
   const currency = str(row.currency);
@@ -111,6 +115,8 @@ export function toCleanRow(row: AthenaRow): CleanRow | null {
   const dt = row.dt instanceof Date ? row.dt.toISOString().slice(0, 10) : str(row.dt);
   const isDrop = row.is_drop === true || row.is_drop === 'true' || row.is_drop === 1;
   if (!source || !productId || !observedAt || !dt || !/^\d{4}-\d{2}-\d{2}$/.test(dt) || title === null || !category || !currency || price === null) return null;
+  // dt is the day of observed_at by the rules (docs/etl-rules.md); the cache derives it from observed_at.
+  if (dt !== observedAt.slice(0, 10)) return null;
   return {
     source,
     product_id: productId,
