@@ -16,7 +16,8 @@ export interface HistoryFilter {
 interface ObservationRow {
   source: string;
   product_id: string;
-  observed_at: string;
+  /** observed_at, ms since 1970-01-01 UTC. */
+  t: number;
   title: string;
   category: string;
   price: number;
@@ -38,18 +39,56 @@ function whereClause(filter: HistoryFilter): { sql: string; params: string[] } {
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
-/** Yields each product's history (segments), product after product. */
-export function* iterateHistories(db: CacheDb, filter: HistoryFilter = {}): Generator<ProductHistory> {
+/**
+ * The rows of `iterateHistories`, in (source, product_id, observed_at) order. One product: its
+ * per-product view. Several: the narrow rows are sorted by the product's rank in (source,
+ * product_id) order and time, and joined to their strings only then, in memory. All histories of
+ * a 2M-row cache: 3.4 s (sorting the joined rows instead: 7.0 s; the layout before 0008: 4.0 s).
+ */
+function historyRows(db: CacheDb, filter: HistoryFilter): Iterable<ObservationRow> {
+  if (filter.productId !== undefined && filter.source !== undefined) {
+    return db
+      .prepare(
+        `SELECT source, product_id, t, title, category, price, old_price, currency
+           FROM product_observations WHERE source = ? AND product_id = ? ORDER BY t`,
+      )
+      .iterate(filter.source, filter.productId) as Iterable<ObservationRow>;
+  }
   const { sql, params } = whereClause(filter);
-  const view = filter.productId !== undefined && filter.source !== undefined ? 'product_observations' : 'observations';
-  const statement = db.prepare(
-    `SELECT source, product_id, observed_at, title, category, price, old_price, currency
-       FROM ${view} ${sql}
-      ORDER BY source, product_id, observed_at`,
-  );
+  // Strings are joined here, after SQLite sorted the narrow rows (joined rows are 3x wider to sort).
+  const products = new Map<number, [string, string]>();
+  for (const [id, source, productId] of db.prepare(`SELECT id, source, product_id FROM product_keys ${sql}`).raw().iterate(...params) as Iterable<[number, string, string]>) {
+    products.set(id, [source, productId]);
+  }
+  const descriptors = new Map<number, [string, string, string]>();
+  for (const [id, title, category, currency] of db.prepare('SELECT id, title, category, currency FROM descriptors').raw().iterate() as Iterable<[number, string, string, string]>) {
+    descriptors.set(id, [title, category, currency]);
+  }
+  const rows = db
+    .prepare(
+      `WITH ranked AS MATERIALIZED (
+         SELECT id, ROW_NUMBER() OVER (ORDER BY source, product_id) AS r FROM product_keys ${sql}
+       )
+       SELECT o.product, o.t, o.descriptor, o.price, o.old_price
+         FROM observation_rows o JOIN ranked r ON r.id = o.product
+        ORDER BY r.r, o.t`,
+    )
+    .raw()
+    .iterate(...params) as Iterable<[number, number, number, number, number | null]>;
+  return (function* () {
+    for (const [product, t, descriptor, price, oldPrice] of rows) {
+      const [source, productId] = products.get(product) as [string, string];
+      const [title, category, currency] = descriptors.get(descriptor) as [string, string, string];
+      yield { source, product_id: productId, t, title, category, price, old_price: oldPrice, currency };
+    }
+  })();
+}
+
+/** Yields each product's history (segments), product after product, in (source, product_id) order. */
+export function* iterateHistories(db: CacheDb, filter: HistoryFilter = {}): Generator<ProductHistory> {
   let builder = new HistoryBuilder();
   let key = '';
-  for (const row of statement.iterate(...params) as Iterable<ObservationRow>) {
+  for (const row of historyRows(db, filter)) {
     const rowKey = row.source + '\u0000' + row.product_id;
     if (rowKey !== key) {
       const history = builder.build();
@@ -60,7 +99,7 @@ export function* iterateHistories(db: CacheDb, filter: HistoryFilter = {}): Gene
     builder.add({
       source: row.source,
       productId: row.product_id,
-      observedAt: Date.parse(row.observed_at),
+      observedAt: row.t,
       title: row.title,
       category: row.category,
       price: row.price,
