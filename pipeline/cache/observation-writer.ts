@@ -11,6 +11,8 @@ export interface CleanRow {
   product_id: string;
   /** UTC ISO 8601 with milliseconds, `YYYY-MM-DDTHH:MM:SS.sssZ`. */
   observed_at: string;
+  /** The same instant in ms since 1970-01-01 UTC, when the row's maker has it (saves parsing observed_at again). */
+  observed_ms?: number;
   /** `YYYY-MM-DD` of observed_at. */
   dt: string;
   title: string;
@@ -397,7 +399,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     let maxProduct = 0;
     for (let i = 0; i < n; i++) {
       const row = rows[i] as CleanRow;
-      const t = instantMs(row.observed_at);
+      const t = row.observed_ms ?? instantMs(row.observed_at);
       const hour = Math.floor(t / HOUR_MS);
       if (row.observed_at.length === 24 && !row.observed_at.startsWith(row.dt)) {
         throw new Error(`observation writer: dt ${row.dt} is not the day of observed_at ${row.observed_at}`);

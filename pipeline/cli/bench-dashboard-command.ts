@@ -45,8 +45,8 @@ function dayRows(random: () => number, cat: Catalogue, day: number, count: numbe
   const rows: CleanRow[] = [];
   for (let i = 0; i < count; i++) {
     const p = cat.products[Math.floor(random() * cat.products.length)] as Catalogue['products'][number];
-    const ms = Math.floor(random() * 86_400_000);
-    const observedAt = new Date(YEAR_START + day * 86_400_000 + ms).toISOString();
+    const observedMs = YEAR_START + day * 86_400_000 + Math.floor(random() * 86_400_000);
+    const observedAt = new Date(observedMs).toISOString();
     const roll = random();
     const dropPct = roll < 0.2 ? Math.round((1 + random() * 49) * 100) / 100 : roll < 0.9 ? 0 : roll < 0.95 ? -Math.round(random() * 1000) / 100 : null;
     const isDrop = dropPct !== null && dropPct >= 0.01;
@@ -56,6 +56,7 @@ function dayRows(random: () => number, cat: Catalogue, day: number, count: numbe
       source: p.source,
       product_id: p.id,
       observed_at: observedAt,
+      observed_ms: observedMs,
       dt,
       title: p.title,
       category: p.category,

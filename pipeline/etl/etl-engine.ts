@@ -211,6 +211,7 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
               source: rowSource,
               product_id: productId,
               observed_at: observedAt,
+              observed_ms: observedMs,
               dt: observedAt.slice(0, 10),
               title: v.title[i] as string,
               category: v.category[i] as string,
