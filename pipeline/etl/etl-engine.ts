@@ -58,10 +58,9 @@ export function emptySummary(): EtlSummary {
 const BATCH_ROWS = 8192;
 const QUARANTINE_HEADER = 'line,reason,raw\n';
 
-/** A product's latest known observation (has: false until one is known), and the writer's ref for it. */
+/** A product's latest known observation (ms -Infinity until one is known), and the writer's ref for it. */
 interface Known {
   ref: ProductRef;
-  has: boolean;
   price: number;
   ms: number;
 }
@@ -82,7 +81,7 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
     'INSERT INTO etl_manifest (file_key, size, read, cleaned, duplicates, quarantined, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
   const previousObservation = db
-    .prepare('SELECT price FROM product_observations WHERE source = ? AND product_id = ? AND observed_at < ? ORDER BY observed_at DESC LIMIT 1')
+    .prepare('SELECT price FROM product_observations WHERE source = ? AND product_id = ? AND t < ? ORDER BY t DESC LIMIT 1')
     .pluck();
   // Latest known price per product: what the writer knows (the cache), then rows of this run
   // (updated in place: one object per product, no garbage per row).
@@ -93,7 +92,7 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
     let entry = bySource.get(productId);
     if (entry === undefined) {
       const ref = writer.product(source, productId);
-      entry = { ref, has: ref.lastT !== -Infinity, price: ref.lastPrice, ms: ref.lastT };
+      entry = { ref, price: ref.lastPrice, ms: ref.lastT };
       bySource.set(productId, entry);
     }
     return entry;
@@ -123,7 +122,7 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
     let groupRows = 0;
     let groupStarted = 0;
     // Each product's known state before the open group (restored if it rolls back).
-    let knownBefore = new Map<Known, { has: boolean; price: number; ms: number }>();
+    let knownBefore = new Map<Known, { price: number; ms: number }>();
     let current: { tmpQuarantine: string; fd?: number } | undefined;
 
     const commitGroup = () => {
@@ -188,7 +187,7 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
             const ownOld = v.old_price[i] as number;
             const previous = knownOf(rowSource, productId);
             let oldPrice: number | null = Number.isNaN(ownOld) ? null : ownOld;
-            if (oldPrice === null && previous.has) {
+            if (oldPrice === null && previous.ms !== -Infinity) {
               if (previous.ms < observedMs) oldPrice = previous.price;
               else if (previous.ms === observedMs) {
                 // The latest known observation has this very key: the row is a duplicate and will be
@@ -197,12 +196,11 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
                 // A late row (older than the latest known): its previous price is the latest
                 // observation before it, rows of this batch included.
                 writeOut();
-                oldPrice = (previousObservation.get(rowSource, productId, observedAt) as number | undefined) ?? null;
+                oldPrice = (previousObservation.get(rowSource, productId, observedMs) as number | undefined) ?? null;
               }
             }
-            if (!previous.has || observedMs > previous.ms) {
-              if (!knownBefore.has(previous)) knownBefore.set(previous, { has: previous.has, price: previous.price, ms: previous.ms });
-              previous.has = true;
+            if (observedMs > previous.ms) {
+              if (!knownBefore.has(previous)) knownBefore.set(previous, { price: previous.price, ms: previous.ms });
               previous.price = price;
               previous.ms = observedMs;
             }
