@@ -87,6 +87,11 @@ function identifier(name: string): string {
   return `"${name}"`;
 }
 
+/** Where the next sync starts reading: the watermark minus the look-back for late rows; null (no watermark): everything. */
+export function syncSince(watermark: string | null, lookbackHours = 24): string | null {
+  return watermark ? new Date(Date.parse(watermark) - lookbackHours * 3_600_000).toISOString() : null;
+}
+
 /** The WHERE clause for rows after `since` (dt first, so Athena prunes partitions). */
 export function syncWhere(since: string | null): string {
   if (!since) return '';
@@ -157,8 +162,7 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
   const progress = options.onProgress ?? (() => undefined);
   const phase = options.onPhase ?? (() => undefined);
   const watermarkBefore = getMeta(cache, WATERMARK_KEY) ?? null;
-  const lookbackMs = (options.lookbackHours ?? 24) * 3_600_000;
-  const since = watermarkBefore ? new Date(Date.parse(watermarkBefore) - lookbackMs).toISOString() : null;
+  const since = syncSince(watermarkBefore, options.lookbackHours);
   const from = `${identifier(target.database)}.${identifier(options.table)}`;
   const where = syncWhere(since);
   const wait: WaitOptions = {

@@ -5,7 +5,7 @@ import { getMeta } from '../cache/cache-db';
 import { AWS_DEFAULTS, createAwsClients, destroyAwsClients, glueNames, type AwsClients, type AwsConfig } from '../cloud/aws-config';
 import { startCrawler, startJobRun, waitForCrawler, waitForJobRun } from '../cloud/glue-runs';
 import { DEFAULT_PRICE_PER_TB_USD, queryCost, type QueryCost } from '../athena/athena-query';
-import { WATERMARK_KEY, cacheStatus, runCloudSync, type CloudSyncSummary } from '../athena/cloud-sync';
+import { WATERMARK_KEY, cacheStatus, runCloudSync, syncSince, type CloudSyncSummary } from '../athena/cloud-sync';
 import { readSettings, type Settings } from '../settings/settings-store';
 import { taskRunnerOf, type TaskRun } from './task-runner';
 
@@ -63,9 +63,9 @@ export async function estimateSyncScan(s3: S3Client, cleanedPath: string, sinceD
   return { since_day: sinceDay, objects, bytes, cost: queryCost(bytes, pricePerTbUsd), price_per_tb_usd: pricePerTbUsd };
 }
 
-/** The first day the next sync reads: the watermark's day, 24 h earlier (the sync's look-back). */
-export function syncSinceDay(watermark: string | null, lookbackHours = 24): string | null {
-  return watermark ? new Date(Date.parse(watermark) - lookbackHours * 3_600_000).toISOString().slice(0, 10) : null;
+/** The first day the next sync reads: the day of the sync's own starting point (watermark minus its look-back). */
+export function syncSinceDay(watermark: string | null, lookbackHours?: number): string | null {
+  return syncSince(watermark, lookbackHours)?.slice(0, 10) ?? null;
 }
 
 export interface CloudActionOptions {
