@@ -5,6 +5,7 @@ import { getMeta } from '../cache/cache-db';
 import { AWS_DEFAULTS, createAwsClients, destroyAwsClients, glueNames, type AwsClients, type AwsConfig } from '../cloud/aws-config';
 import { startCrawler, startJobRun, waitForCrawler, waitForJobRun } from '../cloud/glue-runs';
 import { DEFAULT_PRICE_PER_TB_USD, queryCost, type QueryCost } from '../athena/athena-query';
+import { parseS3Uri } from '../athena/athena-unload';
 import { WATERMARK_KEY, cacheStatus, runCloudSync, syncSince, type CloudSyncSummary } from '../athena/cloud-sync';
 import { readSettings, type Settings } from '../settings/settings-store';
 import { taskRunnerOf, type TaskRun } from './task-runner';
@@ -44,9 +45,7 @@ export interface SyncEstimate {
  * column, so Parquet's column pruning saves little: the files' size is a close upper bound.
  */
 export async function estimateSyncScan(s3: S3Client, cleanedPath: string, sinceDay: string | null, pricePerTbUsd = DEFAULT_PRICE_PER_TB_USD): Promise<SyncEstimate> {
-  const match = /^s3:\/\/([^/]+)\/(.*)$/.exec(cleanedPath);
-  if (!match) throw new Error(`not an s3:// location: ${cleanedPath}`);
-  const [, bucket, prefix] = match as unknown as [string, string, string];
+  const { bucket, key: prefix } = parseS3Uri(cleanedPath);
   let token: string | undefined;
   let bytes = 0;
   let objects = 0;
