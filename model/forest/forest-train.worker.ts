@@ -1,5 +1,5 @@
 import { parentPort } from 'node:worker_threads';
-import { growTree, predictTreeBinned, treeSeed, type ForestOptions, type TrainingData, type Tree } from './random-forest';
+import { accumulateOutOfBag, growTree, treeSeed, type ForestOptions, type TrainingData, type Tree } from './random-forest';
 
 /**
  * Grows trees on shared binned data, taking the next tree index from a shared counter until
@@ -38,13 +38,7 @@ parentPort?.once('message', (job: ForestJob) => {
     const counter = new Int32Array(job.counter);
     for (let index = Atomics.add(counter, 0, 1); index < job.options.trees; index = Atomics.add(counter, 0, 1)) {
       const { tree, inBag } = growTree(data, job.options, treeSeed(job.options.seed, index));
-      if (oobSum && oobCount && inBag) {
-        for (let i = 0; i < job.rows; i++) {
-          if (inBag[i] !== 0) continue;
-          oobSum[i]! += predictTreeBinned(tree, data.bins, data.rows, i);
-          oobCount[i]!++;
-        }
-      }
+      if (oobSum && oobCount && inBag) accumulateOutOfBag(tree, inBag, data, oobSum, oobCount);
       const message: ForestWorkerMessage = { type: 'tree', index, tree };
       // The tree's arrays are fresh ArrayBuffers (growTree builds them with .from): transfer them.
       const buffers = [tree.feature, tree.threshold, tree.binThreshold, tree.left, tree.right, tree.value].map((array) => array.buffer as ArrayBuffer);

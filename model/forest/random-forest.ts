@@ -265,6 +265,18 @@ export function predictTreeBinned(tree: Tree, bins: Uint8Array, rows: number, i:
   return value[node]!;
 }
 
+/**
+ * Adds the tree's prediction for each out-of-bag row (inBag[i] === 0) of the binned training data to
+ * oobSum and counts it in oobCount (the calling thread and the workers both keep such partial sums).
+ */
+export function accumulateOutOfBag(tree: Tree, inBag: Uint16Array, data: TrainingData, oobSum: Float64Array, oobCount: Uint32Array): void {
+  for (let i = 0; i < data.rows; i++) {
+    if (inBag[i] !== 0) continue;
+    oobSum[i]! += predictTreeBinned(tree, data.bins, data.rows, i);
+    oobCount[i]!++;
+  }
+}
+
 /** The forest's value for one raw row: the mean of its trees (a probability for classification). */
 export function predictRow(forest: Forest, row: ArrayLike<number>): number {
   let total = 0;

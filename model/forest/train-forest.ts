@@ -2,7 +2,7 @@ import { availableParallelism } from 'node:os';
 import { type Worker } from 'node:worker_threads';
 import { startWorker } from '../../pipeline/runtime/worker-threads';
 import { binColumns } from './binning';
-import { growTree, predictTreeBinned, treeSeed, type ForestOptions, type Tree, type TrainingData, type Forest } from './random-forest';
+import { accumulateOutOfBag, growTree, treeSeed, type ForestOptions, type Tree, type TrainingData, type Forest } from './random-forest';
 import { type ForestJob, type ForestWorkerMessage } from './forest-train.worker';
 
 export interface ForestFitInput {
@@ -128,14 +128,6 @@ export async function fitForest(input: ForestFitInput, options: ForestOptions, c
     for (let i = 0; i < rows; i++) outOfBag[i] = oobCount[i]! > 0 ? oobSum[i]! / oobCount[i]! : Number.NaN;
   }
   return { forest: { trees: trees as Tree[], features }, outOfBag, threads, grownByWorkers };
-}
-
-function accumulateOutOfBag(tree: Tree, inBag: Uint16Array, data: TrainingData, oobSum: Float64Array, oobCount: Uint32Array): void {
-  for (let i = 0; i < data.rows; i++) {
-    if (inBag[i] !== 0) continue;
-    oobSum[i]! += predictTreeBinned(tree, data.bins, data.rows, i);
-    oobCount[i]!++;
-  }
 }
 
 interface WorkerPartial {
