@@ -78,12 +78,11 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
   const runner = () => taskRunnerOf(ctx);
   const makeClients = options.clients ?? createAwsClients;
   const pollMs = options.pollMs ?? 10_000;
-  /** Runs `work` with clients for the current settings, destroying them afterwards. */
-  async function withClients<T>(work: (clients: AwsClients, config: AwsConfig) => Promise<T>): Promise<T> {
-    const config = awsConfigFromSettings(readSettings(ctx.workspace));
+  /** Runs `work` with clients for `config` (read from the settings once, by the handler), destroying them afterwards. */
+  async function withClients<T>(config: AwsConfig, work: (clients: AwsClients) => Promise<T>): Promise<T> {
     const clients = makeClients(config);
     try {
-      return await work(clients, config);
+      return await work(clients);
     } finally {
       if (!options.clients) destroyAwsClients(clients);
     }
@@ -98,14 +97,16 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
       return { configured: names !== null, names, watermark: getMeta(ctx.cache, WATERMARK_KEY) ?? null, cache: cacheStatus(ctx.cache) };
     },
     /** The next sync's estimated scan and cost, before it runs (a few S3 list calls, no Athena query). */
-    'cloud/sync-estimate': async (): Promise<SyncEstimate> =>
-      withClients((clients, config) => estimateSyncScan(clients.s3, glueNames(config).cleanedPath, syncSinceDay(getMeta(ctx.cache, WATERMARK_KEY) ?? null))),
+    'cloud/sync-estimate': async (): Promise<SyncEstimate> => {
+      const config = awsConfigFromSettings(readSettings(ctx.workspace));
+      return withClients(config, (clients) => estimateSyncScan(clients.s3, glueNames(config).cleanedPath, syncSinceDay(getMeta(ctx.cache, WATERMARK_KEY) ?? null)));
+    },
     /** Runs the Glue crawler over the raw files (a running crawl is joined); fails with Glue's own message. */
     'cloud/crawl': async (): Promise<TaskRun> => {
       const config = awsConfigFromSettings(readSettings(ctx.workspace));
       const name = glueNames(config).crawler;
       return runner().start('crawl', `Glue crawler ${name}`, (task) =>
-        withClients(async (clients) => {
+        withClients(config, async (clients) => {
           const start = await startCrawler(clients.glue, name);
           task.progress(0, undefined, start.started ? 'crawl started' : 'a crawl was already running: joined it');
           const result = await waitForCrawler(clients.glue, name, start, { pollMs, signal: task.signal, onPoll: (state, ms) => task.progress(Math.round(ms / 1000), undefined, `${state} · ${elapsed(ms)}`) });
@@ -118,7 +119,7 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
       const config = awsConfigFromSettings(readSettings(ctx.workspace));
       const name = glueNames(config).job;
       return runner().start('transform', `Glue job ${name}`, (task) =>
-        withClients(async (clients) => {
+        withClients(config, async (clients) => {
           const start = await startJobRun(clients.glue, name);
           task.progress(0, undefined, start.started ? `run ${start.runId} started` : `run ${start.runId} was already running: joined it`);
           const run = await waitForJobRun(clients.glue, name, start.runId, { pollMs, signal: task.signal, onPoll: (state, ms) => task.progress(Math.round(ms / 1000), undefined, `${state} · ${elapsed(ms)}`) });
@@ -132,7 +133,7 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
       const config = awsConfigFromSettings(settings);
       const names = glueNames(config);
       return runner().start('sync', `Athena sync from ${config.database}.${names.cleanedTable}`, (task) =>
-        withClients(async (clients): Promise<CloudSyncSummary> => {
+        withClients(config, async (clients): Promise<CloudSyncSummary> => {
           const summary = await runCloudSync({
             cache: ctx.cache,
             athena: clients.athena,
