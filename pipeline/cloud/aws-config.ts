@@ -6,7 +6,7 @@ import { UsageError, type ParsedArgs } from '../cli/command';
 /**
  * Where PriceDrop's AWS side lives. One bucket holds everything, by prefix:
  * `price-stream/` (raw CSV lake, same layout as the local one), `cleaned/` (the Glue job's
- * Parquet), `quarantine/`, `glue-scripts/`, `glue-temp/`, `athena-results/`.
+ * Parquet), `quarantine/`, `glue-scripts/`, `glue-temp/`, `athena-results/`, `athena-unload/`.
  */
 export interface AwsConfig {
   bucket: string;
@@ -100,6 +100,8 @@ export function glueNames(config: AwsConfig) {
     scriptsPrefix: 'glue-scripts/',
     tempPath: `s3://${config.bucket}/glue-temp/`,
     athenaResultsPath: `s3://${config.bucket}/athena-results/`,
+    /** Where `cloud sync` UNLOADs large results to Parquet (one folder per query). */
+    athenaUnloadPath: `s3://${config.bucket}/athena-unload/`,
   };
 }
 

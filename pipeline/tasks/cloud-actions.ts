@@ -140,7 +140,7 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
             s3: clients.s3,
             target: { workgroup: config.workgroup, database: config.database, outputLocation: settings.aws.athenaOutput || names.athenaResultsPath },
             table: names.cleanedTable,
-            unloadPrefix: `s3://${config.bucket}/athena-unload/`,
+            unloadPrefix: names.athenaUnloadPath,
             wait: { signal: task.signal, ...(options.pollMs !== undefined ? { pollDelayMs: Math.max(1, pollMs), maxPollDelayMs: Math.max(1, pollMs) } : {}) },
             onProgress: (label, done, total) => task.progress(done, total, label),
           });
