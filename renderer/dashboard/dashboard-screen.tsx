@@ -1,9 +1,10 @@
-import { useCallback, useEffect, useMemo, useRef, useState, type ReactNode } from 'react';
+import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
 import type * as echarts from 'echarts';
 import { invoke, on } from '../api-client';
 import type { HandlerResult } from '../../pipeline/api/contract';
 import { EChart, type ChartOption } from '../charts/echart';
 import { downloadText, downloadUrl, fileStamp, toCsv } from '../components/download';
+import { ErrorBanner, Panel, errorText, formatDateTime, numberFormat } from '../components/ui';
 import { navigate } from '../navigation';
 
 type Panels = HandlerResult<'dashboard/panels'>;
@@ -21,7 +22,6 @@ export interface DashboardFilters {
 
 export const EMPTY_FILTERS: DashboardFilters = { from: '', to: '', categories: [], dropStatus: 'all', grain: 'day' };
 
-const number = new Intl.NumberFormat('en-US');
 const DROP_COLOR = '#d9480f';
 const NO_DROP_COLOR = '#868e96';
 
@@ -64,7 +64,7 @@ export function DashboardScreen() {
       setError(null);
       setRefreshedAt(Date.now());
     } catch (e) {
-      setError(e instanceof Error ? e.message : String(e));
+      setError(errorText(e));
     }
   }, []);
 
@@ -109,16 +109,16 @@ export function DashboardScreen() {
   return (
     <section className="screen dashboard" aria-label="Dashboard">
       <FilterBar filters={filters} facets={facets} onChange={update} />
-      {error && <div className="banner error" role="alert">Could not load the dashboard: {error}</div>}
+      <ErrorBanner error={error} prefix="Could not load the dashboard" />
       <div className="data-as-of" data-testid="data-as-of">
-        {facets?.last_observed_at ? `Data as of ${new Date(facets.last_observed_at).toLocaleString()}` : 'No data yet: the producer and ETL are filling the cache…'}
+        {facets?.last_observed_at ? `Data as of ${formatDateTime(facets.last_observed_at)}` : 'No data yet: the producer and ETL are filling the cache…'}
         {refreshedAt > 0 && <span className="muted"> · refreshed {new Date(refreshedAt).toLocaleTimeString()}</span>}
         <OriginsNote refreshedAt={refreshedAt} />
       </div>
       <div className="kpi-row">
         <Kpi testId="kpi-avg-drop" label="Average price drop" value={panels?.kpis.avg_drop_pct == null ? '–' : `${panels.kpis.avg_drop_pct.toFixed(2)} %`} trend={panels?.trend.map((p) => p.avg_drop_pct ?? 0)} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['avg_drop_pct', 'observations', ...FILTER_COLUMNS])} fileBase={`avg-drop-${stamp}`} />
-        <Kpi testId="kpi-products" label="Products analysed" value={panels ? number.format(panels.kpis.products_analysed) : '–'} trend={panels?.trend.map((p) => p.observations)} onDrill={() => drill()} csv={() => toCsv(kpiRows, ['products_analysed', 'observations', ...FILTER_COLUMNS])} fileBase={`products-analysed-${stamp}`} />
-        <Kpi testId="kpi-products-drop" label="Products with a drop" value={panels ? number.format(panels.kpis.products_with_drop) : '–'} trend={panels?.trend.map((p) => p.drops)} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['products_with_drop', 'products_analysed', ...FILTER_COLUMNS])} fileBase={`products-with-drop-${stamp}`} />
+        <Kpi testId="kpi-products" label="Products analysed" value={panels ? numberFormat.format(panels.kpis.products_analysed) : '–'} trend={panels?.trend.map((p) => p.observations)} onDrill={() => drill()} csv={() => toCsv(kpiRows, ['products_analysed', 'observations', ...FILTER_COLUMNS])} fileBase={`products-analysed-${stamp}`} />
+        <Kpi testId="kpi-products-drop" label="Products with a drop" value={panels ? numberFormat.format(panels.kpis.products_with_drop) : '–'} trend={panels?.trend.map((p) => p.drops)} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['products_with_drop', 'products_analysed', ...FILTER_COLUMNS])} fileBase={`products-with-drop-${stamp}`} />
       </div>
       <div className="chart-grid">
         <ChartPanel
@@ -175,7 +175,7 @@ function OriginsNote({ refreshedAt }: { refreshedAt: number }) {
   }, [refreshedAt]);
   if (!status) return null;
   const { local, athena } = status.origins;
-  const parts = [local && `local ETL ${new Date(local.updated_at).toLocaleString()}`, athena && `Athena sync ${new Date(athena.updated_at).toLocaleString()}`].filter(Boolean);
+  const parts = [local && `local ETL ${formatDateTime(local.updated_at)}`, athena && `Athena sync ${formatDateTime(athena.updated_at)}`].filter(Boolean);
   return parts.length ? <span className="muted"> · updated by {parts.join(', ')}</span> : null;
 }
 
@@ -188,7 +188,7 @@ function filterColumns(filters: DashboardFilters) {
 /** The buttons every panel carries: drill to its products, its data as CSV, its picture as PNG. */
 function PanelActions({ onDrill, csv, fileBase, chart, testId }: { onDrill: () => void; csv: () => string; fileBase: string; chart: React.RefObject<echarts.ECharts | null>; testId: string }) {
   return (
-    <div className="panel-actions">
+    <>
       <button type="button" className="icon-button" onClick={onDrill} title="List the products behind this panel" data-testid={`${testId}-drill`}>
         Products →
       </button>
@@ -207,7 +207,7 @@ function PanelActions({ onDrill, csv, fileBase, chart, testId }: { onDrill: () =
       >
         PNG
       </button>
-    </div>
+    </>
   );
 }
 
@@ -291,18 +291,6 @@ function FilterBar({ filters, facets, onChange }: { filters: DashboardFilters; f
         </button>
       </div>
     </form>
-  );
-}
-
-function Panel({ title, testId, children, actions }: { title: string; testId: string; children: ReactNode; actions?: ReactNode }) {
-  return (
-    <article className="panel" data-testid={testId}>
-      <header className="panel-header">
-        <h2>{title}</h2>
-        {actions}
-      </header>
-      {children}
-    </article>
   );
 }
 
