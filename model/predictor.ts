@@ -2,6 +2,7 @@ import { type CacheDb } from '../pipeline/cache/cache-db';
 import { DAY_MS, FEATURE_COUNT, FEATURE_NAMES, NEVER_DAYS, categoryCoder, computeFeatures, type FeatureContext, type FeatureName, type ProductHistory } from './features';
 import { explainRow, predictRow } from './forest/random-forest';
 import { applyCalibration } from './evaluation/calibration';
+import { round } from './evaluation/metrics';
 import { iterateHistories, readCategoryDropRates, readDataEnd, readDataEnds, readProductHistories } from './history-reader';
 import { type LoadedModel } from './model-file';
 
@@ -270,9 +271,4 @@ function describe(feature: FeatureName, value: number, effect: number): string {
       text = `${feature.replace(/_/g, ' ')} is ${round(value, 2)}`;
   }
   return text + tail;
-}
-
-function round(value: number, digits: number): number {
-  const f = 10 ** digits;
-  return Math.round(value * f) / f;
 }
