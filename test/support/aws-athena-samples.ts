@@ -1,34 +1,23 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import { AthenaServiceException, InvalidRequestException, TooManyRequestsException } from '@aws-sdk/client-athena';
+import { awsSampleFiles } from './aws-sample-files';
 
 /**
  * Athena wire samples (test/fixtures/aws-athena, copied from ../shared/aws-samples/athena) as
  * what the SDK v3 hands back: epoch-second timestamps become Dates, `$metadata` is added,
  * absent keys stay absent. Errors are the SDK's own exception classes with the sample's message.
  */
-const dir = resolve(import.meta.dirname, '../fixtures/aws-athena');
-const TIMESTAMP_KEYS = new Set(['SubmissionDateTime', 'CompletionDateTime']);
+const samples = awsSampleFiles(resolve(import.meta.dirname, '../fixtures/aws-athena'), ['SubmissionDateTime', 'CompletionDateTime'], '2b6f0c4e-9d1a-4c3b-8e7f-5a6b7c8d9e0f');
+const metadata = samples.metadata;
 
-function revive(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) return value.map((item) => revive(item));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v, k)]));
-  if (TIMESTAMP_KEYS.has(key) && typeof value === 'number') return new Date(Math.round(value * 1000));
-  return value;
-}
-
-const metadata = (status = 200) => ({ httpStatusCode: status, requestId: '2b6f0c4e-9d1a-4c3b-8e7f-5a6b7c8d9e0f', attempts: 1, totalRetryDelay: 0 });
-
-/** A success sample as SDK output; `patch` replaces top-level members of QueryExecution when given. */
-// The mocks take whatever output the command returns; callers cast at the call site.
+/** A success sample as SDK output. */
 export function athenaOutput<T = Record<string, unknown>>(file: string): T {
-  const body = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
-  return { ...(revive(body) as Record<string, unknown>), $metadata: metadata() } as T;
+  return samples.output<T>(file);
 }
 
 /** The raw text of a fixture (the UNLOAD manifest). */
 export function athenaFixtureText(file: string): string {
-  return readFileSync(join(dir, file), 'utf8');
+  return samples.text(file);
 }
 
 /** An execution sample with its id (and optionally statistics) replaced. */
@@ -41,7 +30,7 @@ export function executionWith(file: string, patch: { QueryExecutionId?: string; 
 
 /** An error sample (`{"__type", "Message", ...}`) as the SDK's exception. */
 export function athenaError(file: string): Error {
-  const body = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { __type: string; Message?: string; message?: string; AthenaErrorCode?: string; Reason?: string };
+  const body = JSON.parse(samples.text(file)) as { __type: string; Message?: string; message?: string; AthenaErrorCode?: string; Reason?: string };
   const message = body.Message ?? body.message ?? '';
   if (body.__type === 'InvalidRequestException') {
     return new InvalidRequestException({ $metadata: metadata(400), message, Message: message, AthenaErrorCode: body.AthenaErrorCode } as never);

@@ -1,5 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import {
   AccessDeniedException,
   AlreadyExistsException,
@@ -9,29 +8,23 @@ import {
   InvalidInputException,
   ThrottlingException,
 } from '@aws-sdk/client-glue';
+import { awsSampleFiles } from './aws-sample-files';
 
 /**
  * Glue wire samples (test/fixtures/aws-glue, from ../shared/aws-samples/glue) as what the SDK v3
  * hands back: epoch-second timestamps become Dates, `$metadata` is added, absent keys stay absent.
  * Errors are the SDK's own exception classes with the sample's message.
  */
-const dir = resolve(import.meta.dirname, '../fixtures/aws-glue');
-const TIMESTAMP_KEYS = new Set(['CreationTime', 'LastUpdated', 'StartTime', 'StartedOn', 'LastModifiedOn', 'CompletedOn', 'CreateTime', 'UpdateTime', 'LastAccessTime']);
-
-function revive(value: unknown, key = ''): unknown {
-  if (Array.isArray(value)) return value.map((item) => revive(item));
-  if (value !== null && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, revive(v, k)]));
-  if (TIMESTAMP_KEYS.has(key) && typeof value === 'number') return new Date(Math.round(value * 1000));
-  return value;
-}
-
-const metadata = (status = 200) => ({ httpStatusCode: status, requestId: '8f2e1c7a-4b3d-4e5f-9a6b-0c1d2e3f4a5b', attempts: 1, totalRetryDelay: 0 });
+const samples = awsSampleFiles(
+  resolve(import.meta.dirname, '../fixtures/aws-glue'),
+  ['CreationTime', 'LastUpdated', 'StartTime', 'StartedOn', 'LastModifiedOn', 'CompletedOn', 'CreateTime', 'UpdateTime', 'LastAccessTime'],
+  '8f2e1c7a-4b3d-4e5f-9a6b-0c1d2e3f4a5b',
+);
+const metadata = samples.metadata;
 
 /** A success sample as SDK output. */
-// The mocks take whatever output the command returns; callers cast at the call site.
 export function glueOutput<T = Record<string, unknown>>(file: string): T {
-  const body = JSON.parse(readFileSync(join(dir, file), 'utf8')) as Record<string, unknown>;
-  return { ...(revive(body) as Record<string, unknown>), $metadata: metadata() } as T;
+  return samples.output<T>(file);
 }
 
 /** A crawler sample with a few members replaced (e.g. another LastCrawl.MessagePrefix). */
@@ -56,7 +49,7 @@ const ERROR_CLASSES = {
 
 /** An error sample (`{"__type", "Message"}`) as the SDK's exception. */
 export function glueError(file: string): Error {
-  const body = JSON.parse(readFileSync(join(dir, file), 'utf8')) as { __type: keyof typeof ERROR_CLASSES; Message: string };
+  const body = JSON.parse(samples.text(file)) as { __type: keyof typeof ERROR_CLASSES; Message: string };
   const ErrorClass = ERROR_CLASSES[body.__type];
   return new ErrorClass({ $metadata: metadata(400), message: body.Message, Message: body.Message } as never);
 }
