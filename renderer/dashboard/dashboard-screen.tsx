@@ -1,10 +1,10 @@
-import { useCallback, useEffect, useMemo, useRef, useState } from 'react';
+import { useEffect, useMemo, useRef, useState } from 'react';
 import type * as echarts from 'echarts';
 import { invoke, on } from '../api-client';
 import type { HandlerResult } from '../../pipeline/api/contract';
 import { EChart, type ChartOption } from '../charts/echart';
 import { downloadText, downloadUrl, fileStamp, toCsv } from '../components/download';
-import { ErrorBanner, Panel, errorText, formatDateTime, numberFormat } from '../components/ui';
+import { ErrorBanner, Panel, formatDateTime, numberFormat, useLoad } from '../components/ui';
 import { navigate } from '../navigation';
 
 type Panels = HandlerResult<'dashboard/panels'>;
@@ -42,37 +42,26 @@ export function DashboardScreen() {
     const { from, to, categories, dropStatus, grain } = filters;
     invoke('settings/update', { dashboard: { from, to, categories, dropStatus, grain } }).catch(() => {});
   }, [filters, restored]);
-  const [panels, setPanels] = useState<Panels | null>(null);
-  const [facets, setFacets] = useState<Facets | null>(null);
-  const [error, setError] = useState<string | null>(null);
-  const [refreshedAt, setRefreshedAt] = useState<number>(0);
-
-  const load = useCallback(async (current: DashboardFilters) => {
-    try {
-      const [nextPanels, nextFacets] = await Promise.all([
-        invoke('dashboard/panels', {
-          from: current.from || undefined,
-          to: current.to || undefined,
-          categories: current.categories,
-          dropStatus: current.dropStatus,
-          grain: current.grain,
-        }),
-        invoke('dashboard/facets'),
-      ]);
-      setPanels(nextPanels);
-      setFacets(nextFacets);
-      setError(null);
-      setRefreshedAt(Date.now());
-    } catch (e) {
-      setError(errorText(e));
-    }
-  }, []);
 
   // Bumped when the cache changes: re-reads the panels without touching the filters (which are saved on change).
   const [dataVersion, setDataVersion] = useState(0);
-  useEffect(() => {
-    if (restored) void load(filters);
-  }, [filters, dataVersion, load, restored]);
+  const data = useLoad(async () => {
+    if (!restored) return undefined;
+    const [panels, facets] = await Promise.all([
+      invoke('dashboard/panels', {
+        from: filters.from || undefined,
+        to: filters.to || undefined,
+        categories: filters.categories,
+        dropStatus: filters.dropStatus,
+        grain: filters.grain,
+      }),
+      invoke('dashboard/facets'),
+    ]);
+    return { panels, facets, refreshedAt: Date.now() };
+  }, [filters, dataVersion, restored]);
+  const panels = data.value?.panels ?? null;
+  const facets = data.value?.facets ?? null;
+  const refreshedAt = data.value?.refreshedAt ?? 0;
 
   // Refresh when the backend says the cache changed (at most every 2 s).
   useEffect(() => {
@@ -109,7 +98,7 @@ export function DashboardScreen() {
   return (
     <section className="screen dashboard" aria-label="Dashboard">
       <FilterBar filters={filters} facets={facets} onChange={update} />
-      <ErrorBanner error={error} prefix="Could not load the dashboard" />
+      <ErrorBanner error={data.error} prefix="Could not load the dashboard" />
       <div className="data-as-of" data-testid="data-as-of">
         {facets?.last_observed_at ? `Data as of ${formatDateTime(facets.last_observed_at)}` : 'No data yet: the producer and ETL are filling the cache…'}
         {refreshedAt > 0 && <span className="muted"> · refreshed {new Date(refreshedAt).toLocaleTimeString()}</span>}
