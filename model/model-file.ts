@@ -1,6 +1,6 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FEATURE_NAMES, FEATURE_SCHEMA_VERSION } from './features';
+import { FEATURE_NAMES, FEATURE_SCHEMA_VERSION, categoryCoder } from './features';
 import { deserializeForest, type Forest, type SerializedForest } from './forest/random-forest';
 import { type IsotonicCalibration } from './evaluation/calibration';
 import { type CalibrationBin, type ThresholdReport } from './evaluation/metrics';
@@ -102,6 +102,8 @@ export interface LoadedModel {
   meta: Omit<ModelFile, 'classifier' | 'regressor'>;
   classifier: Forest;
   regressor: Forest | undefined;
+  /** `meta.categories` as the feature `category_code` (built once per model, not per prediction). */
+  categoryCode: (category: string) => number;
 }
 
 /** Writes the model atomically (temp file + rename: a reader never sees half a model). */
@@ -149,5 +151,5 @@ export function parseModel(json: unknown): LoadedModel {
   if (typeof options.wait_threshold !== 'number') {
     meta.options = { ...options, wait_threshold: options.threshold, wait_threshold_source: 'fixed', risk_bands: options.risk_bands ?? { medium: options.threshold, high: options.threshold } };
   }
-  return { meta, classifier, regressor };
+  return { meta, classifier, regressor, categoryCode: categoryCoder(meta.categories) };
 }

@@ -1,5 +1,5 @@
 import { type CacheDb } from '../pipeline/cache/cache-db';
-import { DAY_MS, FEATURE_COUNT, FEATURE_NAMES, NEVER_DAYS, categoryCoder, computeFeatures, type FeatureContext, type FeatureName, type ProductHistory } from './features';
+import { DAY_MS, FEATURE_COUNT, FEATURE_NAMES, NEVER_DAYS, computeFeatures, type FeatureContext, type FeatureName, type ProductHistory } from './features';
 import { explainRow, predictRow } from './forest/random-forest';
 import { applyCalibration } from './evaluation/calibration';
 import { round } from './evaluation/metrics';
@@ -96,10 +96,9 @@ export function predictFromFeatures(model: LoadedModel, features: ArrayLike<numb
  */
 export function featuresFromRecord(model: LoadedModel, record: Record<string, unknown>): Float64Array {
   const features = new Float64Array(FEATURE_COUNT);
-  const coder = categoryCoder(model.meta.categories);
   FEATURE_NAMES.forEach((name, f) => {
     let value = record[name];
-    if (name === 'category_code' && value === undefined && typeof record.category === 'string') value = coder(record.category);
+    if (name === 'category_code' && value === undefined && typeof record.category === 'string') value = model.categoryCode(record.category);
     if (typeof value !== 'number' || !Number.isFinite(value)) throw new Error(`feature "${name}" must be a finite number`);
     features[f] = value;
   });
@@ -138,7 +137,7 @@ function stateOf(db: CacheDb, model: LoadedModel, history: ProductHistory): { fe
   // The category rate reads the 30 days before asOf's day: read just those (a few ms, not a scan).
   const day = (t: number) => new Date(t).toISOString().slice(0, 10);
   const rates = readCategoryDropRates(db, history.category, { from: day(asOf - 31 * DAY_MS), to: day(asOf) });
-  const context: FeatureContext = { categoryCode: categoryCoder(model.meta.categories), categoryDropRate: (category, t) => rates.rate(category, t) };
+  const context: FeatureContext = { categoryCode: model.categoryCode, categoryDropRate: (category, t) => rates.rate(category, t) };
   const features = computeFeatures(history, asOf, context)!;
   return { features, asOf };
 }
@@ -170,7 +169,7 @@ export function* productStates(db: CacheDb, model: LoadedModel, options: { histo
   const historyMs = (options.historyDays ?? 180) * 86_400_000;
   const rates = readCategoryDropRates(db);
   const ends = readDataEnds(db);
-  const context: FeatureContext = { categoryCode: categoryCoder(model.meta.categories), categoryDropRate: (category, t) => rates.rate(category, t) };
+  const context: FeatureContext = { categoryCode: model.categoryCode, categoryDropRate: (category, t) => rates.rate(category, t) };
   for (const history of iterateHistories(db, { source: options.source })) {
     const asOf = Math.max(history.lastSeen, ends.get(history.source) ?? history.lastSeen);
     const features = computeFeatures(history, asOf, context);
