@@ -10,7 +10,7 @@ import { RAW_HEADER } from '../lake/raw-format';
 import { listRawFiles, lakeDir } from './lake-files';
 import { runLocalEtl, type EtlSummary } from './local-etl';
 import { seededSequence } from '../runtime/seeded-sequence';
-import { startWorker } from '../runtime/worker-threads';
+import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
 
 export interface BenchData {
   rows: number;
@@ -222,16 +222,8 @@ export interface BenchDetail {
  * 5M rows alone peaks at 152 MB RSS).
  */
 export function generateBenchLakeApart(workspace: string, rows: number, seed?: number): Promise<BenchData> {
-  return new Promise<BenchData>((resolve, reject) => {
-    const worker = startWorker(new URL('./bench-lake.worker.ts', import.meta.url), { workerData: { workspace, rows, seed } });
-    let result: { ok: true; data: BenchData } | { ok: false; message: string } | undefined;
-    worker.once('message', (message: typeof result) => (result = message));
-    worker.once('error', reject);
-    worker.once('exit', () => {
-      if (result?.ok) resolve(result.data);
-      else reject(new Error(result ? result.message : 'the bench lake generator stopped without a result'));
-    });
-  });
+  const worker = startWorker(new URL('./bench-lake.worker.ts', import.meta.url), { workerData: { workspace, rows, seed } });
+  return awaitWorkerTask<BenchData>(worker, 'the bench lake generator');
 }
 
 /** Times runLocalEtl (worker thread, the production path) over a generated lake. */

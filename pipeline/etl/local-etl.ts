@@ -1,5 +1,5 @@
 import { cachePath, openCache } from '../cache/cache-db';
-import { startWorker } from '../runtime/worker-threads';
+import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
 import { EtlAbortedError, emptySummary, processRawFiles, type EtlProgress, type EtlSummary } from './etl-engine';
 import { lakeDir, pendingRawFiles } from './lake-files';
 import { withWorkspaceLock } from './workspace-lock';
@@ -57,11 +57,6 @@ export interface EtlWorkerData {
   parseAhead?: boolean;
 }
 
-export type EtlWorkerMessage =
-  | { type: 'progress'; progress: EtlProgress }
-  | { type: 'done'; summary: EtlSummary }
-  | { type: 'error'; name: string; message: string };
-
 /**
  * Processes the raw files of `<workspace>/lake/price-stream/` that the manifest does not list yet
  * into `<workspace>/cache.db` (quarantined rows into `<workspace>/quarantine/`).
@@ -110,7 +105,7 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
     bulk = bytes >= PARSE_AHEAD_MIN_BYTES;
     if (bulk) db.pragma('wal_autocheckpoint = 0');
     return processRawFiles(db, data.workspace, files, {
-      parseAhead: data.parseAhead ?? bytes >= PARSE_AHEAD_MIN_BYTES,
+      parseAhead: data.parseAhead ?? bulk,
       nowMs: data.nowMs,
       minDropPct: data.minDropPct,
       futureToleranceMs: data.futureToleranceMs,
@@ -123,30 +118,13 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
   }
 }
 
-function runInWorker(data: EtlWorkerData, options: LocalEtlOptions): Promise<EtlSummary> {
-  return new Promise<EtlSummary>((resolve, reject) => {
-    const worker = startWorker(new URL('./local-etl.worker.ts', import.meta.url), { workerData: data, resourceLimits: WORKER_LIMITS });
-    const stop = new Int32Array(data.stop);
-    const onAbort = () => Atomics.store(stop, 0, 1);
-    options.signal?.addEventListener('abort', onAbort, { once: true });
-    let settled = false;
-    const settle = (fn: () => void) => {
-      if (settled) return;
-      settled = true;
-      options.signal?.removeEventListener('abort', onAbort);
-      fn();
-    };
-    worker.on('message', (message: EtlWorkerMessage) => {
-      if (message.type === 'progress') options.onProgress?.(message.progress);
-      else if (message.type === 'done') settle(() => resolve(message.summary));
-      else
-        settle(() => {
-          const error = message.name === 'AbortError' ? new EtlAbortedError(message.message) : new Error(message.message);
-          if (message.name !== 'AbortError') error.name = message.name;
-          reject(error);
-        });
-    });
-    worker.on('error', (error) => settle(() => reject(error)));
-    worker.on('exit', (code) => settle(() => reject(new Error(`ETL worker exited with code ${code} before finishing`))));
-  });
+async function runInWorker(data: EtlWorkerData, options: LocalEtlOptions): Promise<EtlSummary> {
+  const worker = startWorker(new URL('./local-etl.worker.ts', import.meta.url), { workerData: data, resourceLimits: WORKER_LIMITS });
+  const stop = new Int32Array(data.stop);
+  try {
+    // Aborting asks the engine to stop between batches: it rolls back the file in progress.
+    return await awaitWorkerTask<EtlSummary, EtlProgress>(worker, 'ETL worker', { onProgress: options.onProgress, signal: options.signal, onAbort: () => Atomics.store(stop, 0, 1) });
+  } catch (error) {
+    throw error instanceof Error && error.name === 'AbortError' ? new EtlAbortedError(error.message) : error;
+  }
 }

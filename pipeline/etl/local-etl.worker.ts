@@ -3,14 +3,7 @@
  * caller's thread so the UI/HTTP event loop stays responsive during a long run.
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { runEngineInThisThread, type EtlWorkerData, type EtlWorkerMessage } from './local-etl';
+import { postWorkerTask } from '../runtime/worker-threads';
+import { runEngineInThisThread, type EtlProgress, type EtlSummary, type EtlWorkerData } from './local-etl';
 
-const data = workerData as EtlWorkerData;
-const post = (message: EtlWorkerMessage) => parentPort?.postMessage(message);
-try {
-  const summary = runEngineInThisThread(data, (progress) => post({ type: 'progress', progress }));
-  post({ type: 'done', summary });
-} catch (error) {
-  const err = error instanceof Error ? error : new Error(String(error));
-  post({ type: 'error', name: err.name, message: err.message });
-}
+void postWorkerTask<EtlSummary, EtlProgress>(parentPort, (onProgress) => runEngineInThisThread(workerData as EtlWorkerData, onProgress));

@@ -1,4 +1,4 @@
-import { Worker, type WorkerOptions } from 'node:worker_threads';
+import { Worker, type MessagePort, type WorkerOptions } from 'node:worker_threads';
 import { existsSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { join } from 'node:path';
@@ -22,4 +22,48 @@ export function startWorker(sourceUrl: URL, options: WorkerOptions = {}): Worker
   // so a tiny eval'd bootstrap loads the .ts entry through tsx's API instead.
   const bootstrap = `import('tsx/esm/api').then(({ tsImport }) => tsImport(${JSON.stringify(sourceUrl.href)}, ${JSON.stringify(import.meta.url)}))`;
   return new Worker(bootstrap, { ...options, eval: true });
+}
+
+/** What a worker computing one result posts (see postWorkerTask): progress events, then the result or its error. */
+export type WorkerTaskMessage<R, P> = { type: 'progress'; progress: P } | { type: 'done'; result: R } | { type: 'error'; name: string; message: string };
+
+/** A worker's body: runs `task`, posting its progress events, then its result or its error (name kept). */
+export async function postWorkerTask<R, P = never>(port: MessagePort | null, task: (onProgress: (progress: P) => void) => R | Promise<R>): Promise<void> {
+  const post = (message: WorkerTaskMessage<R, P>) => port?.postMessage(message);
+  try {
+    post({ type: 'done', result: await task((progress) => post({ type: 'progress', progress })) });
+  } catch (error) {
+    const err = error instanceof Error ? error : new Error(String(error));
+    post({ type: 'error', name: err.name, message: err.message });
+  }
+}
+
+/**
+ * The caller's side of postWorkerTask: progress to `onProgress`; settles once, with the result,
+ * the worker's error (same name and message), or an error when the worker exits before either.
+ * `onAbort` runs if `signal` aborts meanwhile (asking the worker to stop is the caller's business).
+ */
+export function awaitWorkerTask<R, P = never>(
+  worker: Worker,
+  what: string,
+  options: { onProgress?: (progress: P) => void; signal?: AbortSignal; onAbort?: () => void } = {},
+): Promise<R> {
+  return new Promise<R>((resolve, reject) => {
+    const onAbort = () => options.onAbort?.();
+    options.signal?.addEventListener('abort', onAbort, { once: true });
+    let settled = false;
+    const settle = (fn: () => void) => {
+      if (settled) return;
+      settled = true;
+      options.signal?.removeEventListener('abort', onAbort);
+      fn();
+    };
+    worker.on('message', (message: WorkerTaskMessage<R, P>) => {
+      if (message.type === 'progress') options.onProgress?.(message.progress);
+      else if (message.type === 'done') settle(() => resolve(message.result));
+      else settle(() => reject(Object.assign(new Error(message.message), { name: message.name })));
+    });
+    worker.on('error', (error) => settle(() => reject(error)));
+    worker.on('exit', (code) => settle(() => reject(new Error(`${what} exited with code ${code} before finishing`))));
+  });
 }
