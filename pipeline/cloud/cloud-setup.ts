@@ -77,23 +77,26 @@ const notFound = (error: unknown) => {
   return code === 'EntityNotFoundException' || code === 'NotFound' || code === 'NoSuchBucket' || code === 'NoSuchKey' || (error instanceof AwsCallError && error.httpStatus === 404);
 };
 
-/** Get; on not-found create; otherwise update. AlreadyExists on create (a race) falls back to update. */
-async function upsert(operation: string, get: () => Promise<unknown>, create: () => Promise<unknown>, update: () => Promise<unknown>, retry?: RetryOptions): Promise<StepResult> {
-  let exists = true;
+/** Get; on not-found create. True when this call created it; AlreadyExists on create (a race) counts as existing. */
+async function createIfMissing(operation: string, get: () => Promise<unknown>, create: () => Promise<unknown>, retry?: RetryOptions): Promise<boolean> {
   try {
     await callAws(`Get${operation}`, get, retry);
+    return false;
   } catch (error) {
     if (!notFound(error)) throw error;
-    exists = false;
   }
-  if (!exists) {
-    try {
-      await callAws(`Create${operation}`, create, retry);
-      return { outcome: 'created' };
-    } catch (error) {
-      if (awsErrorCode(error) !== 'AlreadyExistsException') throw error;
-    }
+  try {
+    await callAws(`Create${operation}`, create, retry);
+    return true;
+  } catch (error) {
+    if (awsErrorCode(error) !== 'AlreadyExistsException') throw error;
+    return false;
   }
+}
+
+/** createIfMissing, then update what already existed (so a race also ends updated). */
+async function upsert(operation: string, get: () => Promise<unknown>, create: () => Promise<unknown>, update: () => Promise<unknown>, retry?: RetryOptions): Promise<StepResult> {
+  if (await createIfMissing(operation, get, create, retry)) return { outcome: 'created' };
   await callAws(`Update${operation}`, update, retry);
   return { outcome: 'updated' };
 }
@@ -143,19 +146,13 @@ export const CLOUD_SETUP_STEPS: readonly CloudSetupStep[] = [
     id: 'glue-database',
     title: 'Glue database',
     async run({ config, clients, retry }) {
-      try {
-        await callAws('GetDatabase', () => clients.glue.send(new GetDatabaseCommand({ Name: config.database })), retry);
-        return { outcome: 'unchanged' };
-      } catch (error) {
-        if (!notFound(error)) throw error;
-      }
-      try {
-        await callAws('CreateDatabase', () => clients.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: config.database, Description: 'PriceDrop price observations' } })), retry);
-      } catch (error) {
-        if (awsErrorCode(error) !== 'AlreadyExistsException') throw error;
-        return { outcome: 'unchanged' };
-      }
-      return { outcome: 'created', detail: config.database };
+      const created = await createIfMissing(
+        'Database',
+        () => clients.glue.send(new GetDatabaseCommand({ Name: config.database })),
+        () => clients.glue.send(new CreateDatabaseCommand({ DatabaseInput: { Name: config.database, Description: 'PriceDrop price observations' } })),
+        retry,
+      );
+      return created ? { outcome: 'created', detail: config.database } : { outcome: 'unchanged' };
     },
   },
   {
