@@ -62,6 +62,18 @@ export function DashboardScreen() {
   const panels = data.value?.panels ?? null;
   const facets = data.value?.facets ?? null;
   const refreshedAt = data.value?.refreshedAt ?? 0;
+  // Built once per data: a new option object makes EChart redraw (setOption) on every render otherwise.
+  const charts = useMemo(
+    () => ({
+      trend: trendOption(panels),
+      categories: categoryOption(panels),
+      split: splitOption(panels),
+      avgDropTrend: panels?.trend.map((p) => p.avg_drop_pct ?? 0),
+      observationsTrend: panels?.trend.map((p) => p.observations),
+      dropsTrend: panels?.trend.map((p) => p.drops),
+    }),
+    [panels],
+  );
 
   // Refresh when the backend says the cache changed (at most every 2 s).
   useEffect(() => {
@@ -105,15 +117,15 @@ export function DashboardScreen() {
         <OriginsNote refreshedAt={refreshedAt} />
       </div>
       <div className="kpi-row">
-        <Kpi testId="kpi-avg-drop" label="Average price drop" value={panels?.kpis.avg_drop_pct == null ? '–' : `${panels.kpis.avg_drop_pct.toFixed(2)} %`} trend={panels?.trend.map((p) => p.avg_drop_pct ?? 0)} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['avg_drop_pct', 'observations', ...FILTER_COLUMNS])} fileBase={`avg-drop-${stamp}`} />
-        <Kpi testId="kpi-products" label="Products analysed" value={panels ? numberFormat.format(panels.kpis.products_analysed) : '–'} trend={panels?.trend.map((p) => p.observations)} onDrill={() => drill()} csv={() => toCsv(kpiRows, ['products_analysed', 'observations', ...FILTER_COLUMNS])} fileBase={`products-analysed-${stamp}`} />
-        <Kpi testId="kpi-products-drop" label="Products with a drop" value={panels ? numberFormat.format(panels.kpis.products_with_drop) : '–'} trend={panels?.trend.map((p) => p.drops)} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['products_with_drop', 'products_analysed', ...FILTER_COLUMNS])} fileBase={`products-with-drop-${stamp}`} />
+        <Kpi testId="kpi-avg-drop" label="Average price drop" value={panels?.kpis.avg_drop_pct == null ? '–' : `${panels.kpis.avg_drop_pct.toFixed(2)} %`} trend={charts.avgDropTrend} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['avg_drop_pct', 'observations', ...FILTER_COLUMNS])} fileBase={`avg-drop-${stamp}`} />
+        <Kpi testId="kpi-products" label="Products analysed" value={panels ? numberFormat.format(panels.kpis.products_analysed) : '–'} trend={charts.observationsTrend} onDrill={() => drill()} csv={() => toCsv(kpiRows, ['products_analysed', 'observations', ...FILTER_COLUMNS])} fileBase={`products-analysed-${stamp}`} />
+        <Kpi testId="kpi-products-drop" label="Products with a drop" value={panels ? numberFormat.format(panels.kpis.products_with_drop) : '–'} trend={charts.dropsTrend} onDrill={() => drill({ dropStatus: 'drop' })} csv={() => toCsv(kpiRows, ['products_with_drop', 'products_analysed', ...FILTER_COLUMNS])} fileBase={`products-with-drop-${stamp}`} />
       </div>
       <div className="chart-grid">
         <ChartPanel
           title={`Drop trend (${filters.grain})`}
           testId="panel-trend"
-          option={trendOption(panels)}
+          option={charts.trend}
           ariaLabel="Drop trend over time"
           onClick={(p) => {
             const period = panels?.trend[p.dataIndex]?.period;
@@ -127,7 +139,7 @@ export function DashboardScreen() {
         <ChartPanel
           title="Top categories by drop %"
           testId="panel-categories"
-          option={categoryOption(panels)}
+          option={charts.categories}
           ariaLabel="Top categories by drop percent"
           onClick={(p) => update({ categories: filters.categories.length === 1 && filters.categories[0] === p.name ? [] : [p.name] })}
           hint="Click a bar to filter by it"
@@ -138,7 +150,7 @@ export function DashboardScreen() {
         <ChartPanel
           title="Drop vs no drop"
           testId="panel-split"
-          option={splitOption(panels)}
+          option={charts.split}
           ariaLabel="Drop versus no drop split"
           onClick={(p) => {
             const status: DropStatus = p.name === 'drop' ? 'drop' : 'no drop';
