@@ -37,6 +37,14 @@ export function athenaConnectionString(config: AwsConfig, options: { catalog?: s
   return connectionString(parts);
 }
 
+/**
+ * The SQLite ODBC connection string of a workspace's cache. NoCreat: a wrong path fails instead of
+ * creating an empty database; Timeout waits out a commit in progress.
+ */
+export function cacheConnectionString(workspace: string, dsn?: string): string {
+  return connectionString({ ...(dsn ? { DSN: dsn } : { Driver: SQLITE_ODBC_DRIVER }), Database: cachePath(workspace), NoCreat: '1', Timeout: '5000' });
+}
+
 /** A Power BI data source file (.pbids): one ODBC connection, Import mode, no credentials inside. */
 export function pbids(connection: string): { version: string; connections: unknown[] } {
   return { version: '0.1', connections: [{ details: { protocol: 'odbc', address: { connectionString: connection } }, options: {}, mode: 'Import' }] };
@@ -71,9 +79,7 @@ ${AWS_USAGE}`,
       const config = awsConfigFromArgs(args);
       connection = athenaConnectionString(config, { catalog: stringFlag(args, 'catalog'), dsn: stringFlag(args, 'dsn') });
     } else if (source === 'cache') {
-      const dsn = stringFlag(args, 'dsn');
-      // NoCreat: a wrong path fails instead of creating an empty database; Timeout waits out a commit in progress.
-      connection = connectionString({ ...(dsn ? { DSN: dsn } : { Driver: SQLITE_ODBC_DRIVER }), Database: cachePath(workspaceOf(args)), NoCreat: '1', Timeout: '5000' });
+      connection = cacheConnectionString(workspaceOf(args), stringFlag(args, 'dsn'));
     } else throw new UsageError(`--source must be athena or cache, got "${source}"`);
     writeFileSync(out, JSON.stringify(pbids(connection), null, 2) + '\n');
     if (args.switches.has('json')) io.json({ out, connection_string: connection });
