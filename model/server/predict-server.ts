@@ -413,9 +413,8 @@ function predict(bundle: LoadedBundle, body: unknown): string {
   if (features === null || typeof features !== 'object' || Array.isArray(features)) throw new HttpError(400, 'bad_request', 'features must be an object of feature name to number');
   const entries = Object.keys(features);
   if (entries.length > MAX_FEATURES) throw new HttpError(400, 'bad_request', `features has more than ${MAX_FEATURES} entries`);
-  const known = new Set(bundle.model.payloadKeys);
   for (const name of entries) {
-    if (!known.has(name)) throw new HttpError(400, 'bad_request', `Unknown feature "${name.slice(0, 60)}"; GET /api/model lists the feature schema`);
+    if (!bundle.model.payloadKeys.has(name)) throw new HttpError(400, 'bad_request', `Unknown feature "${name.slice(0, 60)}"; GET /api/model lists the feature schema`);
   }
   try {
     return JSON.stringify(bundle.model.predictFeatures(id ?? 'unknown', features as Record<string, unknown>));

@@ -36,7 +36,7 @@ export function createServingModel(modelJson: unknown, products: readonly Bundle
       importance: meta.importance,
       categories: meta.categories.length,
     },
-    payloadKeys: [...FEATURE_NAMES, 'category'],
+    payloadKeys: new Set([...FEATURE_NAMES, 'category']),
     predictProduct: (product) => predictFromFeatures(model, vectors.get(product.id) ?? Float64Array.from(product.features as number[]), product.id),
     predictFeatures(productId, record) {
       let features: Float64Array;

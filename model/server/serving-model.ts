@@ -19,7 +19,7 @@ export interface ServingModel {
   /** GET /api/model: version, options, metrics, feature schema, training window. */
   info: Record<string, unknown>;
   /** Names a feature payload may carry (the schema, plus aliases such as `category`). */
-  payloadKeys: readonly string[];
+  payloadKeys: ReadonlySet<string>;
   predictProduct(product: BundleProduct): Prediction;
   /** A product the bundle does not know: the caller sends its features; bad input throws PayloadError. */
   predictFeatures(productId: string, features: Record<string, unknown>): Prediction;
