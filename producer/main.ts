@@ -21,11 +21,11 @@ export async function producerMain(argv: readonly string[], controller = new Abo
       return 1;
     }
   }
-  const [{ UsageError, parseArgs, workspaceOf }, { createCommandIo }, { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE, producerOptionsFromArgs }, { runProducer }] = await Promise.all([
+  const [{ UsageError, parseArgs }, { createCommandIo }, { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE }, { produce }] = await Promise.all([
     import('../pipeline/cli/command'),
     import('../pipeline/cli/command-io'),
     import('./produce-flags'),
-    import('./run-producer'),
+    import('../pipeline/cli/produce-command'),
   ]);
   const io = createCommandIo();
   let args;
@@ -49,14 +49,7 @@ export async function producerMain(argv: readonly string[], controller = new Abo
   beat();
   const heartbeat = setInterval(beat, 10_000);
   try {
-    const options = producerOptionsFromArgs(args, workspaceOf(args));
-    const summary = await runProducer(options, {
-      signal: controller.signal,
-      onLog: (level, message) => io.log(level === 'info' ? message : `${level}: ${message}`),
-      onProgress: (progress) => io.progress('delivered records', progress.records, options.maxRecords),
-    });
-    if (args.switches.has('json')) io.json(summary);
-    else io.out(`delivered ${summary.records} records in ${summary.batches} batches (${summary.bytes} bytes), ${summary.rejected} rejected, ${summary.retries} retries`);
+    await produce(args, io, controller.signal);
     return 0;
   } catch (error) {
     if (error instanceof UsageError) {

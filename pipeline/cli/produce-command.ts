@@ -1,6 +1,6 @@
 import { runProducer } from '../../producer/run-producer';
 import { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE, producerOptionsFromArgs } from '../../producer/produce-flags';
-import { workspaceOf, type Command } from './command';
+import { workspaceOf, type Command, type CommandIo, type ParsedArgs } from './command';
 
 /**
  * `pricedrop produce`: runs the producer in this process until the source ends, --max-records is
@@ -12,7 +12,6 @@ export const produceCommand: Command = {
   usage: PRODUCE_USAGE,
   booleanFlags: PRODUCE_BOOLEAN_FLAGS,
   async run(args, io) {
-    const options = producerOptionsFromArgs(args, workspaceOf(args));
     const controller = new AbortController();
     let signals = 0;
     const onSignal = (name: NodeJS.Signals) => {
@@ -24,13 +23,7 @@ export const produceCommand: Command = {
     process.on('SIGTERM', onSignal);
     process.on('SIGINT', onSignal);
     try {
-      const summary = await runProducer(options, {
-        signal: controller.signal,
-        onLog: (level, message) => io.log(level === 'info' ? message : `${level}: ${message}`),
-        onProgress: (progress) => io.progress('delivered records', progress.records, options.maxRecords),
-      });
-      if (args.switches.has('json')) io.json(summary);
-      else io.out(`delivered ${summary.records} records in ${summary.batches} batches (${summary.bytes} bytes), ${summary.rejected} rejected, ${summary.retries} retries`);
+      await produce(args, io, controller.signal);
       return 0;
     } finally {
       process.off('SIGTERM', onSignal);
@@ -38,3 +31,19 @@ export const produceCommand: Command = {
     }
   },
 };
+
+/**
+ * Runs the producer for parsed `produce` flags until it ends or `signal` aborts, then reports the
+ * summary (one JSON line with --json). The body of `pricedrop produce` and of the container's
+ * program (producer/main.ts), which differ only in how signals reach `signal`.
+ */
+export async function produce(args: ParsedArgs, io: CommandIo, signal: AbortSignal): Promise<void> {
+  const options = producerOptionsFromArgs(args, workspaceOf(args));
+  const summary = await runProducer(options, {
+    signal,
+    onLog: (level, message) => io.log(level === 'info' ? message : `${level}: ${message}`),
+    onProgress: (progress) => io.progress('delivered records', progress.records, options.maxRecords),
+  });
+  if (args.switches.has('json')) io.json(summary);
+  else io.out(`delivered ${summary.records} records in ${summary.batches} batches (${summary.bytes} bytes), ${summary.rejected} rejected, ${summary.retries} retries`);
+}
