@@ -1,4 +1,4 @@
-import { useEffect, useState } from 'react';
+import { useEffect, useMemo, useState } from 'react';
 import { invoke, on } from '../api-client';
 import type { HandlerParams, HandlerResult } from '../../pipeline/api/contract';
 import { EChart, type ChartOption } from '../charts/echart';
@@ -164,6 +164,8 @@ function ProductDetailView({ source, productId }: { source: string; productId: s
   const [version, setVersion] = useState(0);
   useEffect(() => on('data/changed', () => setVersion((v) => v + 1)), []);
   const detail = useLoad(() => invoke('products/detail', { source, productId }), [source, productId, version]);
+  // Once per detail: a new option object makes EChart redraw the whole history (also on the reload's loading renders).
+  const historyChart = useMemo(() => detail.value && historyOption(detail.value), [detail.value]);
   if (detail.error && !detail.value) return <ErrorBanner error={detail.error} onRetry={detail.reload} prefix="Could not load the product" />;
   if (!detail.value) return <div className="muted">Loading…</div>;
   const { product, stats } = detail.value;
@@ -196,7 +198,7 @@ function ProductDetailView({ source, productId }: { source: string; productId: s
       )}
       <div className="product-grid">
         <Panel title="Price history" testId="price-history">
-          <EChart option={historyOption(detail.value)} height={300} ariaLabel={`Price history of ${product.title}`} />
+          <EChart option={historyChart!} height={300} ariaLabel={`Price history of ${product.title}`} />
           <div className="legend-note muted small">Red points: drops. Shaded: promotions (a “was” price shown by the shop).</div>
         </Panel>
         <PredictionCard source={source} productId={productId} currency={product.currency} />
