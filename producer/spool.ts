@@ -1,6 +1,7 @@
 import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sink } from './sink';
+import { abortableSleep } from './source';
 
 /**
  * The on-disk spool: every sealed batch is written here (temp file + rename, so a kill leaves
@@ -143,22 +144,10 @@ export function startDrain(spool: Spool, sink: Sink, options: DrainOptions): Dra
         if (stopped) return false;
         const delay = Math.round(Math.min(maxBackoff, 250 * 2 ** Math.min(attempt - 1, 16)) * (0.5 + Math.random() * 0.5));
         options.onRetry(error, attempt, delay);
-        await sleepUnlessStopped(delay);
+        await abortableSleep(delay, stopController.signal);
         if (stopped) return false;
       }
     }
-  }
-
-  function sleepUnlessStopped(ms: number): Promise<void> {
-    return new Promise((resolve) => {
-      const timer = setTimeout(done, ms);
-      function done() {
-        clearTimeout(timer);
-        stopController.signal.removeEventListener('abort', done);
-        resolve();
-      }
-      stopController.signal.addEventListener('abort', done, { once: true });
-    });
   }
 
   async function worker(): Promise<void> {
