@@ -202,10 +202,8 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
       const mode = options.mode === 'paged' || options.mode === 'unload' ? options.mode : expected > (options.unloadThreshold ?? 20_000) ? 'unload' : 'paged';
       summary.mode = mode;
       const select = `SELECT ${CLEAN_COLUMNS} FROM ${from}${where}`;
-      const take = (batch: AthenaRow[]) => {
-        staging.transaction(() => stageRows(batch))();
-      };
-      const stageRows = (batch: AthenaRow[]) => {
+      // One staging transaction per batch: all the paged rows, or one Parquet file of an UNLOAD.
+      const take = staging.transaction((batch: AthenaRow[]) => {
         for (const r of batch) {
           const clean = toCleanRow(r);
           if (!clean) {
@@ -217,7 +215,7 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
           if (latestFetched === null || clean.observed_at > latestFetched) latestFetched = clean.observed_at;
         }
         progress('download rows', fetched + summary.invalid, expected);
-      };
+      });
       if (mode === 'paged') {
         const result = await runQuery(athena, select, target, { ...wait, pricePerTbUsd: options.pricePerTbUsd });
         take(result.rows);
