@@ -44,7 +44,11 @@ export function ProductsScreen() {
   const source = route.params.get('source') ?? '';
   const productId = route.params.get('id') ?? '';
   const drill = drillFromRoute(route.params);
-  const drillKey = route.params.toString();
+  // The drill-down's own parameters: picking a product in its list must not reset or re-read the list.
+  const drillParams = new URLSearchParams(route.params);
+  drillParams.delete('source');
+  drillParams.delete('id');
+  const drillKey = drillParams.toString();
 
   return (
     <section className="screen products" aria-label="Products">
@@ -134,7 +138,7 @@ function DrillList({ drill, drillKey, selected }: { drill: DrillParams & { descr
       <ul className="result-list">
         {(page.value?.products ?? []).map((p) => (
           <li key={`${p.source}/${p.product_id}`} className={p.product_id === selected ? 'selected' : undefined}>
-            <a href={`${routeHref('products', { source: p.source, id: p.product_id })}&${drillKey.replace(/(^|&)(source|id)=[^&]*/g, '')}`}>
+            <a href={`${routeHref('products', { source: p.source, id: p.product_id })}&${drillKey}`}>
               <span className="result-title">{p.title}</span>
               <span className="muted small">
                 {p.product_id} · {p.category} · {p.drops} drops · avg {p.avg_drop_pct === null ? '–' : `${p.avg_drop_pct.toFixed(1)} %`}
