@@ -77,15 +77,14 @@ export function binOf(value: number, edges: BinEdges): number {
 
 /**
  * Bins row-major or column data. `column(f)` returns feature f for every row.
- * @param edges reuse edges computed on training data (for a test set); computed when omitted.
  * @param buffer optional backing store (e.g. a SharedArrayBuffer for worker threads).
  */
-export function binColumns(rows: number, features: number, column: (f: number) => ArrayLike<number>, edges?: BinEdges[], buffer?: ArrayBufferLike): BinnedColumns {
+export function binColumns(rows: number, features: number, column: (f: number) => ArrayLike<number>, buffer?: ArrayBufferLike): BinnedColumns {
   const bins = buffer ? new Uint8Array(buffer, 0, rows * features) : new Uint8Array(rows * features);
   const allEdges: BinEdges[] = [];
   for (let f = 0; f < features; f++) {
     const values = column(f);
-    const e = edges?.[f] ?? computeEdges(values);
+    const e = computeEdges(values);
     allEdges.push(e);
     const offset = f * rows;
     const last = e.length;

@@ -69,7 +69,7 @@ export async function fitForest(input: ForestFitInput, options: ForestOptions, c
   const yBuffer = new SharedArrayBuffer(rows * 8);
   const y = new Float64Array(yBuffer);
   try {
-    binned = binColumns(rows, features, (f) => input.columns[f]!, undefined, binsBuffer);
+    binned = binColumns(rows, features, (f) => input.columns[f]!, binsBuffer);
     for (let i = 0; i < rows; i++) y[i] = input.y[i] as number;
   } catch (error) {
     for (const worker of workers) void worker.terminate();
