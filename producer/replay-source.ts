@@ -1,6 +1,6 @@
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { createRowMapper, parseColumnMap, type ColumnMap } from '../pipeline/etl/history-import';
+import { createRowMapper, listHistoryFiles, parseColumnMap, type ColumnMap } from '../pipeline/etl/history-import';
 import { parseTimestamp, trimText } from '../pipeline/etl/price-rules';
 import type { RawRecord } from '../pipeline/lake/raw-format';
 import { readCsvHeader, readCsvRows } from './csv-rows';
@@ -41,23 +41,6 @@ export interface ReplayCheckpoint {
   offset: number;
 }
 
-async function listCsvFiles(root: string): Promise<string[]> {
-  const info = await stat(root);
-  if (info.isFile()) return [root];
-  const out: string[] = [];
-  const walk = async (dir: string) => {
-    const entries = await readdir(dir, { withFileTypes: true });
-    for (const entry of entries) {
-      if (entry.name.startsWith('.')) continue;
-      const path = join(dir, entry.name);
-      if (entry.isDirectory()) await walk(path);
-      else if (/\.csv$/i.test(entry.name)) out.push(path);
-    }
-  };
-  await walk(root);
-  return out.sort((a, b) => (relative(root, a) < relative(root, b) ? -1 : 1));
-}
-
 export function createReplaySource(options: ReplayOptions): Source {
   const input = resolve(options.file);
   const columnMap = parseColumnMap(options.map);
@@ -86,7 +69,7 @@ export function createReplaySource(options: ReplayOptions): Source {
       await rename(temp, checkpointFile);
     },
     async *read(context: SourceContext): AsyncGenerator<SourceChunk> {
-      const files = await listCsvFiles(input);
+      const files = listHistoryFiles([input]);
       const root = files.length === 1 && files[0] === input ? dirname(input) : input;
       const resumeAt = await loadCheckpoint();
       if (resumeAt) context.log('info', `replay: resuming at ${resumeAt.file || basename(input)} byte ${resumeAt.offset}`);
