@@ -4,6 +4,7 @@
  * (pipeline/cloud/cloud-setup.ts) creates or updates exactly these.
  */
 import type { CreateClassifierRequest, CreateCrawlerRequest, CreateJobRequest, TableInput } from '@aws-sdk/client-glue';
+import { RAW_COLUMNS } from '../pipeline/lake/raw-format';
 
 export interface GlueDefinitionInput {
   bucket: string;
@@ -19,9 +20,6 @@ export interface GlueDefinitionInput {
 /** The files `cloud setup` uploads to `s3://bucket/glue-scripts/` (paths relative to glue/). */
 export const GLUE_SCRIPT_FILES = ['clean_observations.py', 'price_rules.py', 'category_synonyms.json'] as const;
 
-/** Raw columns, all read as strings: the job's rules parse them (a price like "1,99" must reach the rules, not become null). */
-const RAW_HEADER = ['product_id', 'title', 'category', 'price', 'old_price', 'currency', 'source', 'observed_at'];
-
 export function rawCsvClassifier(input: GlueDefinitionInput): CreateClassifierRequest {
   return {
     CsvClassifier: {
@@ -29,9 +27,10 @@ export function rawCsvClassifier(input: GlueDefinitionInput): CreateClassifierRe
       Delimiter: ',',
       QuoteSymbol: '"',
       ContainsHeader: 'PRESENT',
-      Header: RAW_HEADER,
+      Header: [...RAW_COLUMNS],
       DisableValueTrimming: true,
       AllowSingleColumn: false,
+      // Every raw column is read as a string: the job's rules parse them (a price like "1,99" must reach the rules, not become null).
       CustomDatatypeConfigured: true,
       CustomDatatypes: ['STRING'],
       Serde: 'OpenCSVSerDe',
