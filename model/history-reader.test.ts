@@ -1,15 +1,11 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCache } from '../pipeline/cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../pipeline/cache/observation-writer';
 import { countObservations, iterateHistories, readDataEnds, readProductHistories, readSources } from './history-reader';
+import { useTempDirs } from '../test/support/temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('pricedrop-histories-');
 
 function row(source: string, productId: string, day: number, price: number, title = `Item ${productId}`): CleanRow {
   const observedAt = new Date(Date.UTC(2026, 0, 1 + day, 9)).toISOString();
@@ -32,8 +28,7 @@ function row(source: string, productId: string, day: number, price: number, titl
 
 describe('history reader over the narrow rows', () => {
   it('yields each product once, in (source, product_id) order, its price changes in time order', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pricedrop-histories-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const db = openCache(join(dir, 'cache.db'));
     const writer = createObservationWriter(db);
     // Products first seen in an order unlike their names (the dictionary ids follow first sight),

@@ -1,16 +1,12 @@
 import Database from 'better-sqlite3';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { migrate, openCache } from './cache-db';
 import { MIGRATIONS } from './migrations';
 import { createObservationWriter, type CleanRow } from './observation-writer';
+import { useTempDirs } from '../../test/support/temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('pricedrop-migrate-');
 
 const BEFORE_NARROW = MIGRATIONS.findIndex((m) => m.id === '0700-narrow-observations');
 
@@ -36,8 +32,7 @@ function row(productId: string, observedAt: string, price: number, extra: Partia
 describe('migration 0700-narrow-observations', () => {
   it('moves a cache of the previous schema into the narrow rows, views reading back exactly what was stored', () => {
     expect(BEFORE_NARROW).toBeGreaterThan(0);
-    const dir = mkdtempSync(join(tmpdir(), 'pricedrop-migrate-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const file = join(dir, 'cache.db');
     const old = new Database(file);
     migrate(old, MIGRATIONS.slice(0, BEFORE_NARROW));

@@ -1,20 +1,15 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
 import { createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
 import { rebuildRollups } from './dashboard-rollups';
 import { seededSequence } from '../runtime/seeded-sequence';
+import { useTempDirs } from '../../test/support/temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('pricedrop-writer-');
 
 function tempCache(): CacheDb {
-  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-writer-'));
-  dirs.push(dir);
+  const dir = tempDir();
   return openCache(join(dir, 'cache.db'));
 }
 

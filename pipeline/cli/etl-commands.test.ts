@@ -1,21 +1,13 @@
-import { mkdtempSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { parseArgs, UsageError, type CommandIo } from './command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
 import { benchEtlCommand } from './bench-etl-command';
+import { useTempDirs } from '../../test/support/temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-etl-cli-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs('pricedrop-etl-cli-');
 function capture(): CommandIo & { jsonOut: unknown[] } {
   const jsonOut: unknown[] = [];
   return { jsonOut, log: () => undefined, json: (v) => jsonOut.push(v), out: () => undefined, progress: () => undefined };

@@ -1,7 +1,5 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from '../cache/cache-db';
 import { rebuildRollups } from '../cache/dashboard-rollups';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
@@ -16,15 +14,12 @@ import {
   type TrendGrain,
 } from './dashboard-queries';
 import { seededSequence } from '../runtime/seeded-sequence';
+import { useTempDirs } from '../../test/support/temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('pricedrop-dash-');
 
 function tempCache(): CacheDb {
-  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-dash-'));
-  dirs.push(dir);
+  const dir = tempDir();
   return openCache(join(dir, 'cache.db'));
 }
 

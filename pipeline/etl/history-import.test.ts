@@ -1,20 +1,12 @@
-import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { cachePath, openCache } from '../cache/cache-db';
 import { MappingError, createRowMapper, dateFromFilename, importHistory, parseColumnMap, stableProductId } from './history-import';
 import { runLocalEtl } from './local-etl';
+import { useTempDirs } from '../../test/support/temp-dirs';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const dir of dirs.splice(0)) rmSync(dir, { recursive: true, force: true });
-});
-function tempDir(): string {
-  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-import-'));
-  dirs.push(dir);
-  return dir;
-}
+const tempDir = useTempDirs('pricedrop-import-');
 
 describe('column mapping', () => {
   it('parses --map pairs and constants, and rejects unknown fields', () => {
