@@ -1,10 +1,8 @@
 import { useState, type ReactNode } from 'react';
 import { invoke } from '../api-client';
 import type { HandlerResult } from '../../pipeline/api/contract';
-
-type TaskRunResult = HandlerResult<'cloud/crawl'>;
 import { EmptyState, ErrorBanner, Panel, errorText, formatDateTime, useLoad } from '../components/ui';
-import { TaskStatus, type useTasks } from '../components/tasks';
+import { TaskStatus, type TaskRun, type useTasks } from '../components/tasks';
 import { routeHref } from '../navigation';
 
 type Settings = HandlerResult<'settings/get'>;
@@ -14,9 +12,8 @@ function megabytes(bytes: number): string {
   return `${(bytes / 1e6).toFixed(1)} MB`;
 }
 
-/** AWS mode: Glue crawl and transform, then the Athena sync into the cache (its scan cost shown first), each a task. */
 /** One Glue step of the cloud pipeline: what it does, a button that starts it as a task, its latest run. */
-function GlueStep({ tasks, kind, title, action, run, children }: { tasks: ReturnType<typeof useTasks>; kind: 'crawl' | 'transform'; title: string; action: string; run: () => Promise<TaskRunResult>; children: ReactNode }) {
+function GlueStep({ tasks, kind, title, action, run, children }: { tasks: ReturnType<typeof useTasks>; kind: 'crawl' | 'transform'; title: string; action: string; run: () => Promise<TaskRun>; children: ReactNode }) {
   return (
     <div className="cloud-step">
       <div className="cloud-step-head">
@@ -31,6 +28,7 @@ function GlueStep({ tasks, kind, title, action, run, children }: { tasks: Return
   );
 }
 
+/** AWS mode: Glue crawl and transform, then the Athena sync into the cache (its scan cost shown first), each a task. */
 export function CloudPanel({ tasks, settings }: { tasks: ReturnType<typeof useTasks>; settings: Settings | undefined }) {
   const status = useLoad(() => invoke('cloud/status'), [settings?.aws.bucket, settings?.aws.glueDatabase, tasks.latest('sync')?.status]);
   const [estimate, setEstimate] = useState<Estimate | null>(null);
