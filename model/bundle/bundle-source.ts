@@ -1,4 +1,4 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readFile, rename, stat, writeFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { GetObjectCommand, HeadObjectCommand, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { loadBundle, type LoadedBundle } from './loaded-bundle';
@@ -56,7 +56,6 @@ export async function fetchBundle(location: BundleLocation, s3?: S3Client, expec
 /** Writes bundle bytes to a file or an S3 object; returns the S3 ETag or the file path. */
 export async function storeBundle(location: BundleLocation, bytes: Buffer, s3?: S3Client): Promise<string> {
   if (location.kind === 'file') {
-    const { writeFile, rename } = await import('node:fs/promises');
     // Write then rename: a server watching the file never reads half a bundle.
     const temporary = `${location.path}.tmp-${process.pid}`;
     await writeFile(temporary, bytes);
