@@ -24,9 +24,9 @@ import { formatTimestamp, parseTimestamp } from '../etl/price-rules';
 
 /** meta keys. */
 export const WATERMARK_KEY = 'athena.watermark';
-export const DATA_AS_OF_KEY = (origin: 'local' | 'athena') => `data_as_of.${origin}`;
+export const DATA_AS_OF_KEY = 'data_as_of.athena';
 
-/** What `data_as_of.<origin>` holds (JSON in `meta`). */
+/** "Data as of" an origin: what DATA_AS_OF_KEY holds (JSON in `meta`); the local origin's comes from etl_manifest. */
 export interface DataAsOf {
   /** Latest observed_at present for that origin after the last successful write. */
   last_observed_at: string | null;
@@ -262,7 +262,7 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
       summary.watermark_after = latest;
       if (latest) setMeta(cache, WATERMARK_KEY, latest);
       const asOf: DataAsOf = { last_observed_at: latest, updated_at: (options.now?.() ?? new Date()).toISOString(), rows_inserted: summary.inserted };
-      setMeta(cache, DATA_AS_OF_KEY('athena'), JSON.stringify(asOf));
+      setMeta(cache, DATA_AS_OF_KEY, JSON.stringify(asOf));
       phase('before-commit');
     })();
   } finally {
@@ -274,16 +274,11 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
 
 /** "Data as of" per origin and per data source, for the UI ('cache/status'). */
 export function cacheStatus(cache: CacheDb) {
-  const read = (origin: 'local' | 'athena'): DataAsOf | null => {
-    const raw = getMeta(cache, DATA_AS_OF_KEY(origin));
-    if (raw) return JSON.parse(raw) as DataAsOf;
-    if (origin === 'local') {
-      // The local ETL records committed files in etl_manifest.
-      const last = cache.prepare('SELECT MAX(processed_at) AS at, SUM(cleaned) AS rows FROM etl_manifest').get() as { at: string | null; rows: number | null };
-      return last.at ? { last_observed_at: null, updated_at: last.at, rows_inserted: last.rows ?? 0 } : null;
-    }
-    return null;
-  };
+  // The local ETL records its committed files in etl_manifest; a sync writes DATA_AS_OF_KEY.
+  const etl = cache.prepare('SELECT MAX(processed_at) AS at, SUM(cleaned) AS rows FROM etl_manifest').get() as { at: string | null; rows: number | null };
+  const local: DataAsOf | null = etl.at ? { last_observed_at: null, updated_at: etl.at, rows_inserted: etl.rows ?? 0 } : null;
+  const athenaRaw = getMeta(cache, DATA_AS_OF_KEY);
+  const athena = athenaRaw ? (JSON.parse(athenaRaw) as DataAsOf) : null;
   const observations = (cache.prepare('SELECT COALESCE(SUM(observations), 0) FROM rollup_daily').pluck().get() as number) ?? 0;
   const sources = cache.prepare('SELECT source, MAX(last_observed_at) AS data_as_of, COUNT(*) AS products FROM products GROUP BY source ORDER BY source').all() as {
     source: string;
@@ -292,7 +287,7 @@ export function cacheStatus(cache: CacheDb) {
   }[];
   return {
     observations,
-    origins: { local: read('local'), athena: read('athena') },
+    origins: { local, athena },
     athena_watermark: getMeta(cache, WATERMARK_KEY) ?? null,
     sources,
   };
