@@ -28,11 +28,12 @@ export function AlertsScreen() {
   const [error, setError] = useState<string | null>(null);
   const [notice, setNotice] = useState<string | null>(null);
 
-  const act = (promise: Promise<unknown>, done?: string) =>
+  /** Runs a change, then re-reads the rules and history; `done` says what happened (from the result). */
+  const act = <T,>(promise: Promise<T>, done?: (result: T) => string) =>
     promise
-      .then(() => {
+      .then((result) => {
         setError(null);
-        if (done) setNotice(done);
+        if (done) setNotice(done(result));
         setVersion((v) => v + 1);
       })
       .catch((e: unknown) => setError(errorText(e)));
@@ -43,13 +44,9 @@ export function AlertsScreen() {
         <div className="column-left">
           <RuleForm
             onCreate={(rule) =>
-              invoke('alerts/create', rule)
-                .then((r) => {
-                  setError(null);
-                  setNotice(r.evaluation.fired.length ? `Rule saved; it fired ${r.evaluation.fired.length} time(s) on the latest prices.` : 'Rule saved; it is checked after every ETL run or sync.');
-                  setVersion((v) => v + 1);
-                })
-                .catch((e: unknown) => setError(errorText(e)))
+              void act(invoke('alerts/create', rule), (r) =>
+                r.evaluation.fired.length ? `Rule saved; it fired ${r.evaluation.fired.length} time(s) on the latest prices.` : 'Rule saved; it is checked after every ETL run or sync.',
+              )
             }
           />
           <ErrorBanner error={error ?? rules.error} />
@@ -73,7 +70,7 @@ export function AlertsScreen() {
                     <label className="small">
                       <input type="checkbox" checked={rule.enabled} onChange={(e) => void act(invoke('alerts/update', { id: rule.id, enabled: e.target.checked }))} /> on
                     </label>
-                    <button type="button" className="link" onClick={() => void act(invoke('alerts/delete', { id: rule.id }), 'Rule deleted.')}>
+                    <button type="button" className="link" onClick={() => void act(invoke('alerts/delete', { id: rule.id }), () => 'Rule deleted.')}>
                       Delete
                     </button>
                   </div>
@@ -81,7 +78,7 @@ export function AlertsScreen() {
               ))}
             </ul>
             <div className="actions">
-              <button type="button" className="button small" onClick={() => void act(invoke('alerts/evaluate', {}), 'Rules checked against the latest prices.')} data-testid="alerts-evaluate">
+              <button type="button" className="button small" onClick={() => void act(invoke('alerts/evaluate', {}), () => 'Rules checked against the latest prices.')} data-testid="alerts-evaluate">
                 Check now
               </button>
               <BrowserNotificationsButton />
