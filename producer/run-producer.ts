@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
+import { lakeDir } from '../pipeline/etl/lake-files';
 import { encodeRawBatch, rawBatchKey, type RawRecord } from '../pipeline/lake/raw-format';
 import { createSink, type Sink } from './sink';
 import { abortableSleep, type RejectedRecord, type Source, type SourceContext } from './source';
@@ -98,7 +99,7 @@ export async function runProducer(options: ProducerOptions, hooks: ProducerHooks
   const batchAgeMs = options.batchAgeMs ?? PRODUCER_DEFAULTS.batchAgeMs;
   const spoolMaxBytes = (options.spoolMaxMb ?? PRODUCER_DEFAULTS.spoolMaxMb) * 1024 * 1024;
   const maxRecords = options.maxRecords ?? Infinity;
-  const sink = options.sinkInstance ?? createSink({ sink: options.sink ?? join(options.workspace, 'lake'), s3Endpoint: options.s3Endpoint, s3Region: options.s3Region });
+  const sink = options.sinkInstance ?? createSink({ sink: options.sink ?? lakeDir(options.workspace), s3Endpoint: options.s3Endpoint, s3Region: options.s3Region });
   const source: Source = createSource(options, { workspace: options.workspace, sinkId: sink.id });
   const stateDir = join(options.workspace, 'producer');
   const spool = await Spool.open(join(stateDir, 'spool', sink.id));

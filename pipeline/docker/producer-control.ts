@@ -8,6 +8,7 @@ import Docker from 'dockerode';
 import { REPO_ROOT } from '../../producer/build-producer-bundle';
 import { producerArgs } from '../../producer/produce-flags';
 import type { ProducerOptions, ProducerSummary } from '../../producer/run-producer';
+import { lakeDir } from '../etl/lake-files';
 import { ensureProducerImage } from './producer-image';
 
 /**
@@ -156,13 +157,13 @@ export function createProducerControl(options: ProducerControlOptions): Producer
   }
 
   async function startInDocker(start: ProducerStartOptions, reason: string): Promise<void> {
-    setStatus({ state: 'building', runner: 'docker', runnerReason: reason, source: start.source, sink: start.sink ?? join(workspace, 'lake') }, true);
+    const sink = start.sink ?? lakeDir(workspace);
+    setStatus({ state: 'building', runner: 'docker', runnerReason: reason, source: start.source, sink }, true);
     const image = await ensureProducerImage(docker, { baseImage: options.baseImage, onLog: (line) => emitLine('stderr', line) });
     setStatus({ state: 'starting', image: image.tag });
     const binds: string[] = [];
     const args = producerArgs({ ...start, sink: undefined, file: undefined });
     let user: string | undefined;
-    const sink = start.sink ?? join(workspace, 'lake');
     const env = environment(start);
     const hostUser = typeof process.getuid === 'function' && typeof process.getgid === 'function' ? `${process.getuid()}:${process.getgid()}` : undefined;
     let hostFiles = false;
@@ -285,7 +286,7 @@ export function createProducerControl(options: ProducerControlOptions): Producer
   function startAsProcess(start: ProducerStartOptions, reason: string): void {
     const command = options.processCommand ?? [process.execPath, join(REPO_ROOT, 'pipeline', 'cli', 'bin.mjs'), 'produce'];
     const args = [...command.slice(1), ...producerArgs(start), '--workspace', workspace, '--json'];
-    setStatus({ state: 'starting', runner: 'process', runnerReason: reason, source: start.source, sink: start.sink ?? join(workspace, 'lake') }, true);
+    setStatus({ state: 'starting', runner: 'process', runnerReason: reason, source: start.source, sink: start.sink ?? lakeDir(workspace) }, true);
     // ELECTRON_RUN_AS_NODE makes Electron's binary behave as node when it is process.execPath.
     const spawned = spawn(command[0]!, args, { env: { ...process.env, ...environment(start), ELECTRON_RUN_AS_NODE: '1' }, stdio: ['ignore', 'pipe', 'pipe'] });
     child = spawned;
