@@ -38,7 +38,7 @@ export function SettingsScreen() {
   useEffect(() => {
     if (loaded.value) setDraft(loaded.value);
   }, [loaded.value]);
-  const powerBi = useLoad(() => invoke('settings/power-bi'), [saved]);
+  const powerBi = useLoad(() => invoke('settings/power-bi'), []);
 
   if (!draft) return <ErrorBanner error={loaded.error} onRetry={loaded.reload} />;
   const setAws = (key: keyof Settings['aws'], value: string) => {
@@ -52,6 +52,8 @@ export function SettingsScreen() {
         setDraft({ ...draft, ...next });
         setError(null);
         setSaved(true);
+        // The connection strings derive from the saved names (an edit alone changes nothing there).
+        powerBi.reload();
       })
       .catch((e: unknown) => setError(errorText(e)));
   };
