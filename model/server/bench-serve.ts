@@ -171,7 +171,6 @@ function combine(rounds: LoadResult[]): LoadResult {
   };
 }
 
-/** Closed-loop load: `concurrency` loops, each one request at a time, until the count or the time is reached. */
 /** Where the next request's product comes from: continues across warm-up and rounds, so every product gets asked. */
 export interface ProductCursor {
   next: number;
@@ -185,6 +184,9 @@ export interface ProductCursor {
  * client's cost of parsing headers rather than the server. Both servers answer with Content-Length.
  */
 export async function drive(port: number, bodies: readonly Buffer[], options: { requests: number; durationS: number; concurrency: number }, cursor: ProductCursor = { next: 0 }): Promise<LoadResult> {
+  const requests = bodies.map((body) =>
+    Buffer.concat([Buffer.from(`POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body]),
+  );
   const latencies = new Float64Array(options.requests);
   let issued = 0;
   let done = 0;
@@ -192,8 +194,6 @@ export async function drive(port: number, bodies: readonly Buffer[], options: { 
   let non200 = 0;
   const started = performance.now();
   const deadline = started + options.durationS * 1000;
-  const requestBytes = (body: Buffer) =>
-    Buffer.concat([Buffer.from(`POST /api/predict HTTP/1.1\r\nHost: 127.0.0.1:${port}\r\nContent-Type: application/json\r\nContent-Length: ${body.length}\r\n\r\n`, 'latin1'), body]);
 
   // One connection; when the server says `Connection: close`, the loop opens a new one.
   const connection = () =>
@@ -210,7 +210,7 @@ export async function drive(port: number, bodies: readonly Buffer[], options: { 
         }
         issued++;
         t0 = performance.now();
-        socket.write(requestBytes(bodies[cursor.next++ % bodies.length]!));
+        socket.write(requests[cursor.next++ % requests.length]!);
       };
       socket.on('connect', sendNext);
       socket.on('data', (chunk: Buffer) => {
