@@ -103,9 +103,6 @@ export class AthenaQueryTimeoutError extends Error {
   }
 }
 
-/** Final states: the wait ends on these and only these. */
-export const FINAL_STATES: ReadonlySet<QueryExecutionState> = new Set(['SUCCEEDED', 'FAILED', 'CANCELLED']);
-
 /** Starts a query; returns its QueryExecutionId. */
 export async function startQuery(athena: AthenaClient, sql: string, target: AthenaTarget, options: StartOptions = {}): Promise<string> {
   const token = options.clientRequestToken ?? randomUUID();
