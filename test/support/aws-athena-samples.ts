@@ -15,11 +15,6 @@ export function athenaOutput<T = Record<string, unknown>>(file: string): T {
   return samples.output<T>(file);
 }
 
-/** The raw text of a fixture (the UNLOAD manifest). */
-export function athenaFixtureText(file: string): string {
-  return samples.text(file);
-}
-
 /** An execution sample with its id (and optionally statistics) replaced. */
 export function executionWith(file: string, patch: { QueryExecutionId?: string; Statistics?: Record<string, unknown> }) {
   const out = athenaOutput<{ QueryExecution: Record<string, unknown> }>(file);
