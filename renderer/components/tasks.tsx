@@ -51,7 +51,7 @@ export function useTasks(kinds: readonly string[] = [], limit = 20) {
 
   const running = (kind: string) => runs.find((r) => r.kind === kind && r.status === 'running');
   const latest = (kind: string) => runs.find((r) => r.kind === kind);
-  return { runs, error, setError, refresh, start, running, latest };
+  return { runs, error, refresh, start, running, latest };
 }
 
 /** One task's state: progress and Cancel while it runs; outcome, duration and message after. */
