@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { S3Client } from '@aws-sdk/client-s3';
-import { REPO_ROOT } from './build-producer-bundle';
+import { packageRoot } from '../pipeline/runtime/paths';
 import { runProducer, type ProducerOptions } from './run-producer';
 import { createS3Sink } from './s3-sink';
 
@@ -116,7 +116,7 @@ export async function benchProduce(options: BenchProduceOptions): Promise<BenchP
 /** s3rver (a dev dependency) in a child process on 127.0.0.1, with a `bench` bucket. */
 async function startS3rverProcess(directory: string): Promise<{ endpoint: string; stop(): void }> {
   const script = `
-    const S3rver = require(${JSON.stringify(join(REPO_ROOT, 'node_modules', 's3rver'))});
+    const S3rver = require(${JSON.stringify(join(packageRoot(), 'node_modules', 's3rver'))});
     new S3rver({ address: '127.0.0.1', port: 0, silent: true, directory: ${JSON.stringify(directory)}, configureBuckets: [{ name: 'bench' }] })
       .run().then((address) => console.log(JSON.stringify({ port: address.port })));`;
   const child = spawn(process.execPath, ['-e', script], { stdio: ['ignore', 'pipe', 'inherit'] });

@@ -1,8 +1,9 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { REPO_ROOT } from './repo-root';
+import { packageRoot } from '../pipeline/runtime/paths';
 
-export { REPO_ROOT };
+// The tests take the repository root from here.
+export { REPO_ROOT } from './repo-root';
 
 /**
  * Bundles producer/main.ts and every dependency (AWS SDK included) into one self-contained ESM
@@ -10,11 +11,11 @@ export { REPO_ROOT };
  * the cross-process tests. About 0.6 MB minified; takes about a second.
  */
 export async function buildProducerBundle(outFile: string): Promise<string> {
-  // Loaded on demand: importers of REPO_ROOT (the CLI, the desktop main) should not pay for esbuild.
+  // Loaded on demand: the CLI and the desktop main import this module but should not pay for esbuild.
   const { build } = await import('esbuild');
   mkdirSync(dirname(outFile), { recursive: true });
   await build({
-    entryPoints: [join(REPO_ROOT, 'producer', 'main.ts')],
+    entryPoints: [join(packageRoot(), 'producer', 'main.ts')],
     outfile: outFile,
     bundle: true,
     platform: 'node',

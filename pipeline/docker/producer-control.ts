@@ -5,10 +5,10 @@ import { homedir } from 'node:os';
 import { basename, join, resolve } from 'node:path';
 import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
-import { REPO_ROOT } from '../../producer/build-producer-bundle';
 import { producerArgs } from '../../producer/produce-flags';
 import type { ProducerOptions, ProducerSummary } from '../../producer/run-producer';
 import { lakeDir } from '../etl/lake-files';
+import { packageRoot } from '../runtime/paths';
 import { ensureProducerImage } from './producer-image';
 
 /**
@@ -284,7 +284,7 @@ export function createProducerControl(options: ProducerControlOptions): Producer
   }
 
   function startAsProcess(start: ProducerStartOptions, reason: string): void {
-    const command = options.processCommand ?? [process.execPath, join(REPO_ROOT, 'pipeline', 'cli', 'bin.mjs'), 'produce'];
+    const command = options.processCommand ?? [process.execPath, join(packageRoot(), 'pipeline', 'cli', 'bin.mjs'), 'produce'];
     const args = [...command.slice(1), ...producerArgs(start), '--workspace', workspace, '--json'];
     setStatus({ state: 'starting', runner: 'process', runnerReason: reason, source: start.source, sink: start.sink ?? lakeDir(workspace) }, true);
     // ELECTRON_RUN_AS_NODE makes Electron's binary behave as node when it is process.execPath.

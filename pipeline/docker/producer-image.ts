@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
-import { REPO_ROOT, buildProducerBundle } from '../../producer/build-producer-bundle';
+import { buildProducerBundle } from '../../producer/build-producer-bundle';
+import { packageRoot } from '../runtime/paths';
 
 /** The public base image the Dockerfile defaults to; CI and tests pass a local one (see .ci/docker-setup.sh). */
 export const DEFAULT_BASE_IMAGE = 'node:20-bookworm-slim';
@@ -27,7 +28,7 @@ export async function ensureProducerImage(docker: Docker, options: { baseImage?:
   const folder = mkdtempSync(join(tmpdir(), 'pricedrop-producer-image-'));
   try {
     const bundle = readFileSync(await buildProducerBundle(join(folder, 'producer.mjs')));
-    const dockerfile = readFileSync(join(REPO_ROOT, 'producer', 'Dockerfile'));
+    const dockerfile = readFileSync(join(packageRoot(), 'producer', 'Dockerfile'));
     const hash = createHash('sha256').update(bundle).update(dockerfile).update(baseImage).digest('hex').slice(0, 12);
     const tag = `${PRODUCER_IMAGE_REPOSITORY}:${hash}`;
     try {
