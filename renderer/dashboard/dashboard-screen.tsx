@@ -36,12 +36,6 @@ export function DashboardScreen() {
       .catch(() => {})
       .finally(() => setRestored(true));
   }, []);
-  useEffect(() => {
-    if (!restored) return;
-    // Saved at once (a small file write), so a drill right after a click keeps the click.
-    const { from, to, categories, dropStatus, grain } = filters;
-    invoke('settings/update', { dashboard: { from, to, categories, dropStatus, grain } }).catch(() => {});
-  }, [filters, restored]);
 
   // Bumped when the cache changes: re-reads the panels without touching the filters (which are saved on change).
   const [dataVersion, setDataVersion] = useState(0);
@@ -91,7 +85,13 @@ export function DashboardScreen() {
     };
   }, []);
 
-  const update = (patch: Partial<DashboardFilters>) => setFilters((f) => ({ ...f, ...patch }));
+  const update = (patch: Partial<DashboardFilters>) => {
+    const next = { ...filters, ...patch };
+    setFilters(next);
+    // Saved at once (a small file write), so a drill right after a click keeps the click; restoring them writes nothing.
+    const { from, to, categories, dropStatus, grain } = next;
+    invoke('settings/update', { dashboard: { from, to, categories, dropStatus, grain } }).catch(() => {});
+  };
   /** Opens the Products screen on the products behind the current filter, narrowed by a panel selection. */
   const drill = (narrow: { category?: string; period?: string; dropStatus?: DropStatus } = {}) =>
     navigate('products', {
