@@ -42,15 +42,6 @@ export interface ForestOptions {
   seed: number;
 }
 
-export const DEFAULT_FOREST_OPTIONS: ForestOptions = {
-  trees: 100,
-  maxDepth: 12,
-  maxFeatures: 'sqrt',
-  minSamplesLeaf: 1,
-  bootstrap: true,
-  seed: 1,
-};
-
 /** The training set as the grower sees it: binned columns and the label per row. */
 export interface TrainingData {
   rows: number;
@@ -282,14 +273,6 @@ export function predictRow(forest: Forest, row: ArrayLike<number>): number {
   let total = 0;
   for (const tree of forest.trees) total += predictTree(tree, row);
   return forest.trees.length > 0 ? total / forest.trees.length : 0;
-}
-
-/** Predicts many row-major rows: `rows[i * features + f]`. */
-export function predictRows(forest: Forest, rows: Float64Array, count: number): Float64Array {
-  const out = new Float64Array(count);
-  const width = forest.features;
-  for (let i = 0; i < count; i++) out[i] = predictRow(forest, rows.subarray(i * width, (i + 1) * width));
-  return out;
 }
 
 export interface Contributions {
