@@ -50,7 +50,7 @@ export function ProducerPanel({ settings }: { settings: Settings | undefined }) 
   return (
     <Panel title="Producer" testId="producer-panel">
       <div className="task-line">
-        <span className={`status-dot ${state === 'running' ? 'running' : state === 'failed' ? 'failed' : active ? 'running' : 'idle'}`} aria-hidden />
+        <span className={`status-dot ${state === 'failed' ? 'failed' : active ? 'running' : 'idle'}`} aria-hidden />
         <strong data-testid="producer-state">{state}</strong>
         {status?.runner && (
           <span className="muted small" data-testid="producer-runner">
