@@ -1,5 +1,3 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   AthenaClient,
@@ -12,20 +10,18 @@ import {
   UpdateWorkGroupCommand,
 } from '@aws-sdk/client-athena';
 import { mockClient } from 'aws-sdk-client-mock';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import { openCache } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
 import type { AwsClients } from '../cloud/aws-config';
 import type { CloudContext } from '../cloud/cloud-setup';
 import { kpis, topCategories } from '../dashboard/dashboard-queries';
 import { athenaOutput } from '../../test/support/aws-athena-samples';
+import { useTempDirs } from '../../test/support/temp-dirs';
 import { ATHENA_SETUP_STEPS, BYTES_SCANNED_CUTOFF } from './athena-setup-steps';
 import { athenaViewColumns, athenaViewSql, VIEW_NAMES } from './athena-views';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('pricedrop-views-');
 
 function row(i: number): CleanRow {
   const dropPct = i % 3 === 0 ? (i % 23) + 0.5 : i % 5 === 0 ? null : 0;
@@ -49,8 +45,7 @@ function row(i: number): CleanRow {
 
 describe('Power BI views', () => {
   it('the cache defines the Athena views with the same names and columns, in the same order', () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pricedrop-views-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const db = openCache(join(dir, 'cache.db'));
     for (const name of VIEW_NAMES) {
       const columns = (db.prepare(`PRAGMA table_info(${name})`).all() as { name: string }[]).map((c) => c.name);
@@ -61,8 +56,7 @@ describe('Power BI views', () => {
   });
 
   it("the cache's views give the dashboard's numbers", () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pricedrop-views-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const db = openCache(join(dir, 'cache.db'));
     const writer = createObservationWriter(db);
     db.transaction(() => {

@@ -1,14 +1,11 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
+import { useTempDirs } from '../../test/support/temp-dirs';
 import { parseArgs, type CommandIo } from './command';
 import { powerbiCommand } from './powerbi-command';
 
-const dirs: string[] = [];
-afterEach(() => {
-  for (const d of dirs.splice(0)) rmSync(d, { recursive: true, force: true });
-});
+const tempDir = useTempDirs('pricedrop-pbids-');
 
 function run(argv: string[]) {
   const json: unknown[] = [];
@@ -18,8 +15,7 @@ function run(argv: string[]) {
 
 describe('pricedrop powerbi', () => {
   it('writes a .pbids with the Athena ODBC connection: region, workgroup, catalog, database, output location', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pricedrop-pbids-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const out = join(dir, 'athena.pbids');
     const result = await run(['--out', out, '--bucket', 'acme-prices', '--region', 'eu-west-1', '--workgroup', 'analysts', '--profile', 'bi', '--json']);
     const file = JSON.parse(readFileSync(out, 'utf8'));
@@ -43,8 +39,7 @@ describe('pricedrop powerbi', () => {
   });
 
   it('points at the local cache through the SQLite ODBC driver', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'pricedrop-pbids-'));
-    dirs.push(dir);
+    const dir = tempDir();
     const result = await run(['--out', join(dir, 'cache.pbids'), '--source', 'cache', '--workspace', join(dir, 'my ws'), '--json']);
     expect(result.connection_string).toBe(`Driver={SQLite3 ODBC Driver};Database=${join(dir, 'my ws', 'cache.db')};NoCreat=1;Timeout=5000`);
   });
