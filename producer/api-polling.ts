@@ -1,5 +1,6 @@
+import type { RawRecord } from '../pipeline/lake/raw-format';
 import { HttpClient } from './http-client';
-import type { Source, SourceChunk, SourceContext } from './source';
+import type { RejectedRecord, Source, SourceChunk, SourceContext } from './source';
 import type { SourceOptions } from './sources';
 
 /** One pass through an API's catalogue; yields chunks (usually one per page). */
@@ -57,6 +58,21 @@ export function apiUrl(base: string, path: string, query: Record<string, string 
   const url = new URL(base.replace(/\/+$/, '') + path);
   for (const [key, value] of Object.entries(query)) url.searchParams.set(key, String(value));
   return url.toString();
+}
+
+/**
+ * A page of API items as a chunk: `toRecord` turns an item into a record or returns why it cannot;
+ * an item that is not an object is rejected as such. A rejected item keeps its payload.
+ */
+export function itemsToChunk(items: readonly unknown[], toRecord: (item: Record<string, unknown>) => RawRecord | string): { records: RawRecord[]; rejected: RejectedRecord[] } {
+  const records: RawRecord[] = [];
+  const rejected: RejectedRecord[] = [];
+  for (const item of items) {
+    const made = isObject(item) ? toRecord(item) : 'not an object';
+    if (typeof made === 'string') rejected.push({ reason: made, raw: item });
+    else records.push(made);
+  }
+  return { records, rejected };
 }
 
 export function isObject(value: unknown): value is Record<string, unknown> {

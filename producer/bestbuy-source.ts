@@ -1,6 +1,6 @@
 import type { RawRecord } from '../pipeline/lake/raw-format';
-import { apiUrl, createPollingSource, idOf, isObject, priceOf } from './api-polling';
-import type { RejectedRecord, Source } from './source';
+import { apiUrl, createPollingSource, idOf, isObject, itemsToChunk, priceOf } from './api-polling';
+import type { Source } from './source';
 import type { SourceOptions } from './sources';
 
 const SHOW = 'sku,name,regularPrice,salePrice,categoryPath';
@@ -32,7 +32,7 @@ export function createBestBuySource(options: SourceOptions): Source {
         const { body } = await http.getJson(url);
         if (!isObject(body) || !Array.isArray(body.products)) throw new Error('bestbuy: answer is not {products: [...]}');
         if (body.products.length === 0) return;
-        yield toChunk(body.products as unknown[], observedAt, currency);
+        yield itemsToChunk(body.products as unknown[], (item) => toRecord(item, observedAt, currency));
         const next = typeof body.nextCursorMark === 'string' ? body.nextCursorMark : undefined;
         if (!next || next === cursor) return;
         cursor = next;
@@ -42,34 +42,23 @@ export function createBestBuySource(options: SourceOptions): Source {
   );
 }
 
-function toChunk(products: unknown[], observedAt: string, currency: string): { records: RawRecord[]; rejected: RejectedRecord[] } {
-  const records: RawRecord[] = [];
-  const rejected: RejectedRecord[] = [];
-  for (const item of products) {
-    if (!isObject(item)) {
-      rejected.push({ reason: 'not an object', raw: item });
-      continue;
-    }
-    const sku = idOf(item.sku);
-    const price = typeof item.salePrice === 'number' ? priceOf(item.salePrice) : undefined;
-    if (!sku) rejected.push({ reason: 'missing sku', raw: item });
-    else if (price === undefined) rejected.push({ reason: `non-numeric salePrice ${JSON.stringify(item.salePrice)}`, raw: item });
-    else if (typeof item.name !== 'string' || !item.name.trim()) rejected.push({ reason: 'missing name', raw: item });
-    else {
-      const regular = typeof item.regularPrice === 'number' ? priceOf(item.regularPrice) : undefined;
-      const path = Array.isArray(item.categoryPath) ? (item.categoryPath as unknown[]).filter(isObject) : [];
-      const last = path[path.length - 1];
-      records.push({
-        product_id: sku,
-        title: item.name.trim(),
-        category: last && typeof last.name === 'string' ? last.name : 'uncategorized',
-        price,
-        old_price: regular ?? null,
-        currency,
-        source: 'bestbuy',
-        observed_at: observedAt,
-      });
-    }
-  }
-  return { records, rejected };
+function toRecord(item: Record<string, unknown>, observedAt: string, currency: string): RawRecord | string {
+  const sku = idOf(item.sku);
+  const price = typeof item.salePrice === 'number' ? priceOf(item.salePrice) : undefined;
+  if (!sku) return 'missing sku';
+  if (price === undefined) return `non-numeric salePrice ${JSON.stringify(item.salePrice)}`;
+  if (typeof item.name !== 'string' || !item.name.trim()) return 'missing name';
+  const regular = typeof item.regularPrice === 'number' ? priceOf(item.regularPrice) : undefined;
+  const path = Array.isArray(item.categoryPath) ? (item.categoryPath as unknown[]).filter(isObject) : [];
+  const last = path[path.length - 1];
+  return {
+    product_id: sku,
+    title: item.name.trim(),
+    category: last && typeof last.name === 'string' ? last.name : 'uncategorized',
+    price,
+    old_price: regular ?? null,
+    currency,
+    source: 'bestbuy',
+    observed_at: observedAt,
+  };
 }

@@ -1,6 +1,6 @@
 import type { RawRecord } from '../pipeline/lake/raw-format';
-import { API_DEFAULTS, apiUrl, createPollingSource, idOf, isObject, priceOf, roundMoney } from './api-polling';
-import type { RejectedRecord, Source } from './source';
+import { API_DEFAULTS, apiUrl, createPollingSource, idOf, isObject, itemsToChunk, priceOf, roundMoney } from './api-polling';
+import type { Source } from './source';
 import type { SourceOptions } from './sources';
 
 /**
@@ -21,45 +21,34 @@ export function createDummyJsonSource(options: SourceOptions): Source {
       return { products: body.products as unknown[], total: typeof body.total === 'number' ? body.total : undefined };
     };
     const first = await page(0);
-    yield toChunk(first.products, observedAt, currency);
+    yield itemsToChunk(first.products, (item) => toRecord(item, observedAt, currency));
     const total = first.total ?? 0;
     if (first.products.length === 0) return;
     for (let skip = first.products.length; skip < total; skip += pageSize * concurrency) {
       const skips: number[] = [];
       for (let s = skip; s < Math.min(total, skip + pageSize * concurrency); s += pageSize) skips.push(s);
       const pages = await Promise.all(skips.map(page));
-      for (const next of pages) yield toChunk(next.products, observedAt, currency);
+      for (const next of pages) yield itemsToChunk(next.products, (item) => toRecord(item, observedAt, currency));
       if (pages.some((next) => next.products.length === 0)) return;
     }
   });
 }
 
-function toChunk(items: unknown[], observedAt: string, currency: string): { records: RawRecord[]; rejected: RejectedRecord[] } {
-  const records: RawRecord[] = [];
-  const rejected: RejectedRecord[] = [];
-  for (const item of items) {
-    if (!isObject(item)) {
-      rejected.push({ reason: 'not an object', raw: item });
-      continue;
-    }
-    const id = idOf(item.id);
-    const price = priceOf(item.price);
-    if (!id) rejected.push({ reason: 'missing id', raw: item });
-    else if (price === undefined || typeof item.price !== 'number') rejected.push({ reason: `non-numeric price ${JSON.stringify(item.price)}`, raw: item });
-    else if (typeof item.title !== 'string' || item.title.trim() === '') rejected.push({ reason: 'missing title', raw: item });
-    else {
-      const discount = typeof item.discountPercentage === 'number' && item.discountPercentage > 0 && item.discountPercentage < 100 ? item.discountPercentage : 0;
-      records.push({
-        product_id: id,
-        title: item.title.trim(),
-        category: typeof item.category === 'string' && item.category ? item.category : 'uncategorized',
-        price,
-        old_price: discount ? roundMoney(price / (1 - discount / 100)) : null,
-        currency,
-        source: 'dummyjson',
-        observed_at: observedAt,
-      });
-    }
-  }
-  return { records, rejected };
+function toRecord(item: Record<string, unknown>, observedAt: string, currency: string): RawRecord | string {
+  const id = idOf(item.id);
+  const price = priceOf(item.price);
+  if (!id) return 'missing id';
+  if (price === undefined || typeof item.price !== 'number') return `non-numeric price ${JSON.stringify(item.price)}`;
+  if (typeof item.title !== 'string' || item.title.trim() === '') return 'missing title';
+  const discount = typeof item.discountPercentage === 'number' && item.discountPercentage > 0 && item.discountPercentage < 100 ? item.discountPercentage : 0;
+  return {
+    product_id: id,
+    title: item.title.trim(),
+    category: typeof item.category === 'string' && item.category ? item.category : 'uncategorized',
+    price,
+    old_price: discount ? roundMoney(price / (1 - discount / 100)) : null,
+    currency,
+    source: 'dummyjson',
+    observed_at: observedAt,
+  };
 }

@@ -1,9 +1,8 @@
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import type { RawRecord } from '../pipeline/lake/raw-format';
-import { apiUrl, createPollingSource, idOf, isObject, priceOf } from './api-polling';
+import { apiUrl, createPollingSource, idOf, itemsToChunk, priceOf } from './api-polling';
 import { destinationId } from './sink';
-import type { RejectedRecord, Source } from './source';
+import type { Source } from './source';
 import type { SourceEnvironment, SourceOptions } from './sources';
 
 /**
@@ -33,38 +32,31 @@ export function createFakeStoreSource(options: SourceOptions, environment: Sourc
   }
 
   const polling = createPollingSource('fakestore', options, async function* (http, observedAt) {
-    lastPrices ??= await load();
+    const prices = (lastPrices ??= await load());
     const { body } = await http.getJson(apiUrl(base, '/products', options.pageSize ? { limit: options.pageSize } : {}));
     if (!Array.isArray(body)) throw new Error('fakestore: /products is not an array');
-    const records: RawRecord[] = [];
-    const rejected: RejectedRecord[] = [];
-    for (const item of body as unknown[]) {
-      if (!isObject(item)) {
-        rejected.push({ reason: 'not an object', raw: item });
-        continue;
-      }
+    const chunk = itemsToChunk(body as unknown[], (item) => {
       const id = idOf(item.id);
       const price = typeof item.price === 'number' ? priceOf(item.price) : undefined;
-      if (!id) rejected.push({ reason: 'missing id', raw: item });
-      else if (price === undefined) rejected.push({ reason: `non-numeric price ${JSON.stringify(item.price)}`, raw: item });
-      else if (typeof item.title !== 'string' || item.title.trim() === '') rejected.push({ reason: 'missing title', raw: item });
-      else {
-        records.push({
-          product_id: id,
-          // Several live titles end with a space.
-          title: item.title.trim(),
-          category: typeof item.category === 'string' && item.category ? item.category : 'uncategorized',
-          price,
-          old_price: lastPrices.get(id) ?? null,
-          currency,
-          source: 'fakestore',
-          observed_at: observedAt,
-        });
-        lastPrices.set(id, price);
-      }
-    }
+      if (!id) return 'missing id';
+      if (price === undefined) return `non-numeric price ${JSON.stringify(item.price)}`;
+      if (typeof item.title !== 'string' || item.title.trim() === '') return 'missing title';
+      const oldPrice = prices.get(id) ?? null;
+      prices.set(id, price);
+      return {
+        product_id: id,
+        // Several live titles end with a space.
+        title: item.title.trim(),
+        category: typeof item.category === 'string' && item.category ? item.category : 'uncategorized',
+        price,
+        old_price: oldPrice,
+        currency,
+        source: 'fakestore',
+        observed_at: observedAt,
+      };
+    });
     // The last prices are a checkpoint: saved only once this poll's records are in the spool.
-    yield { records, rejected, checkpoint: Object.fromEntries(lastPrices) };
+    yield { ...chunk, checkpoint: Object.fromEntries(prices) };
   });
   return { ...polling, commit: (checkpoint) => save(checkpoint as Record<string, number>) };
 }
