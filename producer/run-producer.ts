@@ -175,12 +175,16 @@ export async function runProducer(options: ProducerOptions, hooks: ProducerHooks
       const name = `${safeName(first.source)}-${first.observed_at.replace(/[-:.]/g, '')}-${createHash('sha1').update(body).digest('hex').slice(0, 16)}`;
       await spool.add(rawBatchKey(batch.day, name), body, batch.records.length);
       drain.notify();
-      if (batch.checkpoint !== undefined && batch.checkpoint !== committed && source.commit) {
-        await source.commit(batch.checkpoint);
-        committed = batch.checkpoint;
-      }
+      await commit(batch.checkpoint);
     });
     return writing;
+  }
+
+  /** Hands a checkpoint to the source, unless it is the one committed last; runs on the write queue. */
+  async function commit(checkpoint: unknown): Promise<void> {
+    if (checkpoint === undefined || checkpoint === committed || !source.commit) return;
+    await source.commit(checkpoint);
+    committed = checkpoint;
   }
 
   async function reject(items: readonly RejectedRecord[]) {
@@ -216,10 +220,7 @@ export async function runProducer(options: ProducerOptions, hooks: ProducerHooks
         else {
           // Every record of this chunk is already sealed: the checkpoint rides on the write queue.
           const checkpoint = chunk.checkpoint;
-          writing = writing.then(async () => {
-            if (source.commit) await source.commit(checkpoint);
-            committed = checkpoint;
-          });
+          writing = writing.then(() => commit(checkpoint));
         }
       }
       if (chunk.seal || (open && open.records.length >= batchSize)) await seal();
