@@ -3,10 +3,12 @@
  * their own fields, as for HTTP). Pure, so it is tested without Electron: a request names a known
  * handler, and its params are absent or one plain JSON-like object of bounded size and depth.
  */
+import { MAX_REQUEST_BYTES } from '../pipeline/api/validate';
+
 export type GuardResult = { ok: true } | { ok: false; code: 'not_found' | 'bad_request'; message: string };
 
 /** Same bound as the HTTP transport's request body. */
-export const MAX_PARAMS_BYTES = 1024 * 1024;
+export const MAX_PARAMS_BYTES = MAX_REQUEST_BYTES;
 const MAX_DEPTH = 20;
 
 function plainDepth(value: unknown, depth: number): number {

@@ -5,7 +5,7 @@ import type { AddressInfo } from 'node:net';
 import type { EventBus } from './event-bus';
 import type { Handlers } from './handlers';
 import { toApiError } from './api-errors';
-import { ValidationError } from './validate';
+import { MAX_REQUEST_BYTES, ValidationError } from './validate';
 
 /**
  * The browser transport of the API: the same handlers as Electron's IPC, over HTTP on loopback.
@@ -38,7 +38,7 @@ export interface HttpTransport {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = 1024 * 1024;
+const MAX_BODY_BYTES = MAX_REQUEST_BYTES;
 
 const CONTENT_TYPES: Record<string, string> = {
   '.html': 'text/html; charset=utf-8',

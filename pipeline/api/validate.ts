@@ -9,6 +9,9 @@ export class ValidationError extends Error {
 
 export type Input = Record<string, unknown>;
 
+/** The largest request a transport accepts: an HTTP body, or the params of an IPC call. */
+export const MAX_REQUEST_BYTES = 1024 * 1024;
+
 /** The params object of a request: a plain object, or `{}` for undefined/null. */
 export function record(input: unknown, what = 'params'): Input {
   if (input === undefined || input === null) return {};
