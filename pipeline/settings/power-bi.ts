@@ -1,5 +1,4 @@
-import { cachePath } from '../cache/cache-db';
-import { athenaConnectionString, connectionString, pbids, SQLITE_ODBC_DRIVER } from '../cli/powerbi-command';
+import { athenaConnectionString, cacheConnectionString, pbids } from '../cli/powerbi-command';
 import { awsConfigFromSettings } from '../tasks/cloud-actions';
 import type { Settings } from './settings-store';
 
@@ -24,7 +23,7 @@ export interface PowerBiConnection {
 export function powerBiConnection(workspace: string, settings: Settings): PowerBiConnection {
   const file = (fileName: string, connection: string): PowerBiFile => ({ fileName, pbids: JSON.stringify(pbids(connection), null, 2) + '\n', connectionString: connection });
   // As `pricedrop powerbi --source cache`: NoCreat so a wrong path fails instead of creating an empty database.
-  const cache = file('pricedrop-cache.pbids', connectionString({ Driver: SQLITE_ODBC_DRIVER, Database: cachePath(workspace), NoCreat: '1', Timeout: '5000' }));
+  const cache = file('pricedrop-cache.pbids', cacheConnectionString(workspace));
   const athena = settings.aws.bucket ? file('pricedrop-athena.pbids', athenaConnectionString(awsConfigFromSettings(settings))) : null;
   return { cache, athena };
 }
