@@ -1,6 +1,6 @@
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
-import { dirname, join } from 'node:path';
+import { join } from 'node:path';
 import { apiUrl, createPollingSource, idOf, itemsToChunk, priceOf } from './api-polling';
+import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import { destinationId } from './sink';
 import type { Source } from './source';
 import type { SourceEnvironment, SourceOptions } from './sources';
@@ -17,22 +17,8 @@ export function createFakeStoreSource(options: SourceOptions, environment: Sourc
   const stateFile = join(environment.workspace, 'producer', 'state', `fakestore-${destinationId(base)}.json`);
   let lastPrices: Map<string, number> | undefined;
 
-  async function load(): Promise<Map<string, number>> {
-    try {
-      return new Map(Object.entries(JSON.parse(await readFile(stateFile, 'utf8')) as Record<string, number>));
-    } catch {
-      return new Map();
-    }
-  }
-
-  async function save(prices: Record<string, number>): Promise<void> {
-    await mkdir(dirname(stateFile), { recursive: true });
-    await writeFile(`${stateFile}.tmp`, JSON.stringify(prices));
-    await rename(`${stateFile}.tmp`, stateFile);
-  }
-
   const polling = createPollingSource('fakestore', options, async function* (http, observedAt) {
-    const prices = (lastPrices ??= await load());
+    const prices = (lastPrices ??= new Map(Object.entries(((await readCheckpointFile(stateFile)) ?? {}) as Record<string, number>)));
     const { body } = await http.getJson(apiUrl(base, '/products', options.pageSize ? { limit: options.pageSize } : {}));
     if (!Array.isArray(body)) throw new Error('fakestore: /products is not an array');
     const chunk = itemsToChunk(body as unknown[], (item) => {
@@ -58,5 +44,5 @@ export function createFakeStoreSource(options: SourceOptions, environment: Sourc
     // The last prices are a checkpoint: saved only once this poll's records are in the spool.
     yield { ...chunk, checkpoint: Object.fromEntries(prices) };
   });
-  return { ...polling, commit: (checkpoint) => save(checkpoint as Record<string, number>) };
+  return { ...polling, commit: (checkpoint) => writeCheckpointFile(stateFile, checkpoint) };
 }

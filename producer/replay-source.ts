@@ -1,8 +1,9 @@
-import { mkdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { createRowMapper, listHistoryFiles, parseColumnMap, type ColumnMap } from '../pipeline/etl/history-import';
 import { parseTimestamp, trimText } from '../pipeline/etl/price-rules';
 import type { RawRecord } from '../pipeline/lake/raw-format';
+import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import { readCsvHeader, readCsvRows } from './csv-rows';
 import { destinationId } from './sink';
 import type { RejectedRecord, Source, SourceChunk, SourceContext } from './source';
@@ -52,26 +53,13 @@ export function createReplaySource(options: ReplayOptions): Source {
   );
   const chunkRows = options.chunkRows ?? (options.speed ? 200 : 2000);
 
-  async function loadCheckpoint(): Promise<ReplayCheckpoint | undefined> {
-    try {
-      return JSON.parse(await readFile(checkpointFile, 'utf8')) as ReplayCheckpoint;
-    } catch {
-      return undefined;
-    }
-  }
-
   return {
     name: 'replay',
-    async commit(checkpoint) {
-      await mkdir(dirname(checkpointFile), { recursive: true });
-      const temp = `${checkpointFile}.tmp`;
-      await writeFile(temp, JSON.stringify(checkpoint));
-      await rename(temp, checkpointFile);
-    },
+    commit: (checkpoint) => writeCheckpointFile(checkpointFile, checkpoint),
     async *read(context: SourceContext): AsyncGenerator<SourceChunk> {
       const files = listHistoryFiles([input]);
       const root = files.length === 1 && files[0] === input ? dirname(input) : input;
-      const resumeAt = await loadCheckpoint();
+      const resumeAt = (await readCheckpointFile(checkpointFile)) as ReplayCheckpoint | undefined;
       if (resumeAt) context.log('info', `replay: resuming at ${resumeAt.file || basename(input)} byte ${resumeAt.offset}`);
       let firstRecordedMs: number | undefined;
       const startedMs = Date.now();
