@@ -28,17 +28,6 @@ export async function producerMain(argv: readonly string[], controller = new Abo
     import('../pipeline/cli/produce-command'),
   ]);
   const io = createCommandIo();
-  let args;
-  try {
-    args = parseArgs(rest, PRODUCE_BOOLEAN_FLAGS);
-    if (args.switches.has('help')) {
-      io.out(PRODUCE_USAGE);
-      return 0;
-    }
-  } catch (error) {
-    io.log(`producer: ${(error as Error).message}\n\n${PRODUCE_USAGE}`);
-    return 2;
-  }
   const beat = () => {
     try {
       writeFileSync(HEARTBEAT, String(Date.now()));
@@ -46,9 +35,15 @@ export async function producerMain(argv: readonly string[], controller = new Abo
       // A read-only /tmp only disables the health check.
     }
   };
-  beat();
-  const heartbeat = setInterval(beat, 10_000);
+  let heartbeat: NodeJS.Timeout | undefined;
   try {
+    const args = parseArgs(rest, PRODUCE_BOOLEAN_FLAGS);
+    if (args.switches.has('help')) {
+      io.out(PRODUCE_USAGE);
+      return 0;
+    }
+    beat();
+    heartbeat = setInterval(beat, 10_000);
     await produce(args, io, controller.signal);
     return 0;
   } catch (error) {
