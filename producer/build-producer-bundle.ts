@@ -3,7 +3,6 @@ import { dirname, join } from 'node:path';
 import { packageRoot } from '../pipeline/runtime/paths';
 
 // The tests take the repository root from here.
-export { REPO_ROOT } from './repo-root';
 
 /**
  * Bundles producer/main.ts and every dependency (AWS SDK included) into one self-contained ESM

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { REPO_ROOT } from '../../producer/build-producer-bundle';
+import { REPO_ROOT } from '../support/cli-process';
 
 /**
  * A local stand-in for the four product APIs, on 127.0.0.1, shaped exactly on the captured bodies

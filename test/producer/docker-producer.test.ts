@@ -4,7 +4,7 @@ import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/clien
 import Docker from 'dockerode';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createProducerControl, type ProducerControl, type ProducerStatus } from '../../pipeline/docker/producer-control';
-import { REPO_ROOT } from '../../producer/build-producer-bundle';
+import { REPO_ROOT } from '../support/cli-process';
 import { parseRawBatch, producerBundle, readLakeRows, tempFolder } from './producer-harness';
 import { LoopbackS3, S3RVER_CREDENTIALS } from './s3rver-server';
 

@@ -1,7 +1,7 @@
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { REPO_ROOT } from '../../producer/repo-root';
+import { REPO_ROOT } from '../support/cli-process';
 import { runProducer } from '../../producer/run-producer';
 import { readLakeRows, tempFolder } from './producer-harness';
 
