@@ -11,12 +11,12 @@ export async function trainModelInWorker(options: TrainModelOptions, control: { 
   const { signal } = control;
   signal?.throwIfAborted();
   const worker = startWorker(new URL('./train-model.worker.ts', import.meta.url), { workerData: options });
+  const aborted = () => {
+    void worker.terminate();
+    return signal?.reason instanceof Error ? signal.reason : new DOMException('training aborted', 'AbortError');
+  };
   try {
-    return await awaitWorkerTask<TrainReport, TrainProgress>(worker, 'training worker', { onProgress: control.onProgress, signal, onAbort: () => void worker.terminate() });
-  } catch (error) {
-    // The terminated worker's exit is the failure awaitWorkerTask sees: report the abort instead.
-    if (signal?.aborted) throw signal.reason instanceof Error ? signal.reason : new DOMException('training aborted', 'AbortError');
-    throw error;
+    return await awaitWorkerTask<TrainReport, TrainProgress>(worker, 'training worker', { onProgress: control.onProgress, signal, onAbort: aborted });
   } finally {
     void worker.terminate();
   }

@@ -123,7 +123,7 @@ async function runInWorker(data: EtlWorkerData, options: LocalEtlOptions): Promi
   const stop = new Int32Array(data.stop);
   try {
     // Aborting asks the engine to stop between batches: it rolls back the file in progress.
-    return await awaitWorkerTask<EtlSummary, EtlProgress>(worker, 'ETL worker', { onProgress: options.onProgress, signal: options.signal, onAbort: () => Atomics.store(stop, 0, 1) });
+    return await awaitWorkerTask<EtlSummary, EtlProgress>(worker, 'ETL worker', { onProgress: options.onProgress, signal: options.signal, onAbort: () => void Atomics.store(stop, 0, 1) });
   } catch (error) {
     throw error instanceof Error && error.name === 'AbortError' ? new EtlAbortedError(error.message) : error;
   }

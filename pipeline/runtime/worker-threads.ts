@@ -41,15 +41,19 @@ export async function postWorkerTask<R, P = never>(port: MessagePort | null, tas
 /**
  * The caller's side of postWorkerTask: progress to `onProgress`; settles once, with the result,
  * the worker's error (same name and message), or an error when the worker exits before either.
- * `onAbort` runs if `signal` aborts meanwhile (asking the worker to stop is the caller's business).
+ * `onAbort` runs if `signal` aborts meanwhile: it asks the worker to stop (the promise then
+ * settles as the worker ends), or stops it and returns the error to reject with at once.
  */
 export function awaitWorkerTask<R, P = never>(
   worker: Worker,
   what: string,
-  options: { onProgress?: (progress: P) => void; signal?: AbortSignal; onAbort?: () => void } = {},
+  options: { onProgress?: (progress: P) => void; signal?: AbortSignal; onAbort?: () => Error | void } = {},
 ): Promise<R> {
   return new Promise<R>((resolve, reject) => {
-    const onAbort = () => options.onAbort?.();
+    const onAbort = () => {
+      const error = options.onAbort?.();
+      if (error) settle(() => reject(error));
+    };
     options.signal?.addEventListener('abort', onAbort, { once: true });
     let settled = false;
     const settle = (fn: () => void) => {
