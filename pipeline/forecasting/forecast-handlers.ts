@@ -10,9 +10,9 @@ import { trainModelInWorker } from '../../model/train-model-runner';
 import { publishBundle, type PublishReport } from '../../model/bundle/publish-bundle';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
 import { readSettings } from '../settings/settings-store';
-import { startWorker } from '../runtime/worker-threads';
+import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
 import type { BacktestReport } from '../../model/evaluation/backtest';
-import type { BacktestWorkerMessage } from './backtest.worker';
+import type { BacktestProgress } from './backtest.worker';
 
 /**
  * The model domain of the app: the model in use, training as a task, and predictions for the
@@ -39,26 +39,22 @@ export function currentModel(ctx: AppContext): LoadedModel | undefined {
 }
 
 /** The backtest of the workspace's current model on a worker thread; aborting terminates the worker. */
-export function backtestInWorker(workspace: string, onProgress: (done: number, total: number) => void, signal: AbortSignal): Promise<BacktestReport & { model_version: string }> {
+export async function backtestInWorker(workspace: string, onProgress: (done: number, total: number) => void, signal: AbortSignal): Promise<BacktestReport & { model_version: string }> {
   signal.throwIfAborted();
-  const worker = startWorker(new URL('./backtest.worker.ts', import.meta.url));
-  return new Promise((resolve, reject) => {
-    const finish = (error: Error | undefined, report?: BacktestReport & { model_version: string }) => {
-      signal.removeEventListener('abort', onAbort);
-      void worker.terminate();
-      if (error) reject(error);
-      else resolve(report!);
-    };
-    const onAbort = () => finish(new DOMException('backtest cancelled', 'AbortError'));
-    signal.addEventListener('abort', onAbort, { once: true });
-    worker.on('message', (message: BacktestWorkerMessage) => {
-      if (message.type === 'progress') onProgress(message.done, message.total);
-      else if (message.type === 'done') finish(undefined, message.report);
-      else finish(new Error(message.message));
+  const worker = startWorker(new URL('./backtest.worker.ts', import.meta.url), { workerData: { workspace } });
+  const aborted = () => {
+    void worker.terminate();
+    return new DOMException('backtest cancelled', 'AbortError');
+  };
+  try {
+    return await awaitWorkerTask<BacktestReport & { model_version: string }, BacktestProgress>(worker, 'backtest worker', {
+      onProgress: (progress) => onProgress(progress.done, progress.total),
+      signal,
+      onAbort: aborted,
     });
-    worker.on('error', (error) => finish(error));
-    worker.postMessage({ workspace });
-  });
+  } finally {
+    void worker.terminate();
+  }
 }
 
 export function forecastHandlers(ctx: AppContext) {
