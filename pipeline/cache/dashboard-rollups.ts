@@ -34,6 +34,12 @@ export interface RollupMemo {
   rollupN: number;
 }
 
+/** A pending (day, category) delta (see RollupMaintainer.slotFor). */
+export interface RollupSlot {
+  /** The category numbering the slot uses: a product's number stays valid while this does. */
+  readonly numberingId: number;
+}
+
 /** What `add` needs from an inserted observation. */
 export interface RollupRow {
   source: string;
@@ -45,7 +51,7 @@ export interface RollupRow {
 }
 
 /** Pending deltas of one (day, category): counts by is_drop and the presence bitmaps by kind. */
-interface Slot {
+interface Slot extends RollupSlot {
   dt: string;
   category: string;
   numbering: Numbering;
@@ -57,6 +63,8 @@ interface Slot {
 
 /** A category's product numbers: source -> product_id -> n (nested maps: no key strings to build per row). */
 interface Numbering {
+  /** Unique per numbering object: a reloaded numbering gets a new id (see RollupSlot). */
+  id: number;
   category: string;
   bySource: Map<string, Map<string, number>>;
   size: number;
@@ -76,6 +84,19 @@ export interface RollupMaintainer {
    * category (saves the lookup for the product's next rows).
    */
   add(row: RollupRow, memo?: RollupMemo): void;
+  /** `add` with the row's values as arguments. */
+  addValues(dt: string, category: string, source: string, productId: string, dropPct: number | null, isDrop: boolean, memo?: RollupMemo): void;
+  /**
+   * `add` in three steps, for a caller that keeps its own lookups per row (the observation store):
+   * the pending (day, category) slot, the product's number in that category (stable while the
+   * slot's numberingId is), then the row's counts.
+   */
+  slotFor(dt: string, category: string): RollupSlot;
+  numberIn(slot: RollupSlot, source: string, productId: string): number;
+  /** `dropPct` NaN for NULL. */
+  addToSlot(slot: RollupSlot, n: number, isDrop: boolean, dropPct: number): void;
+  /** Changes whenever pending slots are dropped (flush, rollback): slots obtained before are void. */
+  readonly slotGeneration: number;
   /** Raises rollup_state.last_observed_at (at flush) to this ISO instant if it is later. */
   observed(observedAt: string): void;
   /** Writes pending deltas (inside the caller's transaction). */
@@ -139,6 +160,9 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
   let slotCount = 0;
   /** Committed numbers plus this transaction's new ones, loaded per category on first use. */
   let numberings = new Map<string, Numbering>();
+  let nextNumberingId = 0;
+  // Bumped whenever pending slots are dropped (flush, rollback): RollupSlots from before are void.
+  let slotGeneration = 0;
   let newNumbers: { category: string; n: number; source: string; productId: string }[] = [];
   const readVersion = db.prepare('SELECT version FROM rollup_state WHERE id = 1').pluck();
   let knownVersion = readVersion.get() as number;
@@ -178,6 +202,7 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     if (pending()) {
       stale = true;
       slots.clear();
+      slotGeneration++;
       slotCount = 0;
       lastDt = undefined;
       lastByCategory = undefined;
@@ -198,7 +223,7 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
   function numbering(category: string): Numbering {
     let numbers = numberings.get(category);
     if (numbers === undefined) {
-      numbers = { category, bySource: new Map(), size: 0 };
+      numbers = { id: nextNumberingId++, category, bySource: new Map(), size: 0 };
       for (const [source, productId, n] of loadNumbers.all(category) as [string, string, number][]) {
         let bySource = numbers.bySource.get(source);
         if (!bySource) numbers.bySource.set(source, (bySource = new Map()));
@@ -231,38 +256,53 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
   }
 
   function add(row: RollupRow, memo?: RollupMemo): void {
-    let byCategory = row.dt === lastDt ? lastByCategory : slots.get(row.dt);
-    if (byCategory === undefined) slots.set(row.dt, (byCategory = new Map()));
-    lastDt = row.dt;
+    addValues(row.dt, row.category, row.source, row.product_id, row.drop_pct, row.is_drop, memo);
+  }
+
+  function addValues(dt: string, category: string, source: string, productId: string, dropPct: number | null, isDrop: boolean, memo?: RollupMemo): void {
+    const slot = slotOf(dt, category);
+    let n: number;
+    if (memo !== undefined && memo.rollupNumbering === slot.numbering) n = memo.rollupN;
+    else {
+      n = numberOf(slot.numbering, source, productId);
+      if (memo !== undefined) {
+        memo.rollupNumbering = slot.numbering;
+        memo.rollupN = n;
+      }
+    }
+    addTo(slot, n, isDrop, dropPct ?? NaN);
+  }
+
+  function slotOf(dt: string, category: string): Slot {
+    let byCategory = dt === lastDt ? lastByCategory : slots.get(dt);
+    if (byCategory === undefined) slots.set(dt, (byCategory = new Map()));
+    lastDt = dt;
     lastByCategory = byCategory;
-    let slot = byCategory.get(row.category);
+    let slot = byCategory.get(category);
     if (slot === undefined) {
+      const numbers = numbering(category);
       slot = {
-        dt: row.dt,
-        category: row.category,
-        numbering: numbering(row.category),
+        dt,
+        category,
+        numbering: numbers,
+        numberingId: numbers.id,
         observations: [0, 0],
         dropPctN: [0, 0],
         dropPctSumC: [0, 0],
         kinds: [new Bitset(), new Bitset(), new Bitset()],
       };
-      byCategory.set(row.category, slot);
+      byCategory.set(category, slot);
       slotCount++;
     }
-    const isDrop = row.is_drop ? 1 : 0;
+    return slot;
+  }
+
+  function addTo(slot: Slot, n: number, rowIsDrop: boolean, dropPct: number): void {
+    const isDrop = rowIsDrop ? 1 : 0;
     slot.observations[isDrop]++;
-    if (row.drop_pct !== null) {
+    if (dropPct === dropPct) {
       slot.dropPctN[isDrop]++;
-      slot.dropPctSumC[isDrop] += dropPctCents(row.drop_pct);
-    }
-    let n: number;
-    if (memo !== undefined && memo.rollupNumbering === slot.numbering) n = memo.rollupN;
-    else {
-      n = numberOf(slot.numbering, row.source, row.product_id);
-      if (memo !== undefined) {
-        memo.rollupNumbering = slot.numbering;
-        memo.rollupN = n;
-      }
+      slot.dropPctSumC[isDrop] += dropPctCents(dropPct);
     }
     slot.kinds[KIND_ANY].set(n);
     slot.kinds[isDrop ? KIND_DROP : KIND_NO_DROP].set(n);
@@ -293,6 +333,7 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     if (lastObservedAt !== undefined) raiseLastObserved.run(lastObservedAt, lastObservedAt);
     lastObservedAt = undefined;
     slots.clear();
+    slotGeneration++;
     slotCount = 0;
     lastDt = undefined;
     lastByCategory = undefined;
@@ -300,7 +341,20 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     clearMarker.run();
   }
 
-  return { beginBatch, add, observed, flush, pendingSize: () => slotCount + newNumbers.length };
+  return {
+    beginBatch,
+    add,
+    addValues,
+    slotFor: slotOf,
+    numberIn: (slot, source, productId) => numberOf((slot as Slot).numbering, source, productId),
+    addToSlot: (slot, n, isDrop, dropPct) => addTo(slot as Slot, n, isDrop, dropPct),
+    get slotGeneration() {
+      return slotGeneration;
+    },
+    observed,
+    flush,
+    pendingSize: () => slotCount + newNumbers.length,
+  };
 }
 
 /**

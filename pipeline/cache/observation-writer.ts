@@ -1,30 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { CacheDb } from './cache-db';
-import { createRollupMaintainer } from './dashboard-rollups';
+import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
+import { createObservationEncoder, descriptorKey, keyOrder, ProductDictionary, setDense, type CleanRow, type EncodedBatch, type Resolved } from './observation-encoding';
 
-/**
- * A cleaned, labelled observation: one row of the `observations` view. Produced by the local ETL
- * (pipeline/etl/price-rules.ts) and by the Athena sync (rows of the Glue job's cleaned/ table).
- */
-export interface CleanRow {
-  source: string;
-  product_id: string;
-  /** UTC ISO 8601 with milliseconds, `YYYY-MM-DDTHH:MM:SS.sssZ`. */
-  observed_at: string;
-  /** The same instant in ms since 1970-01-01 UTC, when the row's maker has it (saves parsing observed_at again). */
-  observed_ms?: number;
-  /** `YYYY-MM-DD` of observed_at. */
-  dt: string;
-  title: string;
-  category: string;
-  price: number;
-  old_price: number | null;
-  currency: string;
-  drop_amount: number | null;
-  drop_pct: number | null;
-  is_drop: boolean;
-  drop_label: 'drop' | 'no drop';
-}
+export { HOUR_MS, instantMs, type CleanRow } from './observation-encoding';
 
 export interface WriteResult {
   /** Rows that were new. */
@@ -65,7 +44,31 @@ export interface ObservationWriter {
   flush(): void;
 }
 
-export const HOUR_MS = 3_600_000;
+/** The SQLite half of the writer: applies batches encoded by observation-encoding.ts (on any thread). */
+export interface ObservationStore {
+  /**
+   * Inserts an encoded batch inside the caller's transaction (same rules as writeBatch). `resolved`
+   * holds the ids given to the batch's new products and descriptors, for the encoder's `learn`.
+   */
+  apply(batch: EncodedBatch): WriteResult & { resolved: Resolved };
+  /** The product's record (created on first sight). */
+  product(source: string, productId: string): ProductRef;
+  /** See ObservationWriter.flush. */
+  flush(): void;
+  /** See ObservationWriter.forget. */
+  forget(): void;
+  /**
+   * Checks, inside the caller's transaction, whether what the store remembers still holds (a
+   * rolled-back transaction, another connection's writes) and drops it if not. apply() calls it;
+   * call it before encoding with dictionaries the store shares.
+   */
+  begin(): void;
+  /** The product id of a ref this store gave out in its current generation; -1 for any other. */
+  refId(ref: ProductRef | undefined): number;
+  /** Counts the store's cache resets (a rolled-back transaction, another connection's writes, forget()). */
+  readonly generation: number;
+}
+
 /** Bits of observation_rows.flags. */
 export const FLAG_DROP = 1;
 export const FLAG_ATHENA = 2;
@@ -74,124 +77,71 @@ const ROWS_PER_INSERT = 32;
 const COLUMNS = 9;
 /** Above this many pending products or rollup slots, flush before the caller asks (bounds memory). */
 const MAX_PENDING = 50_000;
+const DAY_MS = 86_400_000;
 
-function isDigits(s: string, from: number, to: number): boolean {
-  for (let i = from; i < to; i++) {
-    const c = s.charCodeAt(i);
-    if (c < 48 || c > 57) return false;
-  }
-  return true;
-}
-
-function num(s: string, from: number, to: number): number {
-  let n = 0;
-  for (let i = from; i < to; i++) n = n * 10 + s.charCodeAt(i) - 48;
-  return n;
-}
-
-/**
- * Milliseconds since 1970-01-01 UTC of an ISO 8601 instant. The canonical
- * `YYYY-MM-DDTHH:MM:SS.sssZ` is read digit by digit (a tenth of Date.parse's cost); anything else
- * goes through Date.parse.
- */
-export function instantMs(iso: string): number {
-  if (
-    iso.length === 24 &&
-    iso.charCodeAt(4) === 45 &&
-    iso.charCodeAt(7) === 45 &&
-    iso.charCodeAt(10) === 84 &&
-    iso.charCodeAt(13) === 58 &&
-    iso.charCodeAt(16) === 58 &&
-    iso.charCodeAt(19) === 46 &&
-    iso.charCodeAt(23) === 90 &&
-    isDigits(iso, 0, 4) &&
-    isDigits(iso, 5, 7) &&
-    isDigits(iso, 8, 10) &&
-    isDigits(iso, 11, 13) &&
-    isDigits(iso, 14, 16) &&
-    isDigits(iso, 17, 19) &&
-    isDigits(iso, 20, 23)
-  ) {
-    const month = num(iso, 5, 7);
-    const day = num(iso, 8, 10);
-    const hour = num(iso, 11, 13);
-    const minute = num(iso, 14, 16);
-    const second = num(iso, 17, 19);
-    if (month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60) {
-      return Date.UTC(num(iso, 0, 4), month - 1, day) + hour * 3_600_000 + minute * 60_000 + second * 1000 + num(iso, 20, 23);
-    }
-  }
-  const ms = Date.parse(iso);
-  if (!Number.isFinite(ms)) throw new Error(`observed_at is not an ISO 8601 instant: ${JSON.stringify(iso)}`);
-  return ms;
-}
-
-/**
- * The rows of a batch in (hour, product, time) order, input order among equal keys (so the first
- * row of a key still comes first): one numeric sort of packed (hour, product, index) keys, then
- * each (hour, product) run, a handful of rows, by time. Undefined (input order) when the packed keys
- * would not fit in a double's 53 bits.
- */
-function keyOrder(n: number, hourOf: Float64Array, times: Float64Array, entries: readonly ProductEntry[], minHour: number, maxHour: number, maxProduct: number): Float64Array | undefined {
-  if (n < 2) return undefined;
-  const groups = (maxHour - minHour + 1) * (maxProduct + 1);
-  if (!(groups * n < 2 ** 53)) return undefined;
-  const keys = new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = (((hourOf[i] as number) - minHour) * (maxProduct + 1) + (entries[i] as ProductEntry).id) * n + i;
-  keys.sort();
-  const order = keys;
-  let runStart = 0;
-  let runGroup = -1;
-  for (let k = 0; k < n; k++) {
-    const key = keys[k] as number;
-    const group = Math.floor(key / n);
-    const i = key - group * n;
-    order[k] = i;
-    if (group !== runGroup) {
-      runGroup = group;
-      runStart = k;
-      continue;
-    }
-    // Insertion sort by (time, index) within the run.
-    const t = times[i] as number;
-    let j = k - 1;
-    while (j >= runStart) {
-      const other = order[j] as number;
-      const ot = times[other] as number;
-      if (ot < t || (ot === t && other < i)) break;
-      order[j + 1] = other;
-      j--;
-    }
-    order[j + 1] = i;
-  }
-  return order;
-}
-
-/** A product as the writer knows it. */
-interface ProductEntry extends ProductRef {
-  /** The writer and the cache generation it belongs to (a ref from before a reset is looked up again). */
+/** A ref handed out by `product()`: the product's state when it was asked for. */
+interface StoreRef extends ProductRef {
   owner: object;
   generation: number;
   id: number;
-  source: string;
-  productId: string;
-  /** Latest observed_at (ms) stored or written in this transaction; -Infinity when none: a later row cannot be a duplicate. */
-  lastT: number;
-  lastPrice: number;
-  /** The descriptor of the product's previous row (a title rarely changes), to skip the descriptor map. */
-  title: string;
-  category: string;
-  currency: string;
-  descriptor: number;
-  /** The latest row of this transaction, not yet written to `product_keys`: time, price, descriptor. */
-  dirty: boolean;
-  pendingT: number;
-  pendingPrice: number;
-  pendingDescriptor: number;
-  /** The rollups' product number in its category (dashboard-rollups.ts). */
-  rollupNumbering: unknown;
-  rollupN: number;
 }
+
+function grownFloat64(a: Float64Array, size: number, fill: number): Float64Array {
+  const b = new Float64Array(size).fill(fill);
+  b.set(a);
+  return b;
+}
+
+function grownInt32(a: Int32Array, size: number, fill: number): Int32Array {
+  const b = new Int32Array(size).fill(fill);
+  b.set(a);
+  return b;
+}
+
+/**
+ * What the store knows of each product, as columns indexed by product id: rows reach the store
+ * sorted by (hour, product), so each hour walks these arrays in order (per-product objects
+ * scattered over the heap cost a cache miss a row: a third of the store's time).
+ */
+class ProductTable {
+  size = 0;
+  /** 1 once the product's row of product_keys was read. */
+  loaded = new Uint8Array(0);
+  /** Latest observed_at (ms) stored or written in this transaction; -Infinity when none: a later row cannot be a duplicate. */
+  lastT = new Float64Array(0);
+  lastPrice = new Float64Array(0);
+  /** The latest row of this transaction, not yet written to `product_keys`: time, price, descriptor. */
+  dirty = new Uint8Array(0);
+  pendingT = new Float64Array(0);
+  pendingPrice = new Float64Array(0);
+  pendingDescriptor = new Int32Array(0);
+  /** The rollups' number of the product in its category, valid while the numbering's id matches (dashboard-rollups.ts). */
+  numberingId = new Int32Array(0);
+  rollupN = new Int32Array(0);
+  source: (string | undefined)[] = [];
+  productId: (string | undefined)[] = [];
+
+  ensure(id: number): void {
+    if (id < this.size) return;
+    const size = Math.max(1024, id + 1, this.size * 2);
+    const bytes = new Uint8Array(size);
+    bytes.set(this.loaded);
+    this.loaded = bytes;
+    const dirty = new Uint8Array(size);
+    dirty.set(this.dirty);
+    this.dirty = dirty;
+    this.lastT = grownFloat64(this.lastT, size, -Infinity);
+    this.lastPrice = grownFloat64(this.lastPrice, size, NaN);
+    this.pendingT = grownFloat64(this.pendingT, size, -Infinity);
+    this.pendingPrice = grownFloat64(this.pendingPrice, size, NaN);
+    this.pendingDescriptor = grownInt32(this.pendingDescriptor, size, -1);
+    this.numberingId = grownInt32(this.numberingId, size, -1);
+    this.rollupN = grownInt32(this.rollupN, size, -1);
+    this.size = size;
+  }
+}
+
+const orNull = (x: number): number | null => (x === x ? x : null);
 
 /**
  * The single path by which cleaned rows enter the cache: `observation_rows` (narrow rows keyed
@@ -204,9 +154,17 @@ interface ProductEntry extends ProductRef {
  * product cannot be a duplicate: such rows (nearly all of them: producers write in time order)
  * go in multi-row INSERTs of ROWS_PER_INSERT, the others one by one with `INSERT OR IGNORE`,
  * after the pending multi-row chunk is written so that the first row of a key still wins.
- * docs/decisions/0008-narrow-observations.md.
+ * docs/decisions/0008-narrow-observations.md, 0009-two-thread-ingest.md.
+ *
+ * `products` and `descriptors` are the store's dictionaries ((source, product_id) and
+ * (title, category, currency) to ids); the in-thread writer shares them with its encoder.
  */
-export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
+export function createObservationStore(
+  db: CacheDb,
+  options: ObservationWriterOptions = {},
+  products = new ProductDictionary(),
+  descriptors = new Map<string, number>(),
+): ObservationStore {
   const originFlag = options.origin === 'athena' ? FLAG_ATHENA : 0;
   const placeholders = `(${Array(COLUMNS).fill('?').join(', ')})`;
   const insertSql = 'INSERT OR IGNORE INTO observation_rows (hour, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags) VALUES ';
@@ -221,6 +179,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     'UPDATE product_keys SET last_t = ?, last_price = ?, last_descriptor = ? WHERE id = ? AND (last_t IS NULL OR last_t < ?)',
   );
   const selectProduct = db.prepare('SELECT id, last_t AS last, last_price AS price FROM product_keys WHERE source = ? AND product_id = ?');
+  const productById = db.prepare('SELECT source, product_id, last_t AS last, last_price AS price FROM product_keys WHERE id = ?');
   // Only for a key without a latest observation (rows written through the view's trigger): one seek per hour.
   const selectLast = db.prepare(
     'SELECT o.t, o.price FROM observation_hours s CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = ? ORDER BY o.t DESC LIMIT 1',
@@ -235,32 +194,45 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   const insertHour = db.prepare('INSERT OR IGNORE INTO observation_hours (hour) VALUES (?)');
   const rollups = createRollupMaintainer(db);
 
-  // Caches of committed (or this transaction's) dictionary entries; reset() drops them.
-  let products = new Map<string, Map<string, ProductEntry>>();
-  let descriptors = new Map<string, number>();
+  // Caches of committed (or this transaction's) state; reset() drops them.
   const owner = {};
   let generation = 0;
+  let table = new ProductTable();
+  /** Category of each descriptor id, as an index into categoryNames (-1: not read yet). */
+  let categoryIndex = new Int32Array(0);
+  let categoryNames: string[] = [];
+  let categoryByName = new Map<string, number>();
   let hours = new Set<number>(allHours.all() as number[]);
-  let dirty: ProductEntry[] = [];
-  // The newest entry of each dictionary this writer created: still there at the next batch means
+  let dirty: number[] = [];
+  // The newest entry of each dictionary this store created: still there at the next batch means
   // every earlier one is too (they committed, or belong to the open transaction); gone or
   // different means a rollback, and the caches are dropped.
-  let newestProduct: ProductEntry | undefined;
+  let newestProduct: { id: number; source: string; productId: string } | undefined;
   let newestDescriptor: { id: number; title: string; category: string; currency: string } | undefined;
   let newestHour: number | undefined;
+  // The rollup slots of the current day, by category index (dropped when the day or the rollups' slots change).
+  let daySlots: (RollupSlot | undefined)[] = [];
+  let daySlotsDt = '';
+  let daySlotsGeneration = -1;
 
   const params: (number | null)[] = new Array<number | null>(ROWS_PER_INSERT * COLUMNS);
   let chunkRows = 0;
 
   function reset(): void {
     generation++;
-    products = new Map();
-    descriptors = new Map();
+    products.clear();
+    descriptors.clear();
+    table = new ProductTable();
+    categoryIndex = new Int32Array(0);
+    categoryNames = [];
+    categoryByName = new Map();
     hours = new Set(allHours.all() as number[]);
     dirty = [];
     newestProduct = undefined;
     newestDescriptor = undefined;
     newestHour = undefined;
+    daySlots = [];
+    daySlotsDt = '';
   }
 
   function allocationsHold(): boolean {
@@ -275,66 +247,78 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     return newestHour === undefined || hourExists.get(newestHour) !== undefined;
   }
 
-  function productEntry(source: string, productId: string): ProductEntry {
-    let bySource = products.get(source);
-    if (bySource === undefined) products.set(source, (bySource = new Map()));
-    let entry = bySource.get(productId);
-    if (entry !== undefined) return entry;
-    const known = selectProduct.get(source, productId) as { id: number; last: number | null; price: number | null } | undefined;
-    let lastT = -Infinity;
-    let lastPrice = NaN;
-    let id: number;
-    if (known) {
-      id = known.id;
-      const last = known.last === null ? (selectLast.get(id) as { t: number; price: number } | undefined) : { t: known.last, price: known.price as number };
-      if (last) {
-        lastT = last.t;
-        lastPrice = last.price;
-      }
-    } else {
-      id = Number(insertProductKey.run(source, productId).lastInsertRowid);
-    }
-    entry = {
-      owner,
-      generation,
-      id,
-      source,
-      productId,
-      lastT,
-      lastPrice,
-      title: '',
-      category: '',
-      currency: '',
-      descriptor: -1,
-      dirty: false,
-      pendingT: -Infinity,
-      pendingPrice: NaN,
-      pendingDescriptor: -1,
-      rollupNumbering: undefined,
-      rollupN: -1,
-    };
-    bySource.set(productId, entry);
-    if (!known) newestProduct = entry;
-    return entry;
+  function record(id: number, source: string, productId: string, last: number | null, price: number | null): void {
+    table.ensure(id);
+    const latest = last !== null ? { t: last, price: price as number } : (selectLast.get(id) as { t: number; price: number } | undefined);
+    table.loaded[id] = 1;
+    table.lastT[id] = latest ? latest.t : -Infinity;
+    table.lastPrice[id] = latest ? latest.price : NaN;
+    setDense(table.source, id, source);
+    setDense(table.productId, id, productId);
   }
 
-  function descriptorOf(entry: ProductEntry, row: CleanRow): number {
-    if (entry.descriptor >= 0 && entry.title === row.title && entry.category === row.category && entry.currency === row.currency) return entry.descriptor;
-    const key = row.title + '\u0001' + row.category + '\u0001' + row.currency;
-    let id = descriptors.get(key);
-    if (id === undefined) {
-      id = selectDescriptor.get(row.title, row.category, row.currency) as number | undefined;
-      if (id === undefined) {
-        id = Number(insertDescriptor.run(row.title, row.category, row.currency).lastInsertRowid);
-        newestDescriptor = { id, title: row.title, category: row.category, currency: row.currency };
-      }
-      descriptors.set(key, id);
+  /** Reads a product id's row of product_keys (ids come from the dictionaries, so it exists). */
+  function load(id: number): void {
+    const row = productById.get(id) as { source: string; product_id: string; last: number | null; price: number | null } | undefined;
+    if (!row) throw new Error(`observation writer: product id ${id} is not in product_keys (an encoder used ids from a rolled-back transaction)`);
+    record(id, row.source, row.product_id, row.last, row.price);
+  }
+
+  /** The product's id, read or created, with its state loaded. */
+  function productIdOf(source: string, productId: string): number {
+    const known = products.get(source, productId);
+    if (known !== undefined) {
+      if (known >= table.size || table.loaded[known] !== 1) load(known);
+      return known;
     }
-    entry.title = row.title;
-    entry.category = row.category;
-    entry.currency = row.currency;
-    entry.descriptor = id;
+    const row = selectProduct.get(source, productId) as { id: number; last: number | null; price: number | null } | undefined;
+    let id: number;
+    if (row) {
+      id = row.id;
+      record(id, source, productId, row.last, row.price);
+    } else {
+      id = Number(insertProductKey.run(source, productId).lastInsertRowid);
+      record(id, source, productId, null, null);
+      newestProduct = { id, source, productId };
+    }
+    products.set(source, productId, id);
     return id;
+  }
+
+  function product(source: string, productId: string): ProductRef {
+    const id = productIdOf(source, productId);
+    const ref: StoreRef = { owner, generation, id, lastT: table.lastT[id] as number, lastPrice: table.lastPrice[id] as number };
+    return ref;
+  }
+
+  function setCategory(descriptor: number, category: string): number {
+    let index = categoryByName.get(category);
+    if (index === undefined) {
+      index = categoryNames.push(category) - 1;
+      categoryByName.set(category, index);
+    }
+    if (descriptor >= categoryIndex.length) categoryIndex = grownInt32(categoryIndex, Math.max(1024, descriptor + 1, categoryIndex.length * 2), -1);
+    categoryIndex[descriptor] = index;
+    return index;
+  }
+
+  function descriptorId(title: string, category: string, currency: string): number {
+    let id = selectDescriptor.get(title, category, currency) as number | undefined;
+    if (id === undefined) {
+      id = Number(insertDescriptor.run(title, category, currency).lastInsertRowid);
+      newestDescriptor = { id, title, category, currency };
+    }
+    descriptors.set(descriptorKey(title, category, currency), id);
+    setCategory(id, category);
+    return id;
+  }
+
+  function categoryOf(descriptor: number): number {
+    const known = descriptor < categoryIndex.length ? (categoryIndex[descriptor] as number) : -1;
+    if (known >= 0) return known;
+    const row = descriptorAt.get(descriptor) as [string, string, string] | undefined;
+    if (!row) throw new Error(`observation writer: descriptor id ${descriptor} is not in descriptors`);
+    return setCategory(descriptor, row[1]);
   }
 
   function writeChunk(): void {
@@ -350,112 +334,183 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     chunkRows = 0;
   }
 
-  /** Books a row that was (or will be, with the pending chunk) inserted. */
-  function accept(entry: ProductEntry, row: CleanRow, t: number, descriptor: number): void {
-    rollups.add(row, entry);
-    if (!entry.dirty) {
-      entry.dirty = true;
-      dirty.push(entry);
-      entry.pendingT = t;
-      entry.pendingPrice = row.price;
-      entry.pendingDescriptor = descriptor;
-    } else if (t > entry.pendingT) {
-      entry.pendingT = t;
-      entry.pendingPrice = row.price;
-      entry.pendingDescriptor = descriptor;
-    }
-    if (t > entry.lastT) {
-      entry.lastT = t;
-      entry.lastPrice = row.price;
-    }
-  }
-
   function flush(): void {
     writeChunk();
-    for (const entry of dirty) {
-      updateLatest.run(entry.pendingT, entry.pendingPrice, entry.pendingDescriptor, entry.id, entry.pendingT);
-      entry.dirty = false;
+    for (const id of dirty) {
+      const t = table.pendingT[id] as number;
+      updateLatest.run(t, table.pendingPrice[id], table.pendingDescriptor[id], id, t);
+      table.dirty[id] = 0;
     }
     dirty = [];
     rollups.flush();
   }
 
-  function product(source: string, productId: string): ProductRef {
-    return productEntry(source, productId);
+  /** Gives the batch's new products and descriptors their ids (existing or new) and rewrites its columns. */
+  function resolve(b: EncodedBatch): Resolved {
+    const resolved: Resolved = { products: [], descriptors: [] };
+    for (let k = 0; k < b.newProducts.length; k += 2) resolved.products.push(productIdOf(b.newProducts[k] as string, b.newProducts[k + 1] as string));
+    for (let k = 0; k < b.newDescriptors.length; k += 3) {
+      const [title, category, currency] = [b.newDescriptors[k] as string, b.newDescriptors[k + 1] as string, b.newDescriptors[k + 2] as string];
+      resolved.descriptors.push(descriptors.get(descriptorKey(title, category, currency)) ?? descriptorId(title, category, currency));
+    }
+    if (resolved.products.length > 0 || resolved.descriptors.length > 0) {
+      for (let i = 0; i < b.n; i++) {
+        const p = b.product[i] as number;
+        if (p < 0) b.product[i] = resolved.products[-1 - p] as number;
+        const d = b.descriptor[i] as number;
+        if (d < 0) b.descriptor[i] = resolved.descriptors[-1 - d] as number;
+      }
+    }
+    return resolved;
   }
 
-  function writeBatch(rows: readonly CleanRow[], refs?: readonly ProductRef[]): WriteResult {
+  function begin(): void {
     if (rollups.beginBatch() || !allocationsHold()) reset();
-    const n = rows.length;
-    // Pass 1: times, hours and dictionary ids.
-    const times = new Float64Array(n);
-    const hourOf = new Float64Array(n);
-    const entries: ProductEntry[] = new Array<ProductEntry>(n);
-    const descriptorIds = new Int32Array(n);
-    let lastHour = NaN;
-    let maxT = -Infinity;
-    let minHour = Infinity;
-    let maxHour = -Infinity;
-    let maxProduct = 0;
+  }
+
+  function refId(ref: ProductRef | undefined): number {
+    const r = ref as StoreRef | undefined;
+    return r !== undefined && r.owner === owner && r.generation === generation ? r.id : -1;
+  }
+
+  function apply(b: EncodedBatch): WriteResult & { resolved: Resolved } {
+    begin();
+    const resolved = resolve(b);
+    const n = b.n;
+    const order = b.sorted ? undefined : keyOrder(n, b.hour, b.t, b.product);
+    const { hour, t: times, product: productOf, descriptor, price, oldPrice, dropAmount, dropPct, isDrop } = b;
+    // Every product of the batch loaded, so the loop below reads the columns directly.
     for (let i = 0; i < n; i++) {
-      const row = rows[i] as CleanRow;
-      const t = row.observed_ms ?? instantMs(row.observed_at);
-      const hour = Math.floor(t / HOUR_MS);
-      if (row.observed_at.length === 24 && !row.observed_at.startsWith(row.dt)) {
-        throw new Error(`observation writer: dt ${row.dt} is not the day of observed_at ${row.observed_at}`);
-      }
-      if (hour !== lastHour && !hours.has(hour)) {
-        insertHour.run(hour);
-        hours.add(hour);
-        newestHour = hour;
-      }
-      let entry = refs?.[i] as ProductEntry | undefined;
-      if (entry === undefined || entry.owner !== owner || entry.generation !== generation) entry = productEntry(row.source, row.product_id);
-      times[i] = t;
-      hourOf[i] = hour;
-      entries[i] = entry;
-      descriptorIds[i] = descriptorOf(entry, row);
-      lastHour = hour;
-      if (hour < minHour) minHour = hour;
-      if (hour > maxHour) maxHour = hour;
-      if (entry.id > maxProduct) maxProduct = entry.id;
+      const id = productOf[i] as number;
+      if (id >= table.size || table.loaded[id] !== 1) load(id);
     }
-    const order = keyOrder(n, hourOf, times, entries, minHour, maxHour, maxProduct);
-    // Pass 2: in key order (B-tree appends, a product's rows together and in time order); the first row of a key wins.
+    const { lastT, lastPrice, dirty: isDirty, pendingT, pendingPrice, pendingDescriptor, numberingId, rollupN, source, productId } = table;
     let inserted = 0;
+    let maxT = -Infinity;
+    let lastHour = NaN;
+    let lastDay = NaN;
+    let dt = '';
+    // In key order (B-tree appends, a product's rows together and in time order); the first row of a key wins.
     for (let k = 0; k < n; k++) {
       const i = order === undefined ? k : (order[k] as number);
-      const row = rows[i] as CleanRow;
-      const entry = entries[i] as ProductEntry;
+      const h = hour[i] as number;
+      if (h !== lastHour) {
+        if (!hours.has(h)) {
+          insertHour.run(h);
+          hours.add(h);
+          newestHour = h;
+        }
+        lastHour = h;
+        const day = Math.floor(h / 24);
+        if (day !== lastDay) {
+          lastDay = day;
+          dt = new Date(day * DAY_MS).toISOString().slice(0, 10);
+        }
+      }
+      const id = productOf[i] as number;
       const t = times[i] as number;
-      const flags = (row.is_drop ? FLAG_DROP : 0) | originFlag;
-      if (t > entry.lastT) {
+      const d = descriptor[i] as number;
+      const p = price[i] as number;
+      const drop = isDrop[i] as number;
+      const pct = dropPct[i] as number;
+      const previous = lastT[id] as number;
+      if (t > previous) {
         const at = chunkRows * COLUMNS;
-        params[at] = hourOf[i] as number;
-        params[at + 1] = entry.id;
+        params[at] = h;
+        params[at + 1] = id;
         params[at + 2] = t;
-        params[at + 3] = descriptorIds[i] as number;
-        params[at + 4] = row.price;
-        params[at + 5] = row.old_price;
-        params[at + 6] = row.drop_amount;
-        params[at + 7] = row.drop_pct;
-        params[at + 8] = flags;
+        params[at + 3] = d;
+        params[at + 4] = p;
+        params[at + 5] = orNull(oldPrice[i] as number);
+        params[at + 6] = orNull(dropAmount[i] as number);
+        params[at + 7] = orNull(pct);
+        params[at + 8] = drop | originFlag;
         if (++chunkRows === ROWS_PER_INSERT) writeChunk();
+        lastT[id] = t;
+        lastPrice[id] = p;
       } else {
         // Maybe a duplicate: the key decides, after the pending chunk (which may hold the first copy).
         writeChunk();
-        const changes = insertOne.run(hourOf[i], entry.id, t, descriptorIds[i], row.price, row.old_price, row.drop_amount, row.drop_pct, flags).changes;
+        const changes = insertOne.run(h, id, t, d, p, orNull(oldPrice[i] as number), orNull(dropAmount[i] as number), orNull(pct), drop | originFlag).changes;
         if (changes === 0) continue;
       }
       inserted++;
       if (t > maxT) maxT = t;
-      accept(entry, row, t, descriptorIds[i] as number);
+      // Book the row (inserted, or pending in the chunk): rollups, then the product's latest.
+      if (daySlotsDt !== dt || daySlotsGeneration !== rollups.slotGeneration) {
+        daySlots = [];
+        daySlotsDt = dt;
+        daySlotsGeneration = rollups.slotGeneration;
+      }
+      const c = (d < categoryIndex.length ? (categoryIndex[d] as number) : -1) >= 0 ? (categoryIndex[d] as number) : categoryOf(d);
+      const slot = (daySlots[c] ??= rollups.slotFor(dt, categoryNames[c] as string));
+      let number: number;
+      if (numberingId[id] === slot.numberingId) number = rollupN[id] as number;
+      else {
+        number = rollups.numberIn(slot, source[id] as string, productId[id] as string);
+        numberingId[id] = slot.numberingId;
+        rollupN[id] = number;
+      }
+      rollups.addToSlot(slot, number, drop === 1, pct);
+      if (isDirty[id] === 0) {
+        isDirty[id] = 1;
+        dirty.push(id);
+        pendingT[id] = t;
+        pendingPrice[id] = p;
+        pendingDescriptor[id] = d;
+      } else if (t > (pendingT[id] as number)) {
+        pendingT[id] = t;
+        pendingPrice[id] = p;
+        pendingDescriptor[id] = d;
+      }
     }
     if (maxT > -Infinity) rollups.observed(new Date(maxT).toISOString());
     writeChunk();
     if (dirty.length > MAX_PENDING || rollups.pendingSize() > MAX_PENDING) flush();
-    return { inserted, duplicates: n - inserted };
+    return { inserted, duplicates: n - inserted, resolved };
   }
 
-  return { writeBatch, flush, product, forget: reset };
+  return {
+    begin,
+    refId,
+    apply,
+    flush,
+    product,
+    forget: reset,
+    get generation() {
+      return generation;
+    },
+  };
+}
+
+/**
+ * The writer on one thread: an encoder and a store sharing their dictionaries. Bulk producers
+ * that can spare a thread run the encoder there instead (pipeline/cache/ingest-pipeline.ts).
+ */
+export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
+  const products = new ProductDictionary();
+  const descriptors = new Map<string, number>();
+  const store = createObservationStore(db, options, products, descriptors);
+  const encoder = createObservationEncoder(products, descriptors);
+  let encoderGeneration = store.generation;
+
+  function writeBatch(rows: readonly CleanRow[], refs?: readonly ProductRef[]): WriteResult {
+    // Before encoding: a rolled-back transaction may have freed ids the dictionaries still hold.
+    store.begin();
+    if (encoderGeneration !== store.generation) {
+      encoder.reset();
+      encoderGeneration = store.generation;
+    }
+    let ids: Int32Array | undefined;
+    if (refs !== undefined) {
+      ids = new Int32Array(rows.length);
+      for (let i = 0; i < rows.length; i++) ids[i] = store.refId(refs[i]);
+    }
+    const batch = encoder.encode(rows, ids);
+    const result = store.apply(batch);
+    encoder.learn(batch, result.resolved);
+    return { inserted: result.inserted, duplicates: result.duplicates };
+  }
+
+  return { writeBatch, flush: store.flush, product: store.product, forget: store.forget };
 }

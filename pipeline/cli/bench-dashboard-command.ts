@@ -5,7 +5,11 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { numberFlag, stringFlag, type Command } from './command';
 import { openCache, type CacheDb } from '../cache/cache-db';
-import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
+import { createObservationStore, createObservationWriter } from '../cache/observation-writer';
+import { storeEncoded, type EncodedMessage } from '../cache/encoder-thread';
+import { startWorker } from '../runtime/worker-threads';
+import { benchBatches, DAYS, dayString, type BenchDataOptions } from './bench-dashboard-data';
+import type { BenchEncoderReply, BenchEncoderRequest } from './bench-dashboard.worker';
 import { dashboardPanels, dataSpan, dropSplit, dropTrend, filterWhere, kpis, listCategories, topCategories, type DashboardFilter, type TrendGrain } from '../dashboard/dashboard-queries';
 import { seededSequence } from '../runtime/seeded-sequence';
 
@@ -16,61 +20,6 @@ function fullGc(): void {
   gc?.();
 }
 
-
-const YEAR_START = Date.UTC(2025, 0, 1);
-const DAYS = 365;
-
-function dayString(day: number): string {
-  return new Date(YEAR_START + day * 86_400_000).toISOString().slice(0, 10);
-}
-
-interface Catalogue {
-  products: { source: string; id: string; title: string; category: string; base: number }[];
-  categories: string[];
-}
-
-/** Many products over many categories of uneven size (a few big aisles, a long tail). */
-function catalogue(random: () => number, productCount: number, categoryCount: number): Catalogue {
-  const categories = Array.from({ length: categoryCount }, (_, i) => `category-${String(i).padStart(3, '0')}`);
-  const products = Array.from({ length: productCount }, (_, i) => {
-    const category = categories[Math.min(categoryCount - 1, Math.floor(categoryCount * random() ** 2))] as string;
-    return { source: i % 4 === 0 ? 'pnp' : 'mercadona', id: `sku-${i}`, title: `Product ${i}`, category, base: 1 + Math.round(random() * 5000) / 100 };
-  });
-  return { products, categories };
-}
-
-/** One day's observations: each sits at a random time of that day; about one in five is a drop. */
-function dayRows(random: () => number, cat: Catalogue, day: number, count: number): CleanRow[] {
-  const dt = dayString(day);
-  const rows: CleanRow[] = [];
-  for (let i = 0; i < count; i++) {
-    const p = cat.products[Math.floor(random() * cat.products.length)] as Catalogue['products'][number];
-    const observedMs = YEAR_START + day * 86_400_000 + Math.floor(random() * 86_400_000);
-    const observedAt = new Date(observedMs).toISOString();
-    const roll = random();
-    const dropPct = roll < 0.2 ? Math.round((1 + random() * 49) * 100) / 100 : roll < 0.9 ? 0 : roll < 0.95 ? -Math.round(random() * 1000) / 100 : null;
-    const isDrop = dropPct !== null && dropPct >= 0.01;
-    const oldPrice = dropPct === null ? null : p.base;
-    const price = dropPct === null ? p.base : Math.round(p.base * (1 - dropPct / 100) * 100) / 100;
-    rows.push({
-      source: p.source,
-      product_id: p.id,
-      observed_at: observedAt,
-      observed_ms: observedMs,
-      dt,
-      title: p.title,
-      category: p.category,
-      price,
-      old_price: oldPrice,
-      currency: 'EUR',
-      drop_amount: oldPrice === null ? null : Math.round((oldPrice - price) * 100) / 100,
-      drop_pct: dropPct,
-      is_drop: isDrop,
-      drop_label: isDrop ? 'drop' : 'no drop',
-    });
-  }
-  return rows;
-}
 
 function randomFilter(random: () => number, categories: readonly string[]): { filter: DashboardFilter; grain: TrendGrain } {
   const filter: DashboardFilter = {};
@@ -150,13 +99,83 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
+/** Ingest on this thread through the in-thread writer (what the ETL and the sync use); returns the ms spent. */
+function ingestOneThread(cache: CacheDb, data: BenchDataOptions, onCommit: (written: number) => void): number {
+  const writer = createObservationWriter(cache);
+  const batches = benchBatches(data);
+  let ingestMs = 0;
+  let written = 0;
+  for (let batch = batches.next(); batch !== undefined; batch = batches.next()) {
+    const rowsOfBatch = batch.rows;
+    ingestMs += timed(() =>
+      cache.transaction(() => {
+        writer.writeBatch(rowsOfBatch);
+        writer.flush();
+      })(),
+    );
+    written += rowsOfBatch.length;
+    onCommit(written);
+  }
+  return ingestMs;
+}
+
+/**
+ * Ingest with the rows encoded on a worker thread while this one stores them
+ * (pipeline/cache/encoder-thread.ts). Each transaction's rows are generated on the worker first;
+ * the clock runs from BEGIN (when the worker starts encoding them) to COMMIT. Returns the ms spent.
+ */
+async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, onCommit: (written: number) => void): Promise<number> {
+  const store = createObservationStore(cache);
+  const worker = startWorker(new URL('./bench-dashboard.worker.ts', import.meta.url), { workerData: { data, sliceRows: SLICE_ROWS } });
+  const ask = (request: BenchEncoderRequest) => worker.postMessage(request);
+  let ingestMs = 0;
+  let written = 0;
+  let started = 0;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      worker.on('message', (message: BenchEncoderReply | EncodedMessage) => {
+        try {
+          if (message.type === 'encoded') {
+            storeEncoded(store, message.batch, worker);
+            written += message.batch.n;
+          } else if (message.type === 'generated') {
+            if (message.rows === 0) return resolve();
+            cache.exec('BEGIN IMMEDIATE');
+            started = performance.now();
+            ask({ type: 'encode' });
+          } else if (message.type === 'encoded-all') {
+            store.flush();
+            cache.exec('COMMIT');
+            ingestMs += performance.now() - started;
+            onCommit(written);
+            ask({ type: 'generate' });
+          } else reject(new Error(`bench encoder thread: ${message.message}`));
+        } catch (error) {
+          reject(error);
+        }
+      });
+      worker.on('error', reject);
+      worker.on('exit', (code) => reject(new Error(`bench encoder thread exited with code ${code}`)));
+      ask({ type: 'generate' });
+    });
+  } finally {
+    if (cache.inTransaction) cache.exec('ROLLBACK');
+    await worker.terminate();
+  }
+  return ingestMs;
+}
+
+/** Rows per encoded slice (whole days): the worker encodes the next slice while this thread stores one. */
+const SLICE_ROWS = 16_384;
+
 export const benchDashboardCommand: Command = {
   name: 'bench dashboard',
   summary: 'Benchmark cache ingest and the six-panel dashboard refresh over N synthetic observations',
-  usage: `Usage: pricedrop bench dashboard [--rows N] [--products P] [--categories C] [--queries Q] [--seed S] [--batch B] [--verify K] [--db FILE] [--json]
+  usage: `Usage: pricedrop bench dashboard [--rows N] [--products P] [--categories C] [--queries Q] [--seed S] [--batch B] [--threads T] [--verify K] [--db FILE] [--json]
 
 Fills a fresh cache with N realistic observations (P products over C categories of uneven size,
-every day of 2025, about 20 % drops) through the observation writer (rollups included), then
+every day of 2025, about 20 % drops) through the observation writer (rollups included; the rows
+are generated before each transaction's clock starts), then
 times Q dashboard refreshes under random filter combinations (date range, categories, drop
 status, grain), each panel query and the whole refresh.
 
@@ -166,6 +185,8 @@ status, grain), each panel query and the whole refresh.
   --queries Q      random refreshes to time (default 300)
   --seed S         random seed (default 1)
   --batch B        rows per ingest transaction, whole days (default 250000)
+  --threads T      2 (default): rows are encoded on a worker thread while this one stores them,
+                   as bulk ingest runs; 1: encode and store on this thread (the in-thread writer)
   --cache-mb M     SQLite page cache of the ingesting connection, MB (default 64)
   --verify K       also compare K random filters with plain GROUP BYs over the rows
                    (adds "verified" and "mismatches"; exit code 1 on a mismatch)
@@ -179,10 +200,11 @@ status, grain), each panel query and the whole refresh.
     const seed = numberFlag(args, 'seed', 1, { integer: true });
     const batchRows = numberFlag(args, 'batch', 250_000, { min: 1, integer: true });
     const dbFlag = stringFlag(args, 'db');
+    const threads = numberFlag(args, 'threads', 2, { min: 1, max: 2, integer: true });
     const dir = dbFlag ? undefined : mkdtempSync(join(tmpdir(), 'pricedrop-bench-dashboard-'));
     const file = dbFlag ?? join(dir as string, 'cache.db');
-    const random = seededSequence(seed);
-    const cat = catalogue(random, productCount, categoryCount);
+    const random = seededSequence(seed + 1);
+    const data: BenchDataOptions = { rows, products: productCount, categories: categoryCount, seed, batchRows };
     let db: CacheDb | undefined;
     try {
       db = openCache(file);
@@ -190,34 +212,12 @@ status, grain), each panel query and the whole refresh.
       // Rows append at the end of observation_rows (its key starts with the hour): 64 MB is as fast
       // as 1 GB at 10M rows (377k against 393k rows/s, within noise) with 500 MB less RSS.
       cache.pragma(`cache_size = -${numberFlag(args, 'cache-mb', 64, { min: 2, integer: true }) * 1024}`);
-      const writer = createObservationWriter(cache);
-      // Batches of whole days, as the ETL commits raw files, of at least --batch rows per transaction.
-      let ingestMs = 0;
-      let written = 0;
-      let batch: CleanRow[] = [];
-      const commit = () => {
-        const rowsOfBatch = batch;
-        ingestMs += timed(() =>
-          cache.transaction(() => {
-            writer.writeBatch(rowsOfBatch);
-            writer.flush();
-          })(),
-        );
-        written += rowsOfBatch.length;
-        batch = [];
-        io.progress('ingest', written, rows);
-      };
-      for (let day = 0; day < DAYS; day++) {
-        const count = Math.floor(((day + 1) * rows) / DAYS) - Math.floor((day * rows) / DAYS);
-        for (const row of dayRows(random, cat, day, count)) batch.push(row);
-        if (batch.length >= batchRows) commit();
-      }
-      if (batch.length > 0) commit();
+      const onCommit = (written: number) => io.progress('ingest', written, rows);
+      const ingestMs = threads === 2 ? await ingestTwoThreads(cache, data, onCommit) : ingestOneThread(cache, data, onCommit);
       const stored = cache.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number;
       const categories = listCategories(cache);
       // Benchmark hygiene: collect the ingest's garbage (millions of row objects) and warm the
       // in-memory rollups before timing, so a major GC or the first load is not charged to a refresh.
-      batch = [];
       fullGc();
       for (let w = 0; w < 10; w++) {
         const { filter, grain } = randomFilter(seededSequence(seed + 1000 + w), categories);
@@ -259,6 +259,7 @@ status, grain), each panel query and the whole refresh.
         refresh_p50_ms: refreshSummary.p50_ms,
         refresh_p95_ms: refreshSummary.p95_ms,
         panels: Object.fromEntries(Object.entries(panels).map(([name, samples]) => [name, summary(samples)])),
+        ingest_threads: threads,
         products: productCount,
         categories: categoryCount,
         queries,
