@@ -131,6 +131,8 @@ async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, onCommit
   let ingestMs = 0;
   let written = 0;
   let started = 0;
+  let debugFlush = 0;
+  let debugCommit = 0;
   try {
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (message: BenchEncoderReply | EncodedMessage) => {
@@ -144,8 +146,12 @@ async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, onCommit
             started = performance.now();
             ask({ type: 'encode' });
           } else if (message.type === 'encoded-all') {
+            const f0 = performance.now();
             store.flush();
+            const c0 = performance.now();
             cache.exec('COMMIT');
+            debugFlush += c0 - f0;
+            debugCommit += performance.now() - c0;
             ingestMs += performance.now() - started;
             onCommit(written);
             ask({ type: 'generate' });
@@ -158,6 +164,7 @@ async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, onCommit
       worker.on('exit', (code) => reject(new Error(`bench encoder thread exited with code ${code}`)));
       ask({ type: 'generate' });
     });
+    if (process.env.BENCH_DEBUG) process.stderr.write(`flush ${debugFlush} ms, commit ${debugCommit} ms\n`);
   } finally {
     if (cache.inTransaction) cache.exec('ROLLBACK');
     await worker.terminate();
@@ -184,7 +191,7 @@ status, grain), each panel query and the whole refresh.
   --categories C   categories (default 60)
   --queries Q      random refreshes to time (default 300)
   --seed S         random seed (default 1)
-  --batch B        rows per ingest transaction, whole days (default 250000)
+  --batch B        rows per ingest transaction, whole days (default 1000000: the ETL's bulk commit)
   --threads T      2 (default): rows are encoded on a worker thread while this one stores them,
                    as bulk ingest runs; 1: encode and store on this thread (the in-thread writer)
   --cache-mb M     SQLite page cache of the ingesting connection, MB (default 64)
@@ -198,7 +205,7 @@ status, grain), each panel query and the whole refresh.
     const categoryCount = numberFlag(args, 'categories', 60, { min: 1, integer: true });
     const queries = numberFlag(args, 'queries', 300, { min: 1, integer: true });
     const seed = numberFlag(args, 'seed', 1, { integer: true });
-    const batchRows = numberFlag(args, 'batch', 250_000, { min: 1, integer: true });
+    const batchRows = numberFlag(args, 'batch', 1_000_000, { min: 1, integer: true });
     const dbFlag = stringFlag(args, 'db');
     const threads = numberFlag(args, 'threads', 2, { min: 1, max: 2, integer: true });
     const dir = dbFlag ? undefined : mkdtempSync(join(tmpdir(), 'pricedrop-bench-dashboard-'));
@@ -213,7 +220,13 @@ status, grain), each panel query and the whole refresh.
       // as 1 GB at 10M rows (377k against 393k rows/s, within noise) with 500 MB less RSS.
       cache.pragma(`cache_size = -${numberFlag(args, 'cache-mb', 64, { min: 2, integer: true }) * 1024}`);
       const onCommit = (written: number) => io.progress('ingest', written, rows);
-      const ingestMs = threads === 2 ? await ingestTwoThreads(cache, data, onCommit) : ingestOneThread(cache, data, onCommit);
+      // As the ETL's bulk runs: no automatic WAL checkpoint per 1,000 pages, one at the end (timed too).
+      cache.pragma('wal_autocheckpoint = 0');
+      let ingestMs = threads === 2 ? await ingestTwoThreads(cache, data, onCommit) : ingestOneThread(cache, data, onCommit);
+      const ck = timed(() => cache.pragma('wal_checkpoint(PASSIVE)'));
+      if (process.env.BENCH_DEBUG) process.stderr.write(`checkpoint ${ck} ms, ingest ${ingestMs} ms\n`);
+      ingestMs += ck;
+      cache.pragma('wal_autocheckpoint = 1000');
       const stored = cache.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number;
       const categories = listCategories(cache);
       // Benchmark hygiene: collect the ingest's garbage (millions of row objects) and warm the
