@@ -86,58 +86,57 @@ interface StoreRef extends ProductRef {
   id: number;
 }
 
-function grownFloat64(a: Float64Array, size: number, fill: number): Float64Array {
-  const b = new Float64Array(size).fill(fill);
-  b.set(a);
-  return b;
-}
-
 function grownInt32(a: Int32Array, size: number, fill: number): Int32Array {
   const b = new Int32Array(size).fill(fill);
   b.set(a);
   return b;
 }
 
+/** Fields of a product's record in ProductTable.state. */
+const LAST_T = 0; // latest observed_at (ms) stored or written in this transaction; -Infinity when none: a later row cannot be a duplicate
+const LAST_PRICE = 1;
+const PENDING_T = 2; // the latest row of this transaction, not yet written to product_keys: time, price, descriptor
+const PENDING_PRICE = 3;
+const PENDING_DESCRIPTOR = 4;
+const NUMBERING = 5; // the rollups' number of the product in its category, valid while the numbering's id matches (dashboard-rollups.ts)
+const ROLLUP_N = 6;
+const BITS = 7; // LOADED | DIRTY
+const STRIDE = 8;
+const LOADED = 1;
+const DIRTY = 2;
+
 /**
- * What the store knows of each product, as columns indexed by product id: rows reach the store
- * sorted by (hour, product), so each hour walks these arrays in order (per-product objects
- * scattered over the heap cost a cache miss a row: a third of the store's time).
+ * What the store knows of each product: one 64-byte record per product id in a Float64Array.
+ * Rows reach the store sorted by (hour, product), so each hour walks the records in order, and a
+ * row touches one cache line (one heap object per product, or one array per field, cost a cache
+ * miss per row and field: a third of the store's time).
  */
 class ProductTable {
   size = 0;
-  /** 1 once the product's row of product_keys was read. */
-  loaded = new Uint8Array(0);
-  /** Latest observed_at (ms) stored or written in this transaction; -Infinity when none: a later row cannot be a duplicate. */
-  lastT = new Float64Array(0);
-  lastPrice = new Float64Array(0);
-  /** The latest row of this transaction, not yet written to `product_keys`: time, price, descriptor. */
-  dirty = new Uint8Array(0);
-  pendingT = new Float64Array(0);
-  pendingPrice = new Float64Array(0);
-  pendingDescriptor = new Int32Array(0);
-  /** The rollups' number of the product in its category, valid while the numbering's id matches (dashboard-rollups.ts). */
-  numberingId = new Int32Array(0);
-  rollupN = new Int32Array(0);
+  state = new Float64Array(0);
   source: (string | undefined)[] = [];
   productId: (string | undefined)[] = [];
 
   ensure(id: number): void {
     if (id < this.size) return;
     const size = Math.max(1024, id + 1, this.size * 2);
-    const bytes = new Uint8Array(size);
-    bytes.set(this.loaded);
-    this.loaded = bytes;
-    const dirty = new Uint8Array(size);
-    dirty.set(this.dirty);
-    this.dirty = dirty;
-    this.lastT = grownFloat64(this.lastT, size, -Infinity);
-    this.lastPrice = grownFloat64(this.lastPrice, size, NaN);
-    this.pendingT = grownFloat64(this.pendingT, size, -Infinity);
-    this.pendingPrice = grownFloat64(this.pendingPrice, size, NaN);
-    this.pendingDescriptor = grownInt32(this.pendingDescriptor, size, -1);
-    this.numberingId = grownInt32(this.numberingId, size, -1);
-    this.rollupN = grownInt32(this.rollupN, size, -1);
+    const state = new Float64Array(size * STRIDE);
+    state.set(this.state);
+    for (let at = this.size * STRIDE; at < state.length; at += STRIDE) {
+      state[at + LAST_T] = -Infinity;
+      state[at + LAST_PRICE] = NaN;
+      state[at + PENDING_T] = -Infinity;
+      state[at + PENDING_PRICE] = NaN;
+      state[at + PENDING_DESCRIPTOR] = -1;
+      state[at + NUMBERING] = -1;
+      state[at + ROLLUP_N] = -1;
+    }
+    this.state = state;
     this.size = size;
+  }
+
+  loaded(id: number): boolean {
+    return id < this.size && ((this.state[id * STRIDE + BITS] as number) & LOADED) !== 0;
   }
 }
 
@@ -247,12 +246,14 @@ export function createObservationStore(
     return newestHour === undefined || hourExists.get(newestHour) !== undefined;
   }
 
-  function record(id: number, source: string, productId: string, last: number | null, price: number | null): void {
+  /** Records a product's state; last_t NULL means unknown (rows written through the view's trigger) unless `isNew`. */
+  function record(id: number, source: string, productId: string, last: number | null, price: number | null, isNew = false): void {
     table.ensure(id);
-    const latest = last !== null ? { t: last, price: price as number } : (selectLast.get(id) as { t: number; price: number } | undefined);
-    table.loaded[id] = 1;
-    table.lastT[id] = latest ? latest.t : -Infinity;
-    table.lastPrice[id] = latest ? latest.price : NaN;
+    const latest = last !== null ? { t: last, price: price as number } : isNew ? undefined : (selectLast.get(id) as { t: number; price: number } | undefined);
+    const at = id * STRIDE;
+    table.state[at + BITS] = LOADED;
+    table.state[at + LAST_T] = latest ? latest.t : -Infinity;
+    table.state[at + LAST_PRICE] = latest ? latest.price : NaN;
     setDense(table.source, id, source);
     setDense(table.productId, id, productId);
   }
@@ -268,7 +269,7 @@ export function createObservationStore(
   function productIdOf(source: string, productId: string): number {
     const known = products.get(source, productId);
     if (known !== undefined) {
-      if (known >= table.size || table.loaded[known] !== 1) load(known);
+      if (!table.loaded(known)) load(known);
       return known;
     }
     const row = selectProduct.get(source, productId) as { id: number; last: number | null; price: number | null } | undefined;
@@ -278,7 +279,7 @@ export function createObservationStore(
       record(id, source, productId, row.last, row.price);
     } else {
       id = Number(insertProductKey.run(source, productId).lastInsertRowid);
-      record(id, source, productId, null, null);
+      record(id, source, productId, null, null, true);
       newestProduct = { id, source, productId };
     }
     products.set(source, productId, id);
@@ -287,7 +288,8 @@ export function createObservationStore(
 
   function product(source: string, productId: string): ProductRef {
     const id = productIdOf(source, productId);
-    const ref: StoreRef = { owner, generation, id, lastT: table.lastT[id] as number, lastPrice: table.lastPrice[id] as number };
+    const at = id * STRIDE;
+    const ref: StoreRef = { owner, generation, id, lastT: table.state[at + LAST_T] as number, lastPrice: table.state[at + LAST_PRICE] as number };
     return ref;
   }
 
@@ -336,10 +338,12 @@ export function createObservationStore(
 
   function flush(): void {
     writeChunk();
+    const state = table.state;
     for (const id of dirty) {
-      const t = table.pendingT[id] as number;
-      updateLatest.run(t, table.pendingPrice[id], table.pendingDescriptor[id], id, t);
-      table.dirty[id] = 0;
+      const at = id * STRIDE;
+      const t = state[at + PENDING_T] as number;
+      updateLatest.run(t, state[at + PENDING_PRICE], state[at + PENDING_DESCRIPTOR], id, t);
+      state[at + BITS] = (state[at + BITS] as number) & ~DIRTY;
     }
     dirty = [];
     rollups.flush();
@@ -379,12 +383,12 @@ export function createObservationStore(
     const n = b.n;
     const order = b.sorted ? undefined : keyOrder(n, b.hour, b.t, b.product);
     const { hour, t: times, product: productOf, descriptor, price, oldPrice, dropAmount, dropPct, isDrop } = b;
-    // Every product of the batch loaded, so the loop below reads the columns directly.
-    for (let i = 0; i < n; i++) {
-      const id = productOf[i] as number;
-      if (id >= table.size || table.loaded[id] !== 1) load(id);
-    }
-    const { lastT, lastPrice, dirty: isDirty, pendingT, pendingPrice, pendingDescriptor, numberingId, rollupN, source, productId } = table;
+    // Room for every product of the batch (a product is loaded on its first row).
+    let maxId = -1;
+    for (let i = 0; i < n; i++) if ((productOf[i] as number) > maxId) maxId = productOf[i] as number;
+    if (maxId >= 0) table.ensure(maxId);
+    const { source, productId } = table;
+    const state = table.state;
     let inserted = 0;
     let maxT = -Infinity;
     let lastHour = NaN;
@@ -413,21 +417,23 @@ export function createObservationStore(
       const p = price[i] as number;
       const drop = isDrop[i] as number;
       const pct = dropPct[i] as number;
-      const previous = lastT[id] as number;
-      if (t > previous) {
-        const at = chunkRows * COLUMNS;
-        params[at] = h;
-        params[at + 1] = id;
-        params[at + 2] = t;
-        params[at + 3] = d;
-        params[at + 4] = p;
-        params[at + 5] = orNull(oldPrice[i] as number);
-        params[at + 6] = orNull(dropAmount[i] as number);
-        params[at + 7] = orNull(pct);
-        params[at + 8] = drop | originFlag;
+      const at = id * STRIDE;
+      if (((state[at + BITS] as number) & LOADED) === 0) load(id);
+      const bits = state[at + BITS] as number;
+      if (t > (state[at + LAST_T] as number)) {
+        const v = chunkRows * COLUMNS;
+        params[v] = h;
+        params[v + 1] = id;
+        params[v + 2] = t;
+        params[v + 3] = d;
+        params[v + 4] = p;
+        params[v + 5] = orNull(oldPrice[i] as number);
+        params[v + 6] = orNull(dropAmount[i] as number);
+        params[v + 7] = orNull(pct);
+        params[v + 8] = drop | originFlag;
         if (++chunkRows === ROWS_PER_INSERT) writeChunk();
-        lastT[id] = t;
-        lastPrice[id] = p;
+        state[at + LAST_T] = t;
+        state[at + LAST_PRICE] = p;
       } else {
         // Maybe a duplicate: the key decides, after the pending chunk (which may hold the first copy).
         writeChunk();
@@ -445,23 +451,23 @@ export function createObservationStore(
       const c = (d < categoryIndex.length ? (categoryIndex[d] as number) : -1) >= 0 ? (categoryIndex[d] as number) : categoryOf(d);
       const slot = (daySlots[c] ??= rollups.slotFor(dt, categoryNames[c] as string));
       let number: number;
-      if (numberingId[id] === slot.numberingId) number = rollupN[id] as number;
+      if (state[at + NUMBERING] === slot.numberingId) number = state[at + ROLLUP_N] as number;
       else {
         number = rollups.numberIn(slot, source[id] as string, productId[id] as string);
-        numberingId[id] = slot.numberingId;
-        rollupN[id] = number;
+        state[at + NUMBERING] = slot.numberingId;
+        state[at + ROLLUP_N] = number;
       }
       rollups.addToSlot(slot, number, drop === 1, pct);
-      if (isDirty[id] === 0) {
-        isDirty[id] = 1;
+      if ((bits & DIRTY) === 0) {
+        state[at + BITS] = bits | DIRTY;
         dirty.push(id);
-        pendingT[id] = t;
-        pendingPrice[id] = p;
-        pendingDescriptor[id] = d;
-      } else if (t > (pendingT[id] as number)) {
-        pendingT[id] = t;
-        pendingPrice[id] = p;
-        pendingDescriptor[id] = d;
+        state[at + PENDING_T] = t;
+        state[at + PENDING_PRICE] = p;
+        state[at + PENDING_DESCRIPTOR] = d;
+      } else if (t > (state[at + PENDING_T] as number)) {
+        state[at + PENDING_T] = t;
+        state[at + PENDING_PRICE] = p;
+        state[at + PENDING_DESCRIPTOR] = d;
       }
     }
     if (maxT > -Infinity) rollups.observed(new Date(maxT).toISOString());
