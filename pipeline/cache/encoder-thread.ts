@@ -1,13 +1,18 @@
 /**
  * Two-thread ingest: an encoder on a worker thread turns cleaned rows into EncodedBatch columns
  * (observation-encoding.ts) while the thread that owns the cache connection only stores them
- * (createObservationStore). The store answers each batch's new products and descriptors with
- * their ids, which the encoder learns, so later batches arrive fully coded and in key order.
- * docs/decisions/0009-two-thread-ingest.md.
+ * (createObservationStore). The store acknowledges each batch with the ids it gave the batch's new
+ * products and descriptors; the encoder learns them and keeps at most MAX_IN_FLIGHT batches
+ * unacknowledged, so after the first few batches they arrive fully coded and in key order.
+ * The encoder thread also runs the WAL checkpoints, on a connection of its own, while the store
+ * goes on writing. docs/decisions/0009-two-thread-ingest.md.
  */
 import type { MessagePort, Worker } from 'node:worker_threads';
 import { batchBuffers, type EncodedBatch, type ObservationEncoder, type Resolved } from './observation-encoding';
 import type { ObservationStore, WriteResult } from './observation-writer';
+
+/** Batches the encoder sends ahead of the store's acknowledgements. */
+export const MAX_IN_FLIGHT = 4;
 
 /** Encoder thread -> store thread. */
 export interface EncodedMessage {
@@ -15,38 +20,57 @@ export interface EncodedMessage {
   batch: EncodedBatch;
 }
 
-/** Store thread -> encoder thread. */
-export interface LearnMessage {
-  type: 'learn';
+/** Store thread -> encoder thread: a batch was stored; its new products' and descriptors' ids. */
+export interface StoredMessage {
+  type: 'stored';
   names: Pick<EncodedBatch, 'newProducts' | 'newDescriptors'>;
   resolved: Resolved;
 }
 
-/** Encoder side: sends a batch, its columns transferred (not copied). */
-export function postEncoded(port: MessagePort, batch: EncodedBatch): void {
-  const message: EncodedMessage = { type: 'encoded', batch };
-  port.postMessage(message, batchBuffers(batch));
+/** Store thread -> encoder thread: a transaction committed; checkpoint the WAL (PASSIVE) if it can. */
+export interface CheckpointMessage {
+  type: 'checkpoint';
 }
 
-/** Encoder side: learns the ids in a LearnMessage; false for any other message. */
-export function learnFrom(encoder: ObservationEncoder, message: { type?: unknown }): boolean {
-  if (message.type !== 'learn') return false;
-  const learn = message as LearnMessage;
-  encoder.learn(learn.names, learn.resolved);
-  return true;
-}
-
-/** Store side: stores a batch inside the caller's transaction and tells the encoder the new ids. */
+/** Store side: stores a batch inside the caller's transaction and acknowledges it to the encoder thread. */
 export function storeEncoded(store: ObservationStore, batch: EncodedBatch, encoderThread: Worker): WriteResult {
   const { inserted, duplicates, resolved } = store.apply(batch);
-  if (resolved.products.length > 0 || resolved.descriptors.length > 0) {
-    const message: LearnMessage = { type: 'learn', names: { newProducts: batch.newProducts, newDescriptors: batch.newDescriptors }, resolved };
-    encoderThread.postMessage(message);
-  }
+  const message: StoredMessage = { type: 'stored', names: { newProducts: batch.newProducts, newDescriptors: batch.newDescriptors }, resolved };
+  encoderThread.postMessage(message);
   return { inserted, duplicates };
 }
 
-/** Lets queued messages (the store's LearnMessages) in between two batches. */
-export function yieldToMessages(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
+/**
+ * The encoder thread's side: `send` posts a batch (columns transferred, not copied) once fewer
+ * than MAX_IN_FLIGHT are unacknowledged; `receive` takes the store's messages (call it from the
+ * port's message handler) and returns false for anything else. `checkpoint` runs on a
+ * 'checkpoint' message.
+ */
+export function createEncoderSide(port: MessagePort, encoder: ObservationEncoder, checkpoint?: () => void) {
+  let inFlight = 0;
+  let wake: (() => void) | undefined;
+  return {
+    async send(batch: EncodedBatch): Promise<void> {
+      while (inFlight >= MAX_IN_FLIGHT) await new Promise<void>((resolve) => (wake = resolve));
+      inFlight++;
+      const message: EncodedMessage = { type: 'encoded', batch };
+      port.postMessage(message, batchBuffers(batch));
+    },
+    receive(message: { type?: unknown }): boolean {
+      if (message.type === 'stored') {
+        const stored = message as StoredMessage;
+        encoder.learn(stored.names, stored.resolved);
+        inFlight--;
+        const w = wake;
+        wake = undefined;
+        w?.();
+        return true;
+      }
+      if (message.type === 'checkpoint') {
+        checkpoint?.();
+        return true;
+      }
+      return false;
+    },
+  };
 }

@@ -276,12 +276,12 @@ export function createObservationEncoder(products = new ProductDictionary(), des
       if (id < 0) id = products.get(row.source, row.product_id) ?? -1;
       if (id < 0) {
         newProducts ??= new ProductDictionary();
-        id = newProducts.get(row.source, row.product_id) ?? -1;
-        if (id === -1) {
+        const temporary = newProducts.get(row.source, row.product_id);
+        if (temporary === undefined) {
           id = -1 - b.newProducts.length / 2;
           newProducts.set(row.source, row.product_id, id);
           b.newProducts.push(row.source, row.product_id);
-        }
+        } else id = temporary;
         unresolved = true;
       }
       let descriptor: number;
@@ -289,13 +289,13 @@ export function createObservationEncoder(products = new ProductDictionary(), des
         descriptor = lastDescriptor[id] as number;
       } else {
         const key = descriptorKey(row.title, row.category, row.currency);
-        descriptor = descriptors.get(key) ?? newDescriptors?.get(key) ?? -1;
-        if (descriptor === -1) {
+        const known = descriptors.get(key) ?? newDescriptors?.get(key);
+        if (known === undefined) {
           newDescriptors ??= new Map();
           descriptor = -1 - b.newDescriptors.length / 3;
           newDescriptors.set(key, descriptor);
           b.newDescriptors.push(row.title, row.category, row.currency);
-        }
+        } else descriptor = known;
         if (id >= 0 && descriptor >= 0) {
           setDense(lastTitle, id, row.title);
           setDense(lastCategory, id, row.category);

@@ -1,7 +1,8 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
-import { createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
+import { createObservationStore, createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
+import { createObservationEncoder, type EncodedBatch } from './observation-encoding';
 import { rebuildRollups } from './dashboard-rollups';
 import { seededSequence } from '../runtime/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
@@ -144,6 +145,40 @@ describe('observation writer', () => {
       expect(viaProduct.get(p.source, p.product_id)).toBe(stored.filter((r) => r.source === p.source && r.product_id === p.product_id).length);
     }
     expect(bigDb.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('stores batches from an encoder of its own (the encoder thread), which learns the ids batches late, as the in-thread writer does', () => {
+    const random = seededSequence(424242);
+    const batches = Array.from({ length: 8 }, (_, k) => [...randomRows(random, 300 + 50 * k)]);
+    batches[5]?.push(...(batches[1]?.slice(0, 80) ?? []));
+    const inThreadDb = tempCache();
+    const inThread = createObservationWriter(inThreadDb);
+    const expected = batches.map((batch) => write(inThreadDb, inThread, batch));
+
+    const db = tempCache();
+    const store = createObservationStore(db);
+    const encoder = createObservationEncoder();
+    // Up to three batches in flight: each is encoded before the store's answers to the previous ones arrive.
+    const inFlight: { batch: EncodedBatch; result: WriteResult & { resolved: { products: number[]; descriptors: number[] } } }[] = [];
+    const results: WriteResult[] = [];
+    for (const rows of batches) {
+      const batch = encoder.encode(rows);
+      const result = db.transaction(() => {
+        const r = store.apply(batch);
+        store.flush();
+        return r;
+      })();
+      results.push({ inserted: result.inserted, duplicates: result.duplicates });
+      inFlight.push({ batch, result });
+      if (inFlight.length === 3) {
+        const done = inFlight.shift()!;
+        encoder.learn(done.batch, done.result.resolved);
+      }
+    }
+    expect(results).toEqual(expected);
+    expect(dump(db)).toEqual(dump(inThreadDb));
+    // Later batches did arrive coded and sorted.
+    expect(encoder.encode(batches[0] ?? []).sorted).toBe(true);
   });
 
   it('forgets what a rolled-back transaction created: new products, titles and hours are written again', () => {

@@ -6,7 +6,7 @@ import { runInNewContext } from 'node:vm';
 import { numberFlag, stringFlag, type Command } from './command';
 import { openCache, type CacheDb } from '../cache/cache-db';
 import { createObservationStore, createObservationWriter } from '../cache/observation-writer';
-import { storeEncoded, type EncodedMessage } from '../cache/encoder-thread';
+import { storeEncoded, type CheckpointMessage, type EncodedMessage } from '../cache/encoder-thread';
 import { startWorker } from '../runtime/worker-threads';
 import { benchBatches, DAYS, dayString, type BenchDataOptions } from './bench-dashboard-data';
 import type { BenchEncoderReply, BenchEncoderRequest } from './bench-dashboard.worker';
@@ -124,15 +124,14 @@ function ingestOneThread(cache: CacheDb, data: BenchDataOptions, onCommit: (writ
  * (pipeline/cache/encoder-thread.ts). Each transaction's rows are generated on the worker first;
  * the clock runs from BEGIN (when the worker starts encoding them) to COMMIT. Returns the ms spent.
  */
-async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, onCommit: (written: number) => void): Promise<number> {
+async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, sliceRows: number, onCommit: (written: number) => void): Promise<number> {
   const store = createObservationStore(cache);
-  const worker = startWorker(new URL('./bench-dashboard.worker.ts', import.meta.url), { workerData: { data, sliceRows: SLICE_ROWS } });
+  const worker = startWorker(new URL('./bench-dashboard.worker.ts', import.meta.url), { workerData: { data, sliceRows, cacheFile: cache.name } });
   const ask = (request: BenchEncoderRequest) => worker.postMessage(request);
   let ingestMs = 0;
   let written = 0;
   let started = 0;
-  let debugFlush = 0;
-  let debugCommit = 0;
+  let committed = 0;
   try {
     await new Promise<void>((resolve, reject) => {
       worker.on('message', (message: BenchEncoderReply | EncodedMessage) => {
@@ -145,14 +144,14 @@ async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, onCommit
             cache.exec('BEGIN IMMEDIATE');
             started = performance.now();
             ask({ type: 'encode' });
+            // The previous transaction's WAL frames go into the database file on the encoder
+            // thread while this one stores: on the clock, off this thread.
+            if (committed > 0) worker.postMessage({ type: 'checkpoint' } satisfies CheckpointMessage);
           } else if (message.type === 'encoded-all') {
-            const f0 = performance.now();
             store.flush();
-            const c0 = performance.now();
             cache.exec('COMMIT');
-            debugFlush += c0 - f0;
-            debugCommit += performance.now() - c0;
             ingestMs += performance.now() - started;
+            committed++;
             onCommit(written);
             ask({ type: 'generate' });
           } else reject(new Error(`bench encoder thread: ${message.message}`));
@@ -164,7 +163,6 @@ async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, onCommit
       worker.on('exit', (code) => reject(new Error(`bench encoder thread exited with code ${code}`)));
       ask({ type: 'generate' });
     });
-    if (process.env.BENCH_DEBUG) process.stderr.write(`flush ${debugFlush} ms, commit ${debugCommit} ms\n`);
   } finally {
     if (cache.inTransaction) cache.exec('ROLLBACK');
     await worker.terminate();
@@ -172,13 +170,11 @@ async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, onCommit
   return ingestMs;
 }
 
-/** Rows per encoded slice (whole days): the worker encodes the next slice while this thread stores one. */
-const SLICE_ROWS = 16_384;
 
 export const benchDashboardCommand: Command = {
   name: 'bench dashboard',
   summary: 'Benchmark cache ingest and the six-panel dashboard refresh over N synthetic observations',
-  usage: `Usage: pricedrop bench dashboard [--rows N] [--products P] [--categories C] [--queries Q] [--seed S] [--batch B] [--threads T] [--verify K] [--db FILE] [--json]
+  usage: `Usage: pricedrop bench dashboard [--rows N] [--products P] [--categories C] [--queries Q] [--seed S] [--batch B] [--threads T] [--slice R] [--verify K] [--db FILE] [--json]
 
 Fills a fresh cache with N realistic observations (P products over C categories of uneven size,
 every day of 2025, about 20 % drops) through the observation writer (rollups included; the rows
@@ -194,6 +190,8 @@ status, grain), each panel query and the whole refresh.
   --batch B        rows per ingest transaction, whole days (default 1000000: the ETL's bulk commit)
   --threads T      2 (default): rows are encoded on a worker thread while this one stores them,
                    as bulk ingest runs; 1: encode and store on this thread (the in-thread writer)
+  --slice R        with 2 threads, rows per encoded slice, whole days (default 16384): the worker
+                   encodes the next slices while this thread stores one
   --cache-mb M     SQLite page cache of the ingesting connection, MB (default 64)
   --verify K       also compare K random filters with plain GROUP BYs over the rows
                    (adds "verified" and "mismatches"; exit code 1 on a mismatch)
@@ -222,10 +220,8 @@ status, grain), each panel query and the whole refresh.
       const onCommit = (written: number) => io.progress('ingest', written, rows);
       // As the ETL's bulk runs: no automatic WAL checkpoint per 1,000 pages, one at the end (timed too).
       cache.pragma('wal_autocheckpoint = 0');
-      let ingestMs = threads === 2 ? await ingestTwoThreads(cache, data, onCommit) : ingestOneThread(cache, data, onCommit);
-      const ck = timed(() => cache.pragma('wal_checkpoint(PASSIVE)'));
-      if (process.env.BENCH_DEBUG) process.stderr.write(`checkpoint ${ck} ms, ingest ${ingestMs} ms\n`);
-      ingestMs += ck;
+      let ingestMs = threads === 2 ? await ingestTwoThreads(cache, data, numberFlag(args, 'slice', 16_384, { min: 1, integer: true }), onCommit) : ingestOneThread(cache, data, onCommit);
+      ingestMs += timed(() => cache.pragma('wal_checkpoint(PASSIVE)'));
       cache.pragma('wal_autocheckpoint = 1000');
       const stored = cache.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number;
       const categories = listCategories(cache);

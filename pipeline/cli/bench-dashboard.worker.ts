@@ -1,27 +1,33 @@
 /**
  * The encoder thread of `pricedrop bench dashboard`: generates each transaction's rows (not
- * timed), then, when asked, encodes them in slices of whole days for the command's thread to store
- * (pipeline/cache/encoder-thread.ts).
+ * timed), then, when asked, encodes them in slices of whole days for the command's thread to
+ * store, and checkpoints the WAL between transactions (pipeline/cache/encoder-thread.ts).
  */
+import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
 import { createObservationEncoder, type CleanRow } from '../cache/observation-encoding';
-import { learnFrom, postEncoded, yieldToMessages } from '../cache/encoder-thread';
+import { createEncoderSide } from '../cache/encoder-thread';
 import { benchBatches, type BenchDataOptions } from './bench-dashboard-data';
 
-/** Command -> this thread, besides the store's LearnMessages. */
+/** Command -> this thread, besides the store's messages. */
 export type BenchEncoderRequest = { type: 'generate' } | { type: 'encode' };
 /** This thread -> command, besides EncodedMessages. */
 export type BenchEncoderReply = { type: 'generated'; rows: number } | { type: 'encoded-all' } | { type: 'error'; message: string };
 
 const port = parentPort!;
-const { data, sliceRows } = workerData as { data: BenchDataOptions; sliceRows: number };
+const { data, sliceRows, cacheFile } = workerData as { data: BenchDataOptions; sliceRows: number; cacheFile: string };
 const batches = benchBatches(data);
 const encoder = createObservationEncoder();
+// Its own connection, only for checkpoints: copying the committed WAL frames into the database
+// file does not block the writer, so it happens here rather than in the writer's commits.
+const checkpointer = new Database(cacheFile);
+checkpointer.pragma('busy_timeout = 5000');
+const side = createEncoderSide(port, encoder, () => checkpointer.pragma('wal_checkpoint(PASSIVE)'));
 let batch: { rows: CleanRow[]; dayRows: number[] } = { rows: [], dayRows: [] };
 const reply = (message: BenchEncoderReply) => port.postMessage(message);
 
-port.on('message', (message: BenchEncoderRequest | { type: 'learn' }) => {
-  if (learnFrom(encoder, message)) return;
+port.on('message', (message: BenchEncoderRequest | { type: 'stored' | 'checkpoint' }) => {
+  if (side.receive(message)) return;
   void (async () => {
     try {
       if (message.type === 'generate') {
@@ -35,9 +41,8 @@ port.on('message', (message: BenchEncoderRequest | { type: 'learn' }) => {
         for (const count of batch.dayRows) {
           end += count;
           if (end - at < sliceRows && end < batch.rows.length) continue;
-          postEncoded(port, encoder.encode(batch.rows.slice(at, end)));
+          await side.send(encoder.encode(batch.rows.slice(at, end)));
           at = end;
-          await yieldToMessages();
         }
         batch = { rows: [], dayRows: [] };
         reply({ type: 'encoded-all' });
