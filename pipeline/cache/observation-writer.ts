@@ -339,7 +339,9 @@ export function createObservationStore(
   function flush(): void {
     writeChunk();
     const state = table.state;
-    for (const id of dirty) {
+    // In id order: product_keys' pages are then visited in order.
+    const ids = Int32Array.from(dirty).sort();
+    for (const id of ids) {
       const at = id * STRIDE;
       const t = state[at + PENDING_T] as number;
       updateLatest.run(t, state[at + PENDING_PRICE], state[at + PENDING_DESCRIPTOR], id, t);
