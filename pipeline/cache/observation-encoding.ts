@@ -147,7 +147,7 @@ export function instantMs(iso: string): number {
  * each (hour, product) run, a handful of rows, by time. Undefined (input order) when the packed keys
  * would not fit in a double's 53 bits or products are unresolved (negative).
  */
-export function keyOrder(n: number, hour: Float64Array, t: Float64Array, product: Int32Array): Float64Array | undefined {
+export function keyOrder(n: number, hour: Float64Array, t: Float64Array, product: Int32Array, scratch?: Float64Array): Float64Array | undefined {
   if (n < 2) return undefined;
   let minHour = Infinity;
   let maxHour = -Infinity;
@@ -162,7 +162,7 @@ export function keyOrder(n: number, hour: Float64Array, t: Float64Array, product
   }
   const groups = (maxHour - minHour + 1) * (maxProduct + 1);
   if (!(groups * n < 2 ** 53)) return undefined;
-  const keys = new Float64Array(n);
+  const keys = scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
   for (let i = 0; i < n; i++) keys[i] = (((hour[i] as number) - minHour) * (maxProduct + 1) + (product[i] as number)) * n + i;
   keys.sort();
   const order = keys;
@@ -193,6 +193,9 @@ export function keyOrder(n: number, hour: Float64Array, t: Float64Array, product
   return order;
 }
 
+/** Where a batch's columns come from: fresh arrays (they may be transferred to another thread), or reused ones. */
+type Columns = (n: number) => EncodedBatch;
+
 function emptyBatch(n: number): EncodedBatch {
   return {
     n,
@@ -212,8 +215,35 @@ function emptyBatch(n: number): EncodedBatch {
 }
 
 /** The batch's columns rearranged into `order`. */
-function permuted(b: EncodedBatch, order: Float64Array): EncodedBatch {
-  const out = emptyBatch(b.n);
+/**
+ * Columns over buffers kept between calls (grown as needed): valid until the next call. For a
+ * batch stored on the same thread before the next is encoded; saves the garbage collector about
+ * 1 MB of typed arrays per 8,192 rows (the ETL: GC 410 -> 826 ms per 1M rows without it).
+ */
+function reusedColumns(): Columns {
+  let buffers = emptyBatch(0);
+  return (n) => {
+    if (buffers.n < n) buffers = emptyBatch(Math.max(n, buffers.n * 2));
+    return {
+      n,
+      sorted: false,
+      hour: buffers.hour.subarray(0, n),
+      t: buffers.t.subarray(0, n),
+      product: buffers.product.subarray(0, n),
+      descriptor: buffers.descriptor.subarray(0, n),
+      price: buffers.price.subarray(0, n),
+      oldPrice: buffers.oldPrice.subarray(0, n),
+      dropAmount: buffers.dropAmount.subarray(0, n),
+      dropPct: buffers.dropPct.subarray(0, n),
+      isDrop: buffers.isDrop.subarray(0, n),
+      newProducts: [],
+      newDescriptors: [],
+    };
+  };
+}
+
+function permuted(b: EncodedBatch, order: Float64Array, columns: Columns): EncodedBatch {
+  const out = columns(b.n);
   for (let k = 0; k < b.n; k++) {
     const i = order[k] as number;
     out.hour[k] = b.hour[i] as number;
@@ -253,7 +283,18 @@ export interface ObservationEncoder {
  * An encoder over the given dictionaries (the in-thread writer shares them with its store; an
  * encoder on another thread keeps its own and learns the ids from the store's answers).
  */
-export function createObservationEncoder(products = new ProductDictionary(), descriptors = new Map<string, number>()): ObservationEncoder {
+export interface EncoderOptions {
+  /**
+   * Reuse the column buffers between calls: each batch is then valid only until the next encode
+   * (the in-thread writer stores it first). Off for batches posted to another thread.
+   */
+  reuseBuffers?: boolean;
+}
+
+export function createObservationEncoder(products = new ProductDictionary(), descriptors = new Map<string, number>(), options: EncoderOptions = {}): ObservationEncoder {
+  const inputColumns: Columns = options.reuseBuffers ? reusedColumns() : emptyBatch;
+  const sortedColumns: Columns = options.reuseBuffers ? reusedColumns() : emptyBatch;
+  let keyScratch = new Float64Array(0);
   // Per product id: its previous row's descriptor (a title rarely changes), to skip the descriptor map.
   let lastTitle: (string | undefined)[] = [];
   let lastCategory: (string | undefined)[] = [];
@@ -262,7 +303,7 @@ export function createObservationEncoder(products = new ProductDictionary(), des
 
   function encode(rows: readonly CleanRow[], ids?: ArrayLike<number>): EncodedBatch {
     const n = rows.length;
-    const b = emptyBatch(n);
+    const b = inputColumns(n);
     let newProducts: ProductDictionary | undefined;
     let newDescriptors: Map<string, number> | undefined;
     let unresolved = false;
@@ -314,12 +355,13 @@ export function createObservationEncoder(products = new ProductDictionary(), des
       b.isDrop[i] = row.is_drop ? 1 : 0;
     }
     if (unresolved) return b;
-    const order = keyOrder(n, b.hour, b.t, b.product);
+    if (options.reuseBuffers && keyScratch.length < n) keyScratch = new Float64Array(Math.max(n, keyScratch.length * 2));
+    const order = keyOrder(n, b.hour, b.t, b.product, options.reuseBuffers ? keyScratch : undefined);
     if (order === undefined) {
       b.sorted = n < 2;
       return b;
     }
-    return permuted(b, order);
+    return permuted(b, order, sortedColumns);
   }
 
   function learn(batch: Pick<EncodedBatch, 'newProducts' | 'newDescriptors'>, resolved: Resolved): void {

@@ -499,8 +499,9 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   const products = new ProductDictionary();
   const descriptors = new Map<string, number>();
   const store = createObservationStore(db, options, products, descriptors);
-  const encoder = createObservationEncoder(products, descriptors);
+  const encoder = createObservationEncoder(products, descriptors, { reuseBuffers: true });
   let encoderGeneration = store.generation;
+  let idScratch = new Int32Array(0);
 
   function writeBatch(rows: readonly CleanRow[], refs?: readonly ProductRef[]): WriteResult {
     // Before encoding: a rolled-back transaction may have freed ids the dictionaries still hold.
@@ -511,7 +512,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     }
     let ids: Int32Array | undefined;
     if (refs !== undefined) {
-      ids = new Int32Array(rows.length);
+      if (idScratch.length < rows.length) idScratch = new Int32Array(Math.max(rows.length, idScratch.length * 2));
+      ids = idScratch;
       for (let i = 0; i < rows.length; i++) ids[i] = store.refId(refs[i]);
     }
     const batch = encoder.encode(rows, ids);
