@@ -295,11 +295,9 @@ export function createObservationEncoder(products = new ProductDictionary(), des
   const inputColumns: Columns = options.reuseBuffers ? reusedColumns() : emptyBatch;
   const sortedColumns: Columns = options.reuseBuffers ? reusedColumns() : emptyBatch;
   let keyScratch = new Float64Array(0);
-  // Per product id: its previous row's descriptor (a title rarely changes), to skip the descriptor map.
-  let lastTitle: (string | undefined)[] = [];
-  let lastCategory: (string | undefined)[] = [];
-  let lastCurrency: (string | undefined)[] = [];
-  let lastDescriptor: (number | undefined)[] = [];
+  // Per product id: its previous row's descriptor (a title rarely changes), to skip the descriptor
+  // map; one object per product, so a row reads one place, not four arrays.
+  let lastSeen: ({ title: string; category: string; currency: string; descriptor: number } | undefined)[] = [];
 
   function encode(rows: readonly CleanRow[], ids?: ArrayLike<number>): EncodedBatch {
     const n = rows.length;
@@ -326,8 +324,9 @@ export function createObservationEncoder(products = new ProductDictionary(), des
         unresolved = true;
       }
       let descriptor: number;
-      if (id >= 0 && lastDescriptor[id] !== undefined && lastTitle[id] === row.title && lastCategory[id] === row.category && lastCurrency[id] === row.currency) {
-        descriptor = lastDescriptor[id] as number;
+      const seen = id >= 0 ? lastSeen[id] : undefined;
+      if (seen !== undefined && seen.title === row.title && seen.category === row.category && seen.currency === row.currency) {
+        descriptor = seen.descriptor;
       } else {
         const key = descriptorKey(row.title, row.category, row.currency);
         const known = descriptors.get(key) ?? newDescriptors?.get(key);
@@ -337,12 +336,7 @@ export function createObservationEncoder(products = new ProductDictionary(), des
           newDescriptors.set(key, descriptor);
           b.newDescriptors.push(row.title, row.category, row.currency);
         } else descriptor = known;
-        if (id >= 0 && descriptor >= 0) {
-          setDense(lastTitle, id, row.title);
-          setDense(lastCategory, id, row.category);
-          setDense(lastCurrency, id, row.currency);
-          setDense(lastDescriptor, id, descriptor);
-        }
+        if (id >= 0 && descriptor >= 0) setDense(lastSeen, id, { title: row.title, category: row.category, currency: row.currency, descriptor });
       }
       b.hour[i] = Math.floor(t / HOUR_MS);
       b.t[i] = t;
@@ -377,10 +371,7 @@ export function createObservationEncoder(products = new ProductDictionary(), des
   function reset(): void {
     products.clear();
     descriptors.clear();
-    lastTitle = [];
-    lastCategory = [];
-    lastCurrency = [];
-    lastDescriptor = [];
+    lastSeen = [];
   }
 
   return { encode, learn, reset };

@@ -93,11 +93,16 @@ function grownInt32(a: Int32Array, size: number, fill: number): Int32Array {
 }
 
 /** Fields of a product's record in ProductTable.state. */
-const LAST_T = 0; // latest observed_at (ms) stored or written in this transaction; -Infinity when none: a later row cannot be a duplicate
+// The product's latest row, stored or written in this transaction (flush writes it to product_keys
+// when the transaction wrote a row of the product: DIRTY): observed_at in ms (-Infinity when none:
+// a later row cannot be a duplicate), price, descriptor.
+const LAST_T = 0;
 const LAST_PRICE = 1;
-const PENDING_T = 2; // the latest row of this transaction, not yet written to product_keys: time, price, descriptor
-const PENDING_PRICE = 3;
-const PENDING_DESCRIPTOR = 4;
+const LAST_DESCRIPTOR = 2;
+// The category of a descriptor of this product, as an index into the store's category names: the
+// product's rows mostly share a descriptor, and this line is read anyway.
+const CATEGORY_DESCRIPTOR = 3;
+const CATEGORY = 4;
 const NUMBERING = 5; // the rollups' number of the product in its category, valid while the numbering's id matches (dashboard-rollups.ts)
 const ROLLUP_N = 6;
 const BITS = 7; // LOADED | DIRTY
@@ -125,9 +130,9 @@ class ProductTable {
     for (let at = this.size * STRIDE; at < state.length; at += STRIDE) {
       state[at + LAST_T] = -Infinity;
       state[at + LAST_PRICE] = NaN;
-      state[at + PENDING_T] = -Infinity;
-      state[at + PENDING_PRICE] = NaN;
-      state[at + PENDING_DESCRIPTOR] = -1;
+      state[at + LAST_DESCRIPTOR] = -1;
+      state[at + CATEGORY_DESCRIPTOR] = -1;
+      state[at + CATEGORY] = -1;
       state[at + NUMBERING] = -1;
       state[at + ROLLUP_N] = -1;
     }
@@ -138,6 +143,13 @@ class ProductTable {
   loaded(id: number): boolean {
     return id < this.size && ((this.state[id * STRIDE + BITS] as number) & LOADED) !== 0;
   }
+}
+
+/** A product's latest row as product_keys holds it (last_t NULL: not recorded, see selectLast). */
+interface StoredLatest {
+  last: number | null;
+  price: number | null;
+  descriptor: number | null;
 }
 
 const orNull = (x: number): number | null => (x === x ? x : null);
@@ -177,11 +189,11 @@ export function createObservationStore(
   const updateLatest = db.prepare(
     'UPDATE product_keys SET last_t = ?, last_price = ?, last_descriptor = ? WHERE id = ? AND (last_t IS NULL OR last_t < ?)',
   );
-  const selectProduct = db.prepare('SELECT id, last_t AS last, last_price AS price FROM product_keys WHERE source = ? AND product_id = ?');
-  const productById = db.prepare('SELECT source, product_id, last_t AS last, last_price AS price FROM product_keys WHERE id = ?');
+  const selectProduct = db.prepare('SELECT id, last_t AS last, last_price AS price, last_descriptor AS descriptor FROM product_keys WHERE source = ? AND product_id = ?');
+  const productById = db.prepare('SELECT source, product_id, last_t AS last, last_price AS price, last_descriptor AS descriptor FROM product_keys WHERE id = ?');
   // Only for a key without a latest observation (rows written through the view's trigger): one seek per hour.
   const selectLast = db.prepare(
-    'SELECT o.t, o.price FROM observation_hours s CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = ? ORDER BY o.t DESC LIMIT 1',
+    'SELECT o.t, o.price, o.descriptor FROM observation_hours s CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = ? ORDER BY o.t DESC LIMIT 1',
   );
   const insertProductKey = db.prepare('INSERT INTO product_keys (source, product_id) VALUES (?, ?)');
   const productKeyAt = db.prepare('SELECT source, product_id FROM product_keys WHERE id = ?').raw();
@@ -247,22 +259,28 @@ export function createObservationStore(
   }
 
   /** Records a product's state; last_t NULL means unknown (rows written through the view's trigger) unless `isNew`. */
-  function record(id: number, source: string, productId: string, last: number | null, price: number | null, isNew = false): void {
+  function record(id: number, source: string, productId: string, stored: StoredLatest | undefined, isNew = false): void {
     table.ensure(id);
-    const latest = last !== null ? { t: last, price: price as number } : isNew ? undefined : (selectLast.get(id) as { t: number; price: number } | undefined);
+    const latest =
+      stored !== undefined && stored.last !== null
+        ? { t: stored.last, price: stored.price as number, descriptor: stored.descriptor ?? -1 }
+        : isNew
+          ? undefined
+          : (selectLast.get(id) as { t: number; price: number; descriptor: number } | undefined);
     const at = id * STRIDE;
     table.state[at + BITS] = LOADED;
     table.state[at + LAST_T] = latest ? latest.t : -Infinity;
     table.state[at + LAST_PRICE] = latest ? latest.price : NaN;
+    table.state[at + LAST_DESCRIPTOR] = latest ? latest.descriptor : -1;
     setDense(table.source, id, source);
     setDense(table.productId, id, productId);
   }
 
   /** Reads a product id's row of product_keys (ids come from the dictionaries, so it exists). */
   function load(id: number): void {
-    const row = productById.get(id) as { source: string; product_id: string; last: number | null; price: number | null } | undefined;
+    const row = productById.get(id) as ({ source: string; product_id: string } & StoredLatest) | undefined;
     if (!row) throw new Error(`observation writer: product id ${id} is not in product_keys (an encoder used ids from a rolled-back transaction)`);
-    record(id, row.source, row.product_id, row.last, row.price);
+    record(id, row.source, row.product_id, row);
   }
 
   /** The product's id, read or created, with its state loaded. */
@@ -272,14 +290,14 @@ export function createObservationStore(
       if (!table.loaded(known)) load(known);
       return known;
     }
-    const row = selectProduct.get(source, productId) as { id: number; last: number | null; price: number | null } | undefined;
+    const row = selectProduct.get(source, productId) as ({ id: number } & StoredLatest) | undefined;
     let id: number;
     if (row) {
       id = row.id;
-      record(id, source, productId, row.last, row.price);
+      record(id, source, productId, row);
     } else {
       id = Number(insertProductKey.run(source, productId).lastInsertRowid);
-      record(id, source, productId, null, null, true);
+      record(id, source, productId, undefined, true);
       newestProduct = { id, source, productId };
     }
     products.set(source, productId, id);
@@ -343,8 +361,9 @@ export function createObservationStore(
     const ids = Int32Array.from(dirty).sort();
     for (const id of ids) {
       const at = id * STRIDE;
-      const t = state[at + PENDING_T] as number;
-      updateLatest.run(t, state[at + PENDING_PRICE], state[at + PENDING_DESCRIPTOR], id, t);
+      // The latest row known (stored or new): written only if later than the stored one.
+      const t = state[at + LAST_T] as number;
+      updateLatest.run(t, state[at + LAST_PRICE], state[at + LAST_DESCRIPTOR], id, t);
       state[at + BITS] = (state[at + BITS] as number) & ~DIRTY;
     }
     dirty = [];
@@ -436,6 +455,7 @@ export function createObservationStore(
         if (++chunkRows === ROWS_PER_INSERT) writeChunk();
         state[at + LAST_T] = t;
         state[at + LAST_PRICE] = p;
+        state[at + LAST_DESCRIPTOR] = d;
       } else {
         // Maybe a duplicate: the key decides, after the pending chunk (which may hold the first copy).
         writeChunk();
@@ -450,7 +470,13 @@ export function createObservationStore(
         daySlotsDt = dt;
         daySlotsGeneration = rollups.slotGeneration;
       }
-      const c = (d < categoryIndex.length ? (categoryIndex[d] as number) : -1) >= 0 ? (categoryIndex[d] as number) : categoryOf(d);
+      let c: number;
+      if (state[at + CATEGORY_DESCRIPTOR] === d) c = state[at + CATEGORY] as number;
+      else {
+        c = d < categoryIndex.length && (categoryIndex[d] as number) >= 0 ? (categoryIndex[d] as number) : categoryOf(d);
+        state[at + CATEGORY_DESCRIPTOR] = d;
+        state[at + CATEGORY] = c;
+      }
       const slot = (daySlots[c] ??= rollups.slotFor(dt, categoryNames[c] as string));
       let number: number;
       if (state[at + NUMBERING] === slot.numberingId) number = state[at + ROLLUP_N] as number;
@@ -463,13 +489,6 @@ export function createObservationStore(
       if ((bits & DIRTY) === 0) {
         state[at + BITS] = bits | DIRTY;
         dirty.push(id);
-        state[at + PENDING_T] = t;
-        state[at + PENDING_PRICE] = p;
-        state[at + PENDING_DESCRIPTOR] = d;
-      } else if (t > (state[at + PENDING_T] as number)) {
-        state[at + PENDING_T] = t;
-        state[at + PENDING_PRICE] = p;
-        state[at + PENDING_DESCRIPTOR] = d;
       }
     }
     if (maxT > -Infinity) rollups.observed(new Date(maxT).toISOString());
