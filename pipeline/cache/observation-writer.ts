@@ -86,7 +86,7 @@ interface StoreRef extends ProductRef {
   id: number;
 }
 
-function grownInt32(a: Int32Array, size: number, fill: number): Int32Array {
+function grownInt32(a: Int32Array, size: number, fill: number): Int32Array<ArrayBuffer> {
   const b = new Int32Array(size).fill(fill);
   b.set(a);
   return b;
