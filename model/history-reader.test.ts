@@ -4,26 +4,13 @@ import { openCache } from '../pipeline/cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../pipeline/cache/observation-writer';
 import { countObservations, iterateHistories, readDataEnds, readProductHistories, readSources } from './history-reader';
 import { useTempDirs } from '../test/support/temp-dirs';
+import { cleanRow } from '../test/support/clean-rows';
 
 const tempDir = useTempDirs('pricedrop-histories-');
 
 function row(source: string, productId: string, day: number, price: number, title = `Item ${productId}`): CleanRow {
   const observedAt = new Date(Date.UTC(2026, 0, 1 + day, 9)).toISOString();
-  return {
-    source,
-    product_id: productId,
-    observed_at: observedAt,
-    dt: observedAt.slice(0, 10),
-    title,
-    category: 'pantry',
-    price,
-    old_price: null,
-    currency: 'EUR',
-    drop_amount: null,
-    drop_pct: null,
-    is_drop: false,
-    drop_label: 'no drop',
-  };
+  return cleanRow({ source, product_id: productId, observed_at: observedAt, title, category: 'pantry', price });
 }
 
 describe('history reader over the narrow rows', () => {

@@ -5,28 +5,15 @@ import { migrate, openCache } from './cache-db';
 import { MIGRATIONS } from './migrations';
 import { createObservationWriter, type CleanRow } from './observation-writer';
 import { useTempDirs } from '../../test/support/temp-dirs';
+import { cleanRow } from '../../test/support/clean-rows';
 
 const tempDir = useTempDirs('pricedrop-migrate-');
 
 const BEFORE_NARROW = MIGRATIONS.findIndex((m) => m.id === '0700-narrow-observations');
 
 function row(productId: string, observedAt: string, price: number, extra: Partial<CleanRow> = {}): CleanRow {
-  return {
-    source: 'pnp',
-    product_id: productId,
-    observed_at: observedAt,
-    dt: observedAt.slice(0, 10),
-    title: `Item ${productId}`,
-    category: 'dairy',
-    price,
-    old_price: price + 1,
-    currency: 'ZAR',
-    drop_amount: 1,
-    drop_pct: Math.round((100 / (price + 1)) * 100) / 100,
-    is_drop: true,
-    drop_label: 'drop',
-    ...extra,
-  };
+  const drop = { old_price: price + 1, drop_amount: 1, drop_pct: Math.round((100 / (price + 1)) * 100) / 100, is_drop: true, drop_label: 'drop' as const };
+  return cleanRow({ source: 'pnp', product_id: productId, observed_at: observedAt, title: `Item ${productId}`, category: 'dairy', price, currency: 'ZAR', ...drop, ...extra });
 }
 
 describe('migration 0700-narrow-observations', () => {

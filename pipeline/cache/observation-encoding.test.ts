@@ -1,23 +1,9 @@
 import { describe, expect, it } from 'vitest';
 import { createObservationEncoder, HOUR_MS, ProductDictionary, type CleanRow } from './observation-encoding';
+import { cleanRow } from '../../test/support/clean-rows';
 
 function row(productId: string, observedAt: string, extra: Partial<CleanRow> = {}): CleanRow {
-  return {
-    source: 's',
-    product_id: productId,
-    observed_at: observedAt,
-    dt: observedAt.slice(0, 10),
-    title: `T ${productId}`,
-    category: 'c',
-    price: 2.5,
-    old_price: null,
-    currency: 'EUR',
-    drop_amount: null,
-    drop_pct: null,
-    is_drop: false,
-    drop_label: 'no drop',
-    ...extra,
-  };
+  return cleanRow({ product_id: productId, observed_at: observedAt, ...extra });
 }
 
 describe('observation encoder', () => {
