@@ -204,6 +204,25 @@ describe('observation writer', () => {
     expect(() => db.prepare('INSERT INTO observations SELECT * FROM observations LIMIT 1').run()).toThrow(/UNIQUE/);
   });
 
+  it('refuses a batch from an encoder elsewhere once ids it had learned were rolled back', () => {
+    const random = seededSequence(99);
+    const db = tempCache();
+    const store = createObservationStore(db);
+    const encoder = createObservationEncoder();
+    const first = encoder.encode(randomRows(random, 200));
+    expect(() =>
+      db.transaction(() => {
+        encoder.learn(first, store.apply(first).resolved);
+        throw new Error('crash before commit');
+      })(),
+    ).toThrow('crash before commit');
+    const second = encoder.encode(randomRows(random, 200));
+    expect(() => db.transaction(() => store.apply(second))()).toThrow(/rolled-back transaction/);
+    // A fresh encoder's batch goes in.
+    const fresh = createObservationEncoder().encode(randomRows(random, 200));
+    expect(db.transaction(() => store.apply(fresh).inserted)()).toBeGreaterThan(0);
+  });
+
   it('counts rows another connection stored in the meantime as duplicates', () => {
     const random = seededSequence(11);
     const db = tempCache();

@@ -17,7 +17,10 @@ export interface ObservationWriterOptions {
   origin?: 'local' | 'athena';
 }
 
-/** What the writer knows of a product: its latest stored (or written in this transaction) observation. */
+/**
+ * What the writer knew of a product when `product()` was asked: its latest stored (or written in
+ * this transaction) observation. A snapshot: later batches do not change it.
+ */
 export interface ProductRef {
   /** observed_at (ms) of the product's latest observation; -Infinity when it has none. */
   readonly lastT: number;
@@ -60,9 +63,10 @@ export interface ObservationStore {
   /**
    * Checks, inside the caller's transaction, whether what the store remembers still holds (a
    * rolled-back transaction, another connection's writes) and drops it if not. apply() calls it;
-   * call it before encoding with dictionaries the store shares.
+   * call it before encoding with dictionaries the store shares. False when ids this store gave out
+   * were rolled back (apply() then refuses a batch: an encoder elsewhere may hold them).
    */
-  begin(): void;
+  begin(): boolean;
   /** The product id of a ref this store gave out in its current generation; -1 for any other. */
   refId(ref: ProductRef | undefined): number;
   /** Counts the store's cache resets (a rolled-back transaction, another connection's writes, forget()). */
@@ -389,8 +393,12 @@ export function createObservationStore(
     return resolved;
   }
 
-  function begin(): void {
-    if (rollups.beginBatch() || !allocationsHold()) reset();
+  /** Drops stale caches; returns false when ids this store gave out were rolled back. */
+  function begin(): boolean {
+    const stale = rollups.beginBatch();
+    const hold = allocationsHold();
+    if (stale || !hold) reset();
+    return hold;
   }
 
   function refId(ref: ProductRef | undefined): number {
@@ -399,7 +407,11 @@ export function createObservationStore(
   }
 
   function apply(b: EncodedBatch): WriteResult & { resolved: Resolved } {
-    begin();
+    if (!begin() && b.n > 0) {
+      // An encoder elsewhere may hold those ids (an in-thread writer calls begin() before encoding):
+      // its batch could name rows that no longer exist, or that another connection now owns.
+      throw new Error('observation writer: ids given out by a rolled-back transaction may be in this batch; encode it again with a fresh encoder');
+    }
     const resolved = resolve(b);
     const n = b.n;
     const order = b.sorted ? undefined : keyOrder(n, b.hour, b.t, b.product);
