@@ -99,9 +99,10 @@ describe.skipIf(!haveSamples)('API sources against local servers shaped like the
     expect(summary.records).toBe(24);
     const times = server.requests.slice(before).map((request) => request.at);
     expect(times.length).toBeGreaterThanOrEqual(7);
-    // 5 requests/s: requests leave 200 ms apart; arrival jitter on a loaded machine is allowed for
-    // (without the limit, the four parallel pages arrive within a few ms of each other).
-    for (let i = 1; i < times.length; i++) expect(times[i]! - times[i - 1]!).toBeGreaterThanOrEqual(120);
-    expect(times.at(-1)! - times[0]!).toBeGreaterThanOrEqual(200 * (times.length - 1) - 100);
+    // 5 requests/s: request k leaves at least 200·k ms after the first (without the limit, the four
+    // parallel pages arrive within a few ms of each other). Measured from the first arrival, so one
+    // request held up on a loaded machine does not make the next look early, as gaps between
+    // neighbours did (a gap of 22 ms once, after a late arrival).
+    for (let k = 1; k < times.length; k++) expect(times[k]! - times[0]!).toBeGreaterThanOrEqual(200 * k - 100);
   }, 30_000);
 });
