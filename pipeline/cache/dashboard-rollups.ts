@@ -28,12 +28,6 @@ export const KIND_ANY = 0;
 export const KIND_DROP = 1;
 export const KIND_NO_DROP = 2;
 
-/** A product's number in its category's numbering, remembered by the caller (see add). */
-export interface RollupMemo {
-  rollupNumbering: unknown;
-  rollupN: number;
-}
-
 /** A pending (day, category) delta (see RollupMaintainer.slotFor). */
 export interface RollupSlot {
   /** The category numbering the slot uses: a product's number stays valid while this does. */
@@ -78,14 +72,8 @@ export interface RollupMaintainer {
    * what the caller cached about the stored rows may be stale too.
    */
   beginBatch(): boolean;
-  /**
-   * Records one row that was just inserted into `observations` (only when the insert changed a row).
-   * `memo`, one object per product kept by the caller, remembers the product's number in its
-   * category (saves the lookup for the product's next rows).
-   */
-  add(row: RollupRow, memo?: RollupMemo): void;
-  /** `add` with the row's values as arguments. */
-  addValues(dt: string, category: string, source: string, productId: string, dropPct: number | null, isDrop: boolean, memo?: RollupMemo): void;
+  /** Records one row that was just inserted into `observations` (only when the insert changed a row). */
+  add(row: RollupRow): void;
   /**
    * `add` in three steps, for a caller that keeps its own lookups per row (the observation store):
    * the pending (day, category) slot, the product's number in that category (stable while the
@@ -255,22 +243,9 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
     if (lastObservedAt === undefined || observedAt > lastObservedAt) lastObservedAt = observedAt;
   }
 
-  function add(row: RollupRow, memo?: RollupMemo): void {
-    addValues(row.dt, row.category, row.source, row.product_id, row.drop_pct, row.is_drop, memo);
-  }
-
-  function addValues(dt: string, category: string, source: string, productId: string, dropPct: number | null, isDrop: boolean, memo?: RollupMemo): void {
-    const slot = slotOf(dt, category);
-    let n: number;
-    if (memo !== undefined && memo.rollupNumbering === slot.numbering) n = memo.rollupN;
-    else {
-      n = numberOf(slot.numbering, source, productId);
-      if (memo !== undefined) {
-        memo.rollupNumbering = slot.numbering;
-        memo.rollupN = n;
-      }
-    }
-    addTo(slot, n, isDrop, dropPct ?? NaN);
+  function add(row: RollupRow): void {
+    const slot = slotOf(row.dt, row.category);
+    addTo(slot, numberOf(slot.numbering, row.source, row.product_id), row.is_drop, row.drop_pct ?? NaN);
   }
 
   function slotOf(dt: string, category: string): Slot {
@@ -344,7 +319,6 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
   return {
     beginBatch,
     add,
-    addValues,
     slotFor: slotOf,
     numberIn: (slot, source, productId) => numberOf((slot as Slot).numbering, source, productId),
     addToSlot: (slot, n, isDrop, dropPct) => addTo(slot as Slot, n, isDrop, dropPct),
