@@ -62,9 +62,10 @@ export interface ObservationStore {
   forget(): void;
   /**
    * Checks, inside the caller's transaction, whether what the store remembers still holds (a
-   * rolled-back transaction, another connection's writes) and drops it if not. apply() calls it;
-   * call it before encoding with dictionaries the store shares. False when ids this store gave out
-   * were rolled back (apply() then refuses a batch: an encoder elsewhere may hold them).
+   * rolled-back transaction, another connection's writes) and drops it if not. apply() calls it
+   * unless it was called since the last apply(): call it before encoding with dictionaries the store
+   * shares (same transaction). False when ids this store gave out were rolled back (apply() then
+   * refuses a batch: an encoder elsewhere may hold them).
    */
   begin(): boolean;
   /** The product id of a ref this store gave out in its current generation; -1 for any other. */
@@ -232,6 +233,8 @@ export function createObservationStore(
 
   const params: (number | null)[] = new Array<number | null>(ROWS_PER_INSERT * COLUMNS);
   let chunkRows = 0;
+  // begin() ran since the last apply() (its checks need not run again for this batch).
+  let checkedForApply = false;
 
   function reset(): void {
     generation++;
@@ -248,6 +251,7 @@ export function createObservationStore(
     newestHour = undefined;
     daySlots = [];
     daySlotsDt = '';
+    checkedForApply = false;
   }
 
   function allocationsHold(): boolean {
@@ -398,6 +402,7 @@ export function createObservationStore(
     const stale = rollups.beginBatch();
     const hold = allocationsHold();
     if (stale || !hold) reset();
+    checkedForApply = true;
     return hold;
   }
 
@@ -407,7 +412,10 @@ export function createObservationStore(
   }
 
   function apply(b: EncodedBatch): WriteResult & { resolved: Resolved } {
-    if (!begin() && b.n > 0) {
+    // The caller that shares the dictionaries checked just before encoding (and encoded after any reset).
+    const holds = checkedForApply || begin();
+    checkedForApply = false;
+    if (!holds && b.n > 0) {
       // An encoder elsewhere may hold those ids (an in-thread writer calls begin() before encoding):
       // its batch could name rows that no longer exist, or that another connection now owns.
       throw new Error('observation writer: ids given out by a rolled-back transaction may be in this batch; encode it again with a fresh encoder');
@@ -524,7 +532,7 @@ export function createObservationStore(
 
 /**
  * The writer on one thread: an encoder and a store sharing their dictionaries. Bulk producers
- * that can spare a thread run the encoder there instead (pipeline/cache/ingest-pipeline.ts).
+ * that can spare a thread run the encoder there instead (pipeline/cache/encoder-thread.ts).
  */
 export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
   const products = new ProductDictionary();
@@ -547,10 +555,9 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       ids = idScratch;
       for (let i = 0; i < rows.length; i++) ids[i] = store.refId(refs[i]);
     }
-    const batch = encoder.encode(rows, ids);
-    const result = store.apply(batch);
-    encoder.learn(batch, result.resolved);
-    return { inserted: result.inserted, duplicates: result.duplicates };
+    // The shared dictionaries already hold the ids the store gives the batch's new names: no learn().
+    const { inserted, duplicates } = store.apply(encoder.encode(rows, ids));
+    return { inserted, duplicates };
   }
 
   return { writeBatch, flush: store.flush, product: store.product, forget: store.forget };
