@@ -193,28 +193,36 @@ export function keyOrder(n: number, hour: Float64Array, t: Float64Array, product
   return order;
 }
 
+/** The typed columns of an EncodedBatch and their array types: one list for allocating, viewing and transferring them. */
+const COLUMN_TYPES = {
+  hour: Float64Array,
+  t: Float64Array,
+  product: Int32Array,
+  descriptor: Int32Array,
+  price: Float64Array,
+  oldPrice: Float64Array,
+  dropAmount: Float64Array,
+  dropPct: Float64Array,
+  isDrop: Uint8Array,
+} as const;
+type ColumnName = keyof typeof COLUMN_TYPES;
+const COLUMN_NAMES = Object.keys(COLUMN_TYPES) as ColumnName[];
+type ColumnArrays = Record<ColumnName, Float64Array | Int32Array | Uint8Array>;
+
+/** A batch of n rows whose columns `column(name)` makes. */
+function batchOf(n: number, column: (name: ColumnName) => Float64Array | Int32Array | Uint8Array): EncodedBatch {
+  const batch = { n, sorted: false, newProducts: [], newDescriptors: [] } as unknown as EncodedBatch;
+  for (const name of COLUMN_NAMES) (batch as unknown as ColumnArrays)[name] = column(name);
+  return batch;
+}
+
 /** Where a batch's columns come from: fresh arrays (they may be transferred to another thread), or reused ones. */
 type Columns = (n: number) => EncodedBatch;
 
 function emptyBatch(n: number): EncodedBatch {
-  return {
-    n,
-    sorted: false,
-    hour: new Float64Array(n),
-    t: new Float64Array(n),
-    product: new Int32Array(n),
-    descriptor: new Int32Array(n),
-    price: new Float64Array(n),
-    oldPrice: new Float64Array(n),
-    dropAmount: new Float64Array(n),
-    dropPct: new Float64Array(n),
-    isDrop: new Uint8Array(n),
-    newProducts: [],
-    newDescriptors: [],
-  };
+  return batchOf(n, (name) => new COLUMN_TYPES[name](n));
 }
 
-/** The batch's columns rearranged into `order`. */
 /**
  * Columns over buffers kept between calls (grown as needed): valid until the next call. For a
  * batch stored on the same thread before the next is encoded; saves the garbage collector about
@@ -224,24 +232,11 @@ function reusedColumns(): Columns {
   let buffers = emptyBatch(0);
   return (n) => {
     if (buffers.n < n) buffers = emptyBatch(Math.max(n, buffers.n * 2));
-    return {
-      n,
-      sorted: false,
-      hour: buffers.hour.subarray(0, n),
-      t: buffers.t.subarray(0, n),
-      product: buffers.product.subarray(0, n),
-      descriptor: buffers.descriptor.subarray(0, n),
-      price: buffers.price.subarray(0, n),
-      oldPrice: buffers.oldPrice.subarray(0, n),
-      dropAmount: buffers.dropAmount.subarray(0, n),
-      dropPct: buffers.dropPct.subarray(0, n),
-      isDrop: buffers.isDrop.subarray(0, n),
-      newProducts: [],
-      newDescriptors: [],
-    };
+    return batchOf(n, (name) => buffers[name].subarray(0, n));
   };
 }
 
+/** The batch's columns rearranged into `order` (the nine copies written out, not a loop over COLUMN_NAMES: this runs for every row). */
 function permuted(b: EncodedBatch, order: Float64Array, columns: Columns): EncodedBatch {
   const out = columns(b.n);
   for (let k = 0; k < b.n; k++) {
@@ -264,7 +259,7 @@ function permuted(b: EncodedBatch, order: Float64Array, columns: Columns): Encod
 
 /** The typed arrays of a batch, for postMessage's transfer list. */
 export function batchBuffers(b: EncodedBatch): ArrayBuffer[] {
-  return [b.hour, b.t, b.product, b.descriptor, b.price, b.oldPrice, b.dropAmount, b.dropPct, b.isDrop].map((a) => a.buffer as ArrayBuffer);
+  return COLUMN_NAMES.map((name) => b[name].buffer as ArrayBuffer);
 }
 
 export interface ObservationEncoder {
@@ -279,10 +274,6 @@ export interface ObservationEncoder {
   reset(): void;
 }
 
-/**
- * An encoder over the given dictionaries (the in-thread writer shares them with its store; an
- * encoder on another thread keeps its own and learns the ids from the store's answers).
- */
 export interface EncoderOptions {
   /**
    * Reuse the column buffers between calls: each batch is then valid only until the next encode
@@ -291,6 +282,10 @@ export interface EncoderOptions {
   reuseBuffers?: boolean;
 }
 
+/**
+ * An encoder over the given dictionaries (the in-thread writer shares them with its store; an
+ * encoder on another thread keeps its own and learns the ids from the store's answers).
+ */
 export function createObservationEncoder(products = new ProductDictionary(), descriptors = new Map<string, number>(), options: EncoderOptions = {}): ObservationEncoder {
   const inputColumns: Columns = options.reuseBuffers ? reusedColumns() : emptyBatch;
   const sortedColumns: Columns = options.reuseBuffers ? reusedColumns() : emptyBatch;
