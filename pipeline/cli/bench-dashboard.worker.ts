@@ -3,8 +3,8 @@
  * timed), then, when asked, encodes them in slices of whole days for the command's thread to
  * store, and checkpoints the WAL between transactions (pipeline/cache/encoder-thread.ts).
  */
-import Database from 'better-sqlite3';
 import { parentPort, workerData } from 'node:worker_threads';
+import { openCache } from '../cache/cache-db';
 import { createObservationEncoder, type CleanRow } from '../cache/observation-encoding';
 import { createEncoderSide } from '../cache/encoder-thread';
 import { benchBatches, type BenchDataOptions } from './bench-dashboard-data';
@@ -20,8 +20,7 @@ const batches = benchBatches(data);
 const encoder = createObservationEncoder();
 // Its own connection, only for checkpoints: copying the committed WAL frames into the database
 // file does not block the writer, so it happens here rather than in the writer's commits.
-const checkpointer = new Database(cacheFile);
-checkpointer.pragma('busy_timeout = 5000');
+const checkpointer = openCache(cacheFile);
 const side = createEncoderSide(port, encoder, () => checkpointer.pragma('wal_checkpoint(PASSIVE)'));
 let batch: { rows: CleanRow[]; dayRows: number[] } = { rows: [], dayRows: [] };
 const reply = (message: BenchEncoderReply) => port.postMessage(message);
