@@ -47,6 +47,22 @@ describe('product queries', () => {
     expect(notDeal.stats.good_deal).toBe(false);
   });
 
+  it('charts one point a day, the day\'s last observation, while the statistics count every row', () => {
+    const db = cacheWith([10, 9]);
+    // Two more rows on the first day: 13:00 (9.5) and 23:59 (9.8), then one just after midnight UTC.
+    const insert = db.prepare(
+      `INSERT INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
+       VALUES ('sim', 'P-1', ?, ?, 'Desk Lamp', 'Home', ?, NULL, 'EUR', NULL, NULL, 0, 'no drop')`,
+    );
+    for (const [at, price] of [['2026-09-01T13:00:00.000Z', 9.5], ['2026-09-01T23:59:59.999Z', 9.8], ['2026-09-02T00:00:00.000Z', 9.7]] as const) insert.run(at, at.slice(0, 10), price);
+    const detail = productDetail(db, 'sim', 'P-1')!;
+    expect(detail.history.map((p) => [p.observed_at, p.price])).toEqual([
+      ['2026-09-01T23:59:59.999Z', 9.8],
+      ['2026-09-02T12:00:00.000Z', 9],
+    ]);
+    expect(detail.stats).toMatchObject({ observations: 5, lowest_price: 9, highest_price: 10, current_price: 9 });
+  });
+
   it('marks drops and promotions (a "was" price the ETL did not fill in)', () => {
     const detail = productDetail(cacheWith([100, 100, 80, 80, 100, 95], [null, null, 100, 100, null, null]), 'sim', 'P-1')!;
     expect(detail.history.map((p) => p.drop)).toEqual([false, false, true, false, false, true]);

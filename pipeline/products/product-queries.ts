@@ -90,22 +90,46 @@ export function getProduct(db: CacheDb, source: string, productId: string): Prod
   return db.prepare('SELECT * FROM products WHERE source = ? AND product_id = ?').get(source, productId) as ProductSummary | undefined;
 }
 
+/** One stored observation of a product (observed_at as ms since 1970-01-01 UTC). */
+interface ProductRow {
+  t: number;
+  price: number;
+  old_price: number | null;
+  drop_pct: number | null;
+  is_drop: 0 | 1;
+}
+
+/**
+ * A product's rows, oldest first: the one read behind its page (history and statistics). Each read
+ * is a key seek per stored hour (about 15 ms for a year), so the page reads them once.
+ */
+function productRows(db: CacheDb, source: string, productId: string): ProductRow[] {
+  return db
+    .prepare('SELECT t, price, old_price, drop_pct, is_drop FROM product_observations WHERE source = ? AND product_id = ? ORDER BY t')
+    .all(source, productId) as ProductRow[];
+}
+
 /**
  * The product's price history, oldest first, one point a day (the day's last observation, so a
  * live producer observing every few seconds does not flood the chart), the latest HISTORY_DAYS
- * days, with drops and promotions marked.
+ * days (UTC), with drops and promotions marked. `rows` oldest first.
  */
-export function priceHistory(db: CacheDb, source: string, productId: string): HistoryPoint[] {
-  const rows = db
-    .prepare(
-      `SELECT observed_at, price, old_price, drop_pct, is_drop FROM (
-         SELECT observed_at, dt, price, old_price, drop_pct, is_drop,
-                ROW_NUMBER() OVER (PARTITION BY dt ORDER BY observed_at DESC) AS nth
-         FROM product_observations WHERE source = ? AND product_id = ?
-       ) WHERE nth = 1 ORDER BY dt DESC LIMIT ?`,
-    )
-    .all(source, productId, HISTORY_DAYS) as Omit<HistoryPoint, 'drop' | 'promotion'>[];
-  return markHistory(rows.reverse());
+export function priceHistory(rows: readonly ProductRow[]): HistoryPoint[] {
+  const lastOfDay: ProductRow[] = [];
+  for (let i = 0; i < rows.length; i++) {
+    const row = rows[i] as ProductRow;
+    const next = rows[i + 1];
+    if (next === undefined || Math.floor(next.t / DAY_MS) !== Math.floor(row.t / DAY_MS)) lastOfDay.push(row);
+  }
+  return markHistory(
+    lastOfDay.slice(-HISTORY_DAYS).map((row) => ({
+      observed_at: new Date(row.t).toISOString(),
+      price: row.price,
+      old_price: row.old_price,
+      drop_pct: row.drop_pct,
+      is_drop: row.is_drop,
+    })),
+  );
 }
 
 /** Marks drops and promotions on rows ordered by time. Pure; exported for tests. */
@@ -129,16 +153,15 @@ export function markHistory(rows: readonly Omit<HistoryPoint, 'drop' | 'promotio
   return marked;
 }
 
-/** The statistics of a product over its full history in the cache (one read of its rows). */
-export function productStats(db: CacheDb, source: string, productId: string, history: readonly HistoryPoint[]): ProductStats | undefined {
-  const rows = db.prepare('SELECT t, price FROM product_observations WHERE source = ? AND product_id = ?').raw().all(source, productId) as [number, number][];
+/** The statistics of a product over its full history in the cache (`rows`: all of it). */
+export function productStats(rows: readonly ProductRow[], history: readonly HistoryPoint[]): ProductStats | undefined {
   if (rows.length === 0) return undefined;
   let lowestPrice = Infinity;
   let highestPrice = -Infinity;
   let lastT = -Infinity;
   let current = NaN;
   let lowestT = -Infinity;
-  for (const [t, price] of rows) {
+  for (const { t, price } of rows) {
     if (price < lowestPrice) lowestPrice = price;
     if (price > highestPrice) highestPrice = price;
     if (t > lastT) {
@@ -146,14 +169,14 @@ export function productStats(db: CacheDb, source: string, productId: string, his
       current = price;
     }
   }
-  for (const [t, price] of rows) if (price === lowestPrice && t > lowestT) lowestT = t;
+  for (const { t, price } of rows) if (price === lowestPrice && t > lowestT) lowestT = t;
   const average = (days: number): number | null => {
     const since = lastT - days * DAY_MS;
     // Kahan summation, as SQLite's AVG: the same cents whatever the row order.
     let sum = 0;
     let carry = 0;
     let n = 0;
-    for (const [t, price] of rows) {
+    for (const { t, price } of rows) {
       if (t <= since) continue;
       const y = price - carry;
       const next = sum + y;
@@ -163,19 +186,17 @@ export function productStats(db: CacheDb, source: string, productId: string, his
     }
     return n === 0 ? null : Math.round((sum / n) * 100) / 100;
   };
-  const overall = { observations: rows.length, lowest_price: lowestPrice, highest_price: highestPrice, last_observed_at: new Date(lastT).toISOString() };
-  const lowestAt = new Date(lowestT).toISOString();
-  const lowest = overall.lowest_price;
+  const lowest = lowestPrice;
   return {
     current_price: current,
-    last_observed_at: overall.last_observed_at,
+    last_observed_at: new Date(lastT).toISOString(),
     lowest_price: lowest,
-    lowest_at: lowestAt,
-    highest_price: overall.highest_price ?? current,
+    lowest_at: new Date(lowestT).toISOString(),
+    highest_price: highestPrice,
     avg_30d: average(30),
     avg_90d: average(90),
     avg_180d: average(180),
-    observations: overall.observations,
+    observations: rows.length,
     good_deal: current <= lowest * (1 + GOOD_DEAL_BAND) + 1e-9,
     above_lowest_pct: lowest > 0 ? Math.round(((current - lowest) / lowest) * 10000) / 100 : 0,
     rise_warning: riseWarning(history),
@@ -213,8 +234,9 @@ export function riseWarning(history: readonly HistoryPoint[]): string | null {
 export function productDetail(db: CacheDb, source: string, productId: string): ProductDetail | undefined {
   const product = getProduct(db, source, productId);
   if (!product) return undefined;
-  const history = priceHistory(db, source, productId);
-  const stats = productStats(db, source, productId, history);
+  const rows = productRows(db, source, productId);
+  const history = priceHistory(rows);
+  const stats = productStats(rows, history);
   if (!stats) return undefined;
   return { product, history, stats };
 }
