@@ -1,4 +1,4 @@
-import { awaitWorkerTask, startWorker } from '../pipeline/runtime/worker-threads';
+import { awaitTerminableTask, startWorker } from '../pipeline/runtime/worker-threads';
 import { type TrainModelOptions, type TrainProgress, type TrainReport } from './training';
 
 /**
@@ -11,13 +11,9 @@ export async function trainModelInWorker(options: TrainModelOptions, control: { 
   const { signal } = control;
   signal?.throwIfAborted();
   const worker = startWorker(new URL('./train-model.worker.ts', import.meta.url), { workerData: options });
-  const aborted = () => {
-    void worker.terminate();
-    return signal?.reason instanceof Error ? signal.reason : new DOMException('training aborted', 'AbortError');
-  };
-  try {
-    return await awaitWorkerTask<TrainReport, TrainProgress>(worker, 'training worker', { onProgress: control.onProgress, signal, onAbort: aborted });
-  } finally {
-    void worker.terminate();
-  }
+  return awaitTerminableTask<TrainReport, TrainProgress>(worker, 'training worker', {
+    onProgress: control.onProgress,
+    signal,
+    abortError: () => (signal?.reason instanceof Error ? signal.reason : new DOMException('training aborted', 'AbortError')),
+  });
 }

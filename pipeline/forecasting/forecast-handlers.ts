@@ -10,7 +10,7 @@ import { trainModelInWorker } from '../../model/train-model-runner';
 import { publishBundle, type PublishReport } from '../../model/bundle/publish-bundle';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
 import { readSettings } from '../settings/settings-store';
-import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
+import { awaitTerminableTask, startWorker } from '../runtime/worker-threads';
 import type { BacktestReport } from '../../model/evaluation/backtest';
 import type { BacktestProgress } from './backtest.worker';
 
@@ -42,19 +42,11 @@ export function currentModel(ctx: AppContext): LoadedModel | undefined {
 export async function backtestInWorker(workspace: string, onProgress: (done: number, total: number) => void, signal: AbortSignal): Promise<BacktestReport & { model_version: string }> {
   signal.throwIfAborted();
   const worker = startWorker(new URL('./backtest.worker.ts', import.meta.url), { workerData: { workspace } });
-  const aborted = () => {
-    void worker.terminate();
-    return new DOMException('backtest cancelled', 'AbortError');
-  };
-  try {
-    return await awaitWorkerTask<BacktestReport & { model_version: string }, BacktestProgress>(worker, 'backtest worker', {
-      onProgress: (progress) => onProgress(progress.done, progress.total),
-      signal,
-      onAbort: aborted,
-    });
-  } finally {
-    void worker.terminate();
-  }
+  return awaitTerminableTask<BacktestReport & { model_version: string }, BacktestProgress>(worker, 'backtest worker', {
+    onProgress: (progress) => onProgress(progress.done, progress.total),
+    signal,
+    abortError: () => new DOMException('backtest cancelled', 'AbortError'),
+  });
 }
 
 export function forecastHandlers(ctx: AppContext) {

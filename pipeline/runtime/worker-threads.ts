@@ -71,3 +71,24 @@ export function awaitWorkerTask<R, P = never>(
     worker.on('exit', (code) => settle(() => reject(new Error(`${what} exited with code ${code} before finishing`))));
   });
 }
+
+/**
+ * awaitWorkerTask for a worker that may be stopped at any point (its work leaves nothing half
+ * written): aborting terminates it and rejects at once with `abortError()`, and the worker is
+ * terminated whatever the outcome.
+ */
+export async function awaitTerminableTask<R, P = never>(
+  worker: Worker,
+  what: string,
+  options: { onProgress?: (progress: P) => void; signal?: AbortSignal; abortError: () => Error },
+): Promise<R> {
+  const onAbort = () => {
+    void worker.terminate();
+    return options.abortError();
+  };
+  try {
+    return await awaitWorkerTask<R, P>(worker, what, { onProgress: options.onProgress, signal: options.signal, onAbort });
+  } finally {
+    void worker.terminate();
+  }
+}
