@@ -10,7 +10,8 @@ import { DAY_MS, FEATURE_NAMES } from './features';
 import { buildDataset, timeSplit } from './dataset';
 import { trainModel, type TrainReport } from './training';
 import { trainModelInWorker } from './train-model-runner';
-import { featuresFromRecord, loadModel, predictFromFeatures, predictProduct, productStates } from './predictor';
+import { featuresFromRecord, loadModel, predictFromFeatures } from './predictor';
+import { predictProduct, productStates } from './cache-predictions';
 import { fixtureRows, writeFixtureCache } from './test-fixtures';
 import { createObservationWriter } from '../pipeline/cache/observation-writer';
 

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
 import { openWorkspaceCache } from '../training';
-import { defaultModelPath, parseModel, productStates } from '../predictor';
+import { defaultModelPath, parseModel } from '../predictor';
+import { productStates } from '../cache-predictions';
 import { encodeBundle, type PricePoint, type PublishedProduct } from './bundle-format';
 import { describeLocation, storeBundle, type BundleLocation } from './bundle-source';
 

@@ -1,5 +1,6 @@
 import { requiredFlag, stringFlag, workspaceOf, type Command } from './command';
-import { defaultModelPath, loadModel, predictProduct } from '../../model/predictor';
+import { defaultModelPath, loadModel } from '../../model/predictor';
+import { predictProduct } from '../../model/cache-predictions';
 import { openWorkspaceCache } from '../../model/training';
 
 /** `pricedrop predict`: Buy now / Wait advice for one product. */
