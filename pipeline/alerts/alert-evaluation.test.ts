@@ -5,20 +5,20 @@ import { join } from 'node:path';
 import { openCache, type CacheDb } from '../cache/cache-db';
 import { evaluateAlerts } from './alert-evaluation';
 import { addRule, listFired } from './alert-store';
+import { cleanRow, storeRows } from '../../test/support/clean-rows';
 
 const AT = '2026-11-20T12:00:00.000Z';
 
 /** Products in two categories, each with one latest observation. */
 function cache(products: { id: string; category: string; price: number; dropPct: number | null }[]): CacheDb {
   const db = openCache(join(mkdtempSync(join(tmpdir(), 'pricedrop-alerts-')), 'cache.db'));
-  for (const p of products) {
-    const isDrop = p.dropPct !== null && p.dropPct > 0 ? 1 : 0;
-    db.prepare(
-      `INSERT INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
-       VALUES ('sim', ?, ?, '2026-11-20', ?, ?, ?, NULL, 'EUR', NULL, ?, ?, ?)`,
-    ).run(p.id, AT, `Item ${p.id}`, p.category, p.price, p.dropPct, isDrop, isDrop ? 'drop' : 'no drop');
-    db.prepare(`INSERT INTO products VALUES ('sim', ?, ?, ?, 'EUR', ?, ?)`).run(p.id, `Item ${p.id}`, p.category, p.price, AT);
-  }
+  storeRows(
+    db,
+    products.map((p) => {
+      const isDrop = p.dropPct !== null && p.dropPct > 0;
+      return cleanRow({ source: 'sim', product_id: p.id, observed_at: AT, title: `Item ${p.id}`, category: p.category, price: p.price, drop_pct: p.dropPct, is_drop: isDrop, drop_label: isDrop ? 'drop' : 'no drop' });
+    }),
+  );
   return db;
 }
 

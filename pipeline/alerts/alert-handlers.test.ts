@@ -7,23 +7,16 @@ import { EventBus, type EventMap } from '../api/event-bus';
 import type { AppContext } from '../api/app-context';
 import { updateSettings } from '../settings/settings-store';
 import { alertHandlers } from './alert-handlers';
+import { cleanRow, storeRows } from '../../test/support/clean-rows';
 
 function context(): AppContext {
   const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-alert-handlers-'));
   return { workspace, cache: openCache(cachePath(workspace)), events: new EventBus(), version: 'test', shell: 'browser' };
 }
 
+/** A later observation of a product becomes its latest (the products view). */
 function observe(ctx: AppContext, id: string, price: number, at: string) {
-  ctx.cache
-    .prepare(
-      `INSERT INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
-       VALUES ('sim', ?, ?, ?, ?, 'Toys', ?, NULL, 'EUR', NULL, NULL, 0, 'no drop')`,
-    )
-    .run(id, at, at.slice(0, 10), `Item ${id}`, price);
-  ctx.cache
-    // Through the products view's trigger: a later observation replaces the product's latest.
-    .prepare(`INSERT INTO products VALUES ('sim', ?, ?, 'Toys', 'EUR', ?, ?)`)
-    .run(id, `Item ${id}`, price, at);
+  storeRows(ctx.cache, [cleanRow({ source: 'sim', product_id: id, observed_at: at, title: `Item ${id}`, category: 'Toys', price })]);
 }
 
 afterEach(() => vi.useRealTimers());

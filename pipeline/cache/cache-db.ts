@@ -40,6 +40,7 @@ export function migrate(db: CacheDb, migrations: readonly Migration[]): string[]
     if (applied.has(migration.id)) continue;
     db.transaction(() => {
       db.exec(migration.sql);
+      migration.run?.(db);
       record.run(migration.id, new Date().toISOString());
     })();
     done.push(migration.id);

@@ -1,4 +1,8 @@
 import type { CacheDb } from './cache-db';
+import { decodeBlock, FLAG_DROP, MAX_BLOCK_ROWS, rowColumns } from './observation-blocks';
+import { allBlocks } from './observation-reader';
+
+const DAY_MS = 86_400_000;
 
 /**
  * Rollups that let the six dashboard panels answer in milliseconds over millions of
@@ -8,11 +12,13 @@ import type { CacheDb } from './cache-db';
  * - `rollup_daily (dt, category, is_drop)`: observation count, count of non-null drop_pct and
  *   their sum in hundredths of a percent (integers, so sums are exact whatever the order).
  *   Averages, drop counts, splits, trends and category rankings are sums over it.
- * - `rollup_category_products` numbers each category's products densely, and
- *   `rollup_presence (dt, category, kind)` holds, per day, a bitmap of the category's product
- *   numbers seen that day (any row / a drop row / a no-drop row). Distinct products under any
- *   date range are the popcount of the OR of the days' bitmaps, answered in memory
- *   (pipeline/dashboard/product-presence.ts); a product seen in several categories is counted once.
+ * - `rollup_category_products` numbers each category's products densely (`dropped`: the product
+ *   has a drop row in that category), and `rollup_presence (dt, category, kind)` holds, per day,
+ *   a bitmap of the category's product numbers seen that day (any row / a drop row / a no-drop
+ *   row) and its popcount (`products`). Distinct products under any date range are the popcount
+ *   of the OR of the days' bitmaps, answered in memory (pipeline/dashboard/product-presence.ts);
+ *   a product seen in several categories is counted once. The Power BI views read `products`
+ *   and `dropped` with plain SQL.
  *   A flush touches one row per (day, category, kind), not one per product: an ETL file of one
  *   day costs about 180 upserts whatever its size.
  *
@@ -62,6 +68,8 @@ interface Numbering {
   category: string;
   bySource: Map<string, Map<string, number>>;
   size: number;
+  /** Numbers whose product has a drop row in the category (stored, or pending in `newlyDropped`). */
+  dropped: Bitset;
 }
 
 export interface RollupMaintainer {
@@ -121,12 +129,43 @@ export class Bitset {
     }
     for (let i = 0; i < words.length; i++) (this.words[i] as number) |= words[i] as number;
   }
+  /** The number of bits set. */
+  count(): number {
+    let total = 0;
+    for (const w of this.words) total += popcount32(w);
+    return total;
+  }
+  has(n: number): boolean {
+    const w = n >>> 5;
+    return w < this.words.length && ((this.words[w] as number) & (1 << (n & 31))) !== 0;
+  }
+  /** Calls `visit` with each bit set here but not in `other`, and sets it in `other`. */
+  eachNewIn(other: Bitset, visit: (n: number) => void): void {
+    for (let w = 0; w < this.words.length; w++) {
+      const own = this.words[w] as number;
+      if (own === 0) continue;
+      let fresh = (own & ~(w < other.words.length ? (other.words[w] as number) : 0)) >>> 0;
+      while (fresh !== 0) {
+        const bit = 31 - Math.clz32(fresh & -fresh);
+        fresh = (fresh & (fresh - 1)) >>> 0;
+        const n = w * 32 + bit;
+        other.set(n);
+        visit(n);
+      }
+    }
+  }
   /** The bytes to store, trailing zero words trimmed. */
   toBlob(): Buffer {
     let end = this.words.length;
     while (end > 0 && this.words[end - 1] === 0) end--;
     return Buffer.from(this.words.buffer, this.words.byteOffset, end * 4);
   }
+}
+
+function popcount32(w: number): number {
+  w = w - ((w >>> 1) & 0x55555555);
+  w = (w & 0x33333333) + ((w >>> 2) & 0x33333333);
+  return (((w + (w >>> 4)) & 0x0f0f0f0f) * 0x01010101) >>> 24;
 }
 
 /** A stored bitmap as 32-bit words (copied: SQLite's buffers need not be 4-byte aligned). */
@@ -158,7 +197,8 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
   const markerExists = db.prepare('SELECT 1 FROM temp.rollup_open_batch WHERE id = 1').pluck();
   const setMarker = db.prepare('INSERT OR IGNORE INTO temp.rollup_open_batch (id) VALUES (1)');
   const clearMarker = db.prepare('DELETE FROM temp.rollup_open_batch');
-  const loadNumbers = db.prepare('SELECT source, product_id, n FROM rollup_category_products WHERE category = ?').raw();
+  const loadNumbers = db.prepare('SELECT source, product_id, n, dropped FROM rollup_category_products WHERE category = ?').raw();
+  const markDropped = db.prepare('UPDATE rollup_category_products SET dropped = 1 WHERE category = ? AND n = ?');
   const insertNumber = db.prepare('INSERT INTO rollup_category_products (category, n, source, product_id, version) VALUES (?, ?, ?, ?, ?)');
   const upsertDaily = db.prepare(
     `INSERT INTO rollup_daily (dt, category, is_drop, observations, drop_pct_n, drop_pct_sum_c, version) VALUES (?, ?, ?, ?, ?, ?, ?)
@@ -170,8 +210,8 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
   );
   const selectPresence = db.prepare('SELECT bits FROM rollup_presence WHERE dt = ? AND category = ? AND kind = ?').pluck();
   const upsertPresence = db.prepare(
-    `INSERT INTO rollup_presence (dt, category, kind, bits, version) VALUES (?, ?, ?, ?, ?)
-     ON CONFLICT (dt, category, kind) DO UPDATE SET bits = excluded.bits, version = excluded.version`,
+    `INSERT INTO rollup_presence (dt, category, kind, bits, products, version) VALUES (?, ?, ?, ?, ?, ?)
+     ON CONFLICT (dt, category, kind) DO UPDATE SET bits = excluded.bits, products = excluded.products, version = excluded.version`,
   );
   const bumpVersion = db.prepare('UPDATE rollup_state SET version = version + 1 WHERE id = 1 RETURNING version').pluck();
   const raiseLastObserved = db.prepare(
@@ -211,11 +251,12 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
   function numbering(category: string): Numbering {
     let numbers = numberings.get(category);
     if (numbers === undefined) {
-      numbers = { id: nextNumberingId++, category, bySource: new Map(), size: 0 };
-      for (const [source, productId, n] of loadNumbers.all(category) as [string, string, number][]) {
+      numbers = { id: nextNumberingId++, category, bySource: new Map(), size: 0, dropped: new Bitset() };
+      for (const [source, productId, n, dropped] of loadNumbers.all(category) as [string, string, number, number][]) {
         let bySource = numbers.bySource.get(source);
         if (!bySource) numbers.bySource.set(source, (bySource = new Map()));
         bySource.set(productId, n);
+        if (dropped) numbers.dropped.set(n);
         numbers.size++;
       }
       numberings.set(category, numbers);
@@ -297,11 +338,12 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
           if (slot.observations[isDrop] === 0) continue;
           upsertDaily.run(slot.dt, slot.category, isDrop, slot.observations[isDrop], slot.dropPctN[isDrop], slot.dropPctSumC[isDrop], version);
         }
+        slot.kinds[KIND_DROP].eachNewIn(slot.numbering.dropped, (n) => markDropped.run(slot.category, n));
         slot.kinds.forEach((bits, kind) => {
           if (bits.isEmpty()) return;
           const old = selectPresence.get(slot.dt, slot.category, kind) as Buffer | undefined;
           if (old) bits.orBlob(old);
-          upsertPresence.run(slot.dt, slot.category, kind, bits.toBlob(), version);
+          upsertPresence.run(slot.dt, slot.category, kind, bits.toBlob(), bits.count(), version);
         });
       }
     }
@@ -332,8 +374,8 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
 }
 
 /**
- * Builds the rollups from `observations` when they have never been built (a cache that held
- * observations before migration 0500). Idempotent; runs in one transaction.
+ * Builds the rollups from the stored observations when they have never been built (a cache that
+ * held observations before migration 0500). Idempotent; runs in one transaction.
  */
 export function ensureRollupsBuilt(db: CacheDb): void {
   const state = db.prepare('SELECT built FROM rollup_state WHERE id = 1').get() as { built: number } | undefined;
@@ -341,7 +383,7 @@ export function ensureRollupsBuilt(db: CacheDb): void {
   rebuildRollups(db);
 }
 
-/** Recomputes both rollups from `observations` from scratch (also a repair tool). */
+/** Recomputes both rollups from the stored observations from scratch (also a repair tool). */
 export function rebuildRollups(db: CacheDb): void {
   db.transaction(() => {
     db.exec('DELETE FROM rollup_daily; DELETE FROM rollup_presence; DELETE FROM rollup_category_products; UPDATE rollup_state SET last_observed_at = NULL;');
@@ -349,33 +391,35 @@ export function rebuildRollups(db: CacheDb): void {
     // A new generation tells in-memory readers to drop what they hold rather than patch it.
     db.prepare('UPDATE rollup_state SET built = 1, generation = generation + 1 WHERE id = 1').run();
     const maintainer = createRollupMaintainer(db);
-    // Keyset pages in primary-key order: better-sqlite3 forbids other statements on a connection while iterating.
-    const page = db
-      .prepare(
-        `SELECT o.hour, o.product, o.t, k.source, k.product_id, d.category, o.drop_pct, o.flags
-         FROM observation_rows o
-         JOIN product_keys k ON k.id = o.product
-         JOIN descriptors d ON d.id = o.descriptor
-         WHERE (o.hour, o.product, o.t) > (?, ?, ?) ORDER BY o.hour, o.product, o.t LIMIT 100000`,
-      )
-      .raw();
-    let after: [number, number, number] = [Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER, Number.MIN_SAFE_INTEGER];
+    const keys = new Map<number, [string, string]>();
+    for (const [id, source, productId] of db.prepare('SELECT id, source, product_id FROM product_keys').raw().iterate() as Iterable<[number, string, string]>) keys.set(id, [source, productId]);
+    const categories = new Map<number, string>();
+    for (const [id, category] of db.prepare('SELECT id, category FROM descriptors').raw().iterate() as Iterable<[number, string]>) categories.set(id, category);
+    const rows = rowColumns(MAX_BLOCK_ROWS);
+    let day = NaN;
+    let dt = '';
+    let lastT = -Infinity;
     maintainer.beginBatch();
-    for (;;) {
-      const rows = page.all(...after) as [number, number, number, string, string, string, number | null, number][];
-      for (const [, , t, source, productId, category, dropPct, flags] of rows) {
-        const observedAt = new Date(t).toISOString();
-        maintainer.add({ source, product_id: productId, dt: observedAt.slice(0, 10), category, drop_pct: dropPct, is_drop: (flags & 1) === 1 });
-        maintainer.observed(observedAt);
+    for (const block of allBlocks(db)) {
+      const [source, productId] = keys.get(block.product) as [string, string];
+      const n = decodeBlock(block, rows);
+      for (let i = 0; i < n; i++) {
+        const t = rows.t[i] as number;
+        const d = Math.floor(t / DAY_MS);
+        if (d !== day) {
+          day = d;
+          dt = new Date(d * DAY_MS).toISOString().slice(0, 10);
+        }
+        const slot = maintainer.slotFor(dt, categories.get(rows.descriptor[i] as number) as string);
+        maintainer.addToSlot(slot, maintainer.numberIn(slot, source, productId), ((rows.flags[i] as number) & FLAG_DROP) !== 0, rows.dropPct[i] as number);
+        if (t > lastT) lastT = t;
       }
-      const last = rows[rows.length - 1];
-      if (!last) break;
-      after = [last[0], last[1], last[2]];
       if (maintainer.pendingSize() > 200_000) {
         maintainer.flush();
         maintainer.beginBatch();
       }
     }
+    if (lastT > -Infinity) maintainer.observed(new Date(lastT).toISOString());
     maintainer.flush();
   })();
 }

@@ -30,18 +30,18 @@ describe('observation encoder', () => {
     expect([...b.isDrop]).toEqual([0, 1, 0, 0, 0]);
   });
 
-  it('once it knows the ids, sends rows in (hour, product, time) order, the first of equal keys first', () => {
+  it('once it knows the ids, sends rows in (product, time) order, the first of equal keys first', () => {
     const encoder = createObservationEncoder();
     const first = encoder.encode(rows);
     encoder.learn(first, { products: [7, 3], descriptors: [20, 10] });
     const b = encoder.encode(rows);
     expect(b.sorted).toBe(true);
     expect(b.newProducts).toEqual([]);
-    // hour 10: a (3) at 10:05, a at 10:45, b (7) at 10:30 twice (input order: price 2.5, then 9); hour 11: a.
-    expect([...b.product]).toEqual([3, 3, 7, 7, 3]);
-    expect([...b.t].map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(['10:05', '10:45', '10:30', '10:30', '11:00']);
-    expect([...b.price]).toEqual([2.5, 2.5, 2.5, 9, 2.5]);
-    expect([...b.descriptor]).toEqual([10, 10, 20, 20, 10]);
+    // a (3) at 10:05, 10:45 and 11:00, then b (7) at 10:30 twice (input order: price 2.5, then 9).
+    expect([...b.product]).toEqual([3, 3, 3, 7, 7]);
+    expect([...b.t].map((t) => new Date(t).toISOString().slice(11, 16))).toEqual(['10:05', '10:45', '11:00', '10:30', '10:30']);
+    expect([...b.price]).toEqual([2.5, 2.5, 2.5, 2.5, 9]);
+    expect([...b.descriptor]).toEqual([10, 10, 10, 20, 20]);
   });
 
   it('takes product ids the caller already looked up, and shares dictionaries with a store', () => {
@@ -51,9 +51,9 @@ describe('observation encoder', () => {
     const b = encoder.encode([row('a', '2025-03-01T10:05:00.000Z'), row('z', '2025-03-01T09:00:00.000Z')], Int32Array.of(-1, 2));
     // A new descriptor does not hold the order back (the store rewrites it in place).
     expect(b.sorted).toBe(true);
-    expect([...b.product]).toEqual([2, 1]);
+    expect([...b.product]).toEqual([1, 2]);
     expect(b.newDescriptors).toEqual(['T z', 'c', 'EUR']);
-    expect([...b.descriptor]).toEqual([-1, 4]);
+    expect([...b.descriptor]).toEqual([4, -1]);
   });
 
   it('refuses a dt that is not the day of observed_at, and an unreadable observed_at', () => {

@@ -1,11 +1,15 @@
+import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
 import { createObservationStore, createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
 import { createObservationEncoder, type EncodedBatch } from './observation-encoding';
+import { BLOCK_COLUMNS, MAX_BLOCK_ROWS } from './observation-blocks';
+import { decodeBlocks, type StoredBlock } from './observation-reader';
 import { rebuildRollups } from './dashboard-rollups';
 import { seededSequence } from '../runtime/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
+import { cleanRow } from '../../test/support/clean-rows';
 
 const tempDir = useTempDirs('pricedrop-writer-');
 
@@ -59,8 +63,25 @@ function dump(db: CacheDb): Record<string, unknown[]> {
          FROM rollup_presence p JOIN rollup_category_products c ON c.category = p.category GROUP BY 1, 2, 3 ORDER BY 1, 2, 3`,
       )
       .all(),
-    hours: db.prepare('SELECT hour FROM observation_hours ORDER BY hour').pluck().all(),
   };
+}
+
+/**
+ * The block invariants: each product's blocks hold 1 to MAX_BLOCK_ROWS rows in strictly
+ * increasing time, never overlap, and their bounds and last-row columns match their rows.
+ */
+function checkBlocks(db: CacheDb): number {
+  const blocks = db.prepare(`SELECT id, product, ${BLOCK_COLUMNS.join(', ')} FROM observation_blocks ORDER BY product, t_first`).all() as StoredBlock[];
+  let previous: StoredBlock | undefined;
+  for (const block of blocks) {
+    const rows = decodeBlocks([block]);
+    expect(rows.n).toBe(block.n);
+    expect(block.n).toBeLessThanOrEqual(MAX_BLOCK_ROWS);
+    expect([rows.t[0], rows.t[rows.n - 1], rows.price[rows.n - 1], rows.descriptor[rows.n - 1]]).toEqual([block.t_first, block.t_last, block.last_price, block.last_descriptor]);
+    if (previous?.product === block.product) expect(block.t_first).toBeGreaterThan(previous.t_last);
+    previous = block;
+  }
+  return blocks.length;
 }
 
 function write(db: CacheDb, writer: ReturnType<typeof createObservationWriter>, rows: readonly CleanRow[]): WriteResult {
@@ -99,6 +120,8 @@ describe('observation writer', () => {
     expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(singles.reduce((n, r) => n + r.inserted, 0));
     expect(results.every((r) => r.duplicates > 0)).toBe(true);
     expect(dump(bigDb)).toEqual(dump(singleDb));
+    // One row per transaction grows each product's latest block; batches write a block per product.
+    expect(checkBlocks(singleDb)).toBeLessThan(checkBlocks(bigDb) + 40);
 
     const expected = firstPerKey(batches.flat());
     const stored = bigDb.prepare('SELECT source, product_id, observed_at, price, title, is_drop, drop_pct FROM observations').all() as CleanRow[];
@@ -181,7 +204,7 @@ describe('observation writer', () => {
     expect(encoder.encode(batches[0] ?? []).sorted).toBe(true);
   });
 
-  it('forgets what a rolled-back transaction created: new products, titles and hours are written again', () => {
+  it('forgets what a rolled-back transaction created: new products and titles are written again', () => {
     const random = seededSequence(7);
     const db = tempCache();
     const writer = createObservationWriter(db);
@@ -200,8 +223,9 @@ describe('observation writer', () => {
     const fresh = tempCache();
     write(fresh, createObservationWriter(fresh), rows);
     expect(dump(db)).toEqual(dump(fresh));
-    // The key still rejects duplicates, also through the view.
-    expect(() => db.prepare('INSERT INTO observations SELECT * FROM observations LIMIT 1').run()).toThrow(/UNIQUE/);
+    checkBlocks(db);
+    // Rows enter through the writer only: the views are read-only.
+    expect(() => db.prepare('INSERT INTO observations SELECT * FROM observations LIMIT 1').run()).toThrow(/cannot modify observations because it is a view/);
   });
 
   it('refuses a batch from an encoder elsewhere once ids it had learned were rolled back', () => {
@@ -256,5 +280,91 @@ describe('observation writer', () => {
     write(db, writer, rows);
     const back = db.prepare('SELECT product_id, observed_at, dt FROM observations').all() as { product_id: string; observed_at: string; dt: string }[];
     expect(new Map(back.map((r) => [r.product_id, [r.observed_at, r.dt]]))).toEqual(new Map(rows.map((r) => [r.product_id, [r.observed_at, r.dt]])));
+  });
+});
+
+describe('observation blocks in the cache', () => {
+  const DAY = 86_400_000;
+  const T0 = Date.UTC(2025, 0, 1, 9);
+  /** Product `id`'s row on day `day` (an hour in), price 10 + day cents-wise. */
+  function dayRow(id: string, day: number, extra: Partial<CleanRow> = {}): CleanRow {
+    return cleanRow({ product_id: id, observed_at: new Date(T0 + day * DAY).toISOString(), price: Math.round(1000 + day) / 100, ...extra });
+  }
+  const blocksOf = (db: CacheDb) => db.prepare('SELECT n FROM observation_blocks ORDER BY product, t_first').pluck().all() as number[];
+  const stored = (db: CacheDb) => db.prepare("SELECT observed_at, price FROM observations WHERE product_id = 'a' ORDER BY observed_at").all() as { observed_at: string; price: number }[];
+
+  it('writes a long history as balanced blocks of at most 512 rows, and one row a write into the latest block until it holds 64', () => {
+    const db = tempCache();
+    const writer = createObservationWriter(db);
+    expect(write(db, writer, Array.from({ length: 1100 }, (_, day) => dayRow('a', day)))).toEqual({ inserted: 1100, duplicates: 0 });
+    expect(blocksOf(db)).toEqual([366, 367, 367]);
+    const trickle = createObservationWriter(db);
+    for (let day = 0; day < 70; day++) write(db, trickle, [dayRow('b', day)]);
+    expect(blocksOf(db).slice(3)).toEqual([64, 6]);
+    expect(checkBlocks(db)).toBe(5);
+    expect(db.prepare("SELECT COUNT(*) FROM observations WHERE product_id = 'b'").pluck().get()).toBe(70);
+  });
+
+  it('merges late rows into the blocks they fall in, or the gap before one, and counts the ones it had as duplicates', () => {
+    const db = tempCache();
+    const writer = createObservationWriter(db);
+    // Days 0-99 and 200-299 in two blocks, then days 100-199 and every tenth day again.
+    write(db, writer, Array.from({ length: 100 }, (_, day) => dayRow('a', day)));
+    write(db, writer, Array.from({ length: 100 }, (_, day) => dayRow('a', 200 + day)));
+    const late = [...Array.from({ length: 100 }, (_, day) => dayRow('a', 100 + day)), ...Array.from({ length: 30 }, (_, k) => dayRow('a', k * 10, { price: 99 }))];
+    expect(write(db, writer, late)).toEqual({ inserted: 100, duplicates: 30 });
+    expect(checkBlocks(db)).toBeLessThanOrEqual(3);
+    const rows = stored(db);
+    expect(rows.map((r) => r.observed_at)).toEqual(Array.from({ length: 300 }, (_, day) => new Date(T0 + day * DAY).toISOString()));
+    // The first copy of each key won: no price 99.
+    expect(rows.every((r, day) => r.price === Math.round(1000 + day) / 100)).toBe(true);
+    // The latest row is still the last row of the latest block.
+    expect(db.prepare("SELECT last_observed_at FROM products WHERE product_id = 'a'").pluck().get()).toBe(new Date(T0 + 299 * DAY).toISOString());
+  });
+
+  it('keeps every double exactly, also ones no decimal scale holds, and rewrites a pending block a wider value outgrows', () => {
+    const db = tempCache();
+    const writer = createObservationWriter(db);
+    const prices = [9.99, 1 + 0.07, 123456.78, 0.1 + 0.2, 5e-7, 12345678901.5, 3];
+    const rows = prices.map((price, day) => dayRow('a', day, { price, old_price: price * 2, drop_amount: price, drop_pct: 50, is_drop: true, drop_label: 'drop' }));
+    write(db, writer, rows);
+    checkBlocks(db);
+    const back = db.prepare("SELECT price, old_price, drop_amount FROM observations WHERE product_id = 'a' ORDER BY observed_at").all();
+    expect(back).toEqual(prices.map((price) => ({ price, old_price: price * 2, drop_amount: price })));
+  });
+
+  it('starts over after a rollback that dropped its pending rows', () => {
+    const db = tempCache();
+    const writer = createObservationWriter(db);
+    write(db, writer, [dayRow('a', 0)]);
+    expect(() =>
+      db.transaction(() => {
+        writer.writeBatch([dayRow('a', 1), dayRow('a', 2)]);
+        throw new Error('crash before flush');
+      })(),
+    ).toThrow('crash before flush');
+    writer.forget();
+    expect(write(db, writer, [dayRow('a', 2), dayRow('a', 3)])).toEqual({ inserted: 2, duplicates: 0 });
+    expect(stored(db).map((r) => r.observed_at.slice(0, 10))).toEqual(['2025-01-01', '2025-01-03', '2025-01-04']);
+  });
+});
+
+/** SQLite 3.40 (Debian's, which the SQLite ODBC driver loads): the views must read the blocks with its SQL alone. */
+const sqlite3Cli = spawnSync('sqlite3', ['-version']).status === 0;
+
+describe.skipIf(!sqlite3Cli)('the views through the sqlite3 command-line shell', () => {
+  it('give what PriceDrop reads, row for row', () => {
+    const db = tempCache();
+    const random = seededSequence(5);
+    write(db, createObservationWriter(db), randomRows(random, 2000));
+    const query = 'SELECT * FROM observations ORDER BY source, product_id, observed_at';
+    const ours = db.prepare(query).all();
+    const latest = db.prepare('SELECT * FROM v_product_latest ORDER BY source, product_id').all();
+    const kpis = db.prepare('SELECT * FROM v_price_drop_kpis').get();
+    db.close();
+    const shell = (sql: string) => JSON.parse(execFileSync('sqlite3', ['-json', '-readonly', db.name, sql], { encoding: 'utf8' }) || '[]') as unknown[];
+    expect(shell(query)).toEqual(ours);
+    expect(shell('SELECT * FROM v_product_latest ORDER BY source, product_id')).toEqual(latest);
+    expect(shell('SELECT * FROM v_price_drop_kpis')).toEqual([kpis]);
   });
 });

@@ -1,6 +1,9 @@
 import type { Statement } from 'better-sqlite3';
 import type { CacheDb } from './cache-db';
 import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
+import { BLOCK_COLUMNS, blockParams, decodeTimes, encodeBlock, FLAG_ATHENA, INSERT_BLOCK_SQL, MAX_BLOCK_ROWS, maxBlockBytes, rowColumns, type RowColumns } from './observation-blocks';
+import { PendingBlocks } from './pending-blocks';
+import { decodeBlocks, type DecodedRows, type StoredBlock } from './observation-reader';
 import { createObservationEncoder, descriptorKey, keyOrder, ProductDictionary, setDense, type CleanRow, type EncodedBatch, type Resolved } from './observation-encoding';
 
 export { HOUR_MS, instantMs, type CleanRow } from './observation-encoding';
@@ -38,6 +41,8 @@ export interface ObservationWriter {
   writeBatch(rows: readonly CleanRow[], refs?: readonly ProductRef[]): WriteResult;
   /** The writer's record of a product (created on first sight). */
   product(source: string, productId: string): ProductRef;
+  /** The price of the product's latest row before `t` (stored, or written in this transaction), if any. */
+  priceBefore(source: string, productId: string, t: number): number | undefined;
   /** Drops what the writer remembers; call after rolling back a transaction it wrote in. */
   forget(): void;
   /**
@@ -56,6 +61,8 @@ export interface ObservationStore {
   apply(batch: EncodedBatch): WriteResult & { resolved: Resolved };
   /** The product's record (created on first sight). */
   product(source: string, productId: string): ProductRef;
+  /** See ObservationWriter.priceBefore. */
+  priceBefore(source: string, productId: string, t: number): number | undefined;
   /** See ObservationWriter.flush. */
   flush(): void;
   /** See ObservationWriter.forget. */
@@ -74,14 +81,21 @@ export interface ObservationStore {
   readonly generation: number;
 }
 
-/** Bits of observation_rows.flags. */
-export const FLAG_DROP = 1;
-export const FLAG_ATHENA = 2;
-/** Rows per multi-row INSERT: the per-call cost, not SQLite, dominates a 9-column row. */
-const ROWS_PER_INSERT = 32;
-const COLUMNS = 9;
+export { FLAG_ATHENA, FLAG_DROP } from './observation-blocks';
+
 /** Above this many pending products or rollup slots, flush before the caller asks (bounds memory). */
 const MAX_PENDING = 50_000;
+/** Bytes of encoded pending rows held before they are written early (bounds memory). */
+const MAX_PENDING_BYTES = 256 << 20;
+/**
+ * A product's latest block with fewer rows than this takes a few new rows (at most SMALL_APPEND)
+ * in place, instead of a new block: a live producer's ETL run, one row per product, would
+ * otherwise leave one block per row. Bulk runs bring more rows per product and write new blocks.
+ */
+const MERGE_BELOW = 64;
+const SMALL_APPEND = 8;
+/** New blocks per multi-row INSERT at flush (10M-row bench: a fifth less time per block than one at a time). */
+const BLOCKS_PER_INSERT = 8;
 const DAY_MS = 86_400_000;
 
 /** A ref handed out by `product()`: the product's state when it was asked for. */
@@ -97,10 +111,9 @@ function grownInt32(a: Int32Array, size: number, fill: number): Int32Array<Array
   return b;
 }
 
-/** Fields of a product's record in ProductTable.state. */
-// The product's latest row, stored or written in this transaction (flush writes it to product_keys
-// when the transaction wrote a row of the product: DIRTY): observed_at in ms (-Infinity when none:
-// a later row cannot be a duplicate), price, descriptor.
+/** Fields of a product's record in ProductTable.state: one cache line, what every row reads. */
+// The product's latest row, stored or pending: observed_at in ms (-Infinity when none: a later
+// row cannot be a duplicate), price, descriptor.
 const LAST_T = 0;
 const LAST_PRICE = 1;
 const LAST_DESCRIPTOR = 2;
@@ -110,20 +123,30 @@ const CATEGORY_DESCRIPTOR = 3;
 const CATEGORY = 4;
 const NUMBERING = 5; // the rollups' number of the product in its category, valid while the numbering's id matches (dashboard-rollups.ts)
 const ROLLUP_N = 6;
-const BITS = 7; // LOADED | DIRTY
+const BITS = 7; // LOADED | DIRTY | LATE
 const STRIDE = 8;
 const LOADED = 1;
+/** The product has pending rows. */
 const DIRTY = 2;
+/** A pending row of the product came no later than a row known before it (a late row): its rows are sorted and merged at flush. */
+const LATE = 4;
+/** Fields of a product's record in ProductTable.cold: read on late rows and at flush. */
+const STORED_T = 0; // observed_at of the product's latest stored row (-Infinity: none)
+const LAST_BLOCK_ID = 1; // its latest stored block (-1: none) and that block's rows
+const LAST_BLOCK_N = 2;
+const PENDING_FROM = 3; // the smallest t among its pending rows
+const COLD = 4;
 
 /**
- * What the store knows of each product: one 64-byte record per product id in a Float64Array.
- * Rows reach the store sorted by (hour, product), so each hour walks the records in order, and a
- * row touches one cache line (one heap object per product, or one array per field, cost a cache
- * miss per row and field: a third of the store's time).
+ * What the store knows of each product, by id, in two Float64Arrays: `state`, one 64-byte cache
+ * line a product (rows reach the store sorted by product, so a batch walks the records in
+ * order), and `cold`. One heap object per product, or one array per field, cost a cache miss per
+ * row and field: a third of the store's time.
  */
 class ProductTable {
   size = 0;
   state = new Float64Array(0);
+  cold = new Float64Array(0);
   source: (string | undefined)[] = [];
   productId: (string | undefined)[] = [];
 
@@ -141,7 +164,14 @@ class ProductTable {
       state[at + NUMBERING] = -1;
       state[at + ROLLUP_N] = -1;
     }
+    const cold = new Float64Array(size * COLD);
+    cold.set(this.cold);
+    for (let at = this.size * COLD; at < cold.length; at += COLD) {
+      cold[at + STORED_T] = -Infinity;
+      cold[at + LAST_BLOCK_ID] = -1;
+    }
     this.state = state;
+    this.cold = cold;
     this.size = size;
   }
 
@@ -150,27 +180,55 @@ class ProductTable {
   }
 }
 
-/** A product's latest row as product_keys holds it (last_t NULL: not recorded, see selectLast). */
-interface StoredLatest {
-  last: number | null;
-  price: number | null;
-  descriptor: number | null;
+/** Late rows (no later than a row known before them) accepted in the open write, as values. */
+class LateRows {
+  n = 0;
+  rows: RowColumns = rowColumns(0);
+  byProduct = new Map<number, number[]>();
+
+  add(id: number, t: number, descriptor: number, price: number, oldPrice: number, dropAmount: number, dropPct: number, flags: number): void {
+    if (this.n === this.rows.t.length) {
+      const grown = rowColumns(Math.max(256, this.n * 2));
+      for (const key of Object.keys(grown) as (keyof RowColumns)[]) grown[key].set(this.rows[key] as never);
+      this.rows = grown;
+    }
+    const r = this.n++;
+    const c = this.rows;
+    c.t[r] = t;
+    c.descriptor[r] = descriptor;
+    c.price[r] = price;
+    c.oldPrice[r] = oldPrice;
+    c.dropAmount[r] = dropAmount;
+    c.dropPct[r] = dropPct;
+    c.flags[r] = flags;
+    const list = this.byProduct.get(id);
+    if (list === undefined) this.byProduct.set(id, [r]);
+    else list.push(r);
+  }
 }
 
-const orNull = (x: number): number | null => (x === x ? x : null);
+/** A product's stored blocks as the covering index gives them (no block data). */
+interface BlockBounds {
+  id: number;
+  t_first: number;
+  t_last: number;
+  n: number;
+}
 
 /**
- * The single path by which cleaned rows enter the cache: `observation_rows` (narrow rows keyed
- * (hour, product, t), dictionary-coded through `product_keys` and `descriptors`, migration
- * 0700-narrow-observations), `observation_hours`, each product's latest observation in
- * `product_keys` (invariant after flush(): last_t is the latest t of that product's rows; the
- * `products` view shows it), and the dashboard rollups (dashboard-rollups.ts).
+ * The single path by which cleaned rows enter the cache: `observation_blocks` (each product's
+ * rows in blocks of up to MAX_BLOCK_ROWS, in time order, never overlapping; observation-blocks.ts,
+ * migration 0800-observation-blocks), dictionary-coded through `product_keys` and `descriptors`,
+ * and the dashboard rollups (dashboard-rollups.ts). A product's latest row is the last row of its
+ * latest block (the `products` view shows it).
  *
- * Duplicates are decided by the primary key, but a row later than everything stored for its
- * product cannot be a duplicate: such rows (nearly all of them: producers write in time order)
- * go in multi-row INSERTs of ROWS_PER_INSERT, the others one by one with `INSERT OR IGNORE`,
- * after the pending multi-row chunk is written so that the first row of a key still wins.
- * docs/decisions/0008-narrow-observations.md, 0009-two-thread-ingest.md.
+ * `apply` decides at once which rows are new (the first row of a key wins), counts them in the
+ * rollups and encodes them into the product's next block, in memory (pending-blocks.ts); `flush`
+ * inserts each product's block (about 20 rows a product for a 1M-row bulk transaction), then the
+ * rollups. A row later than everything known of its product cannot be a duplicate: nearly all
+ * rows (producers write in time order) take that path. Late ones are checked against the
+ * product's pending and stored rows, and merged into its blocks at flush.
+ * docs/decisions/0010-observation-blocks.md.
  *
  * `products` and `descriptors` are the store's dictionaries ((source, product_id) and
  * (title, category, currency) to ids); the in-thread writer shares them with its encoder.
@@ -182,32 +240,23 @@ export function createObservationStore(
   descriptors = new Map<string, number>(),
 ): ObservationStore {
   const originFlag = options.origin === 'athena' ? FLAG_ATHENA : 0;
-  const placeholders = `(${Array(COLUMNS).fill('?').join(', ')})`;
-  const insertSql = 'INSERT OR IGNORE INTO observation_rows (hour, product, t, descriptor, price, old_price, drop_amount, drop_pct, flags) VALUES ';
-  const insertOne = db.prepare(insertSql + placeholders);
-  // One statement per chunk size, prepared on first use: a chunk cut short (before a possible
-  // duplicate, at the end of a batch) still goes in one call.
-  const insertChunk: Statement[] = [];
-  const chunkStatement = (rows: number): Statement =>
-    (insertChunk[rows] ??= rows === 1 ? insertOne : db.prepare(insertSql + Array(rows).fill(placeholders).join(', ')));
-  const chunkParams: (number | null)[][] = [];
-  const updateLatest = db.prepare(
-    'UPDATE product_keys SET last_t = ?, last_price = ?, last_descriptor = ? WHERE id = ? AND (last_t IS NULL OR last_t < ?)',
-  );
-  const selectProduct = db.prepare('SELECT id, last_t AS last, last_price AS price, last_descriptor AS descriptor FROM product_keys WHERE source = ? AND product_id = ?');
-  const productById = db.prepare('SELECT source, product_id, last_t AS last, last_price AS price, last_descriptor AS descriptor FROM product_keys WHERE id = ?');
-  // Only for a key without a latest observation (rows written through the view's trigger): one seek per hour.
-  const selectLast = db.prepare(
-    'SELECT o.t, o.price, o.descriptor FROM observation_hours s CROSS JOIN observation_rows o ON o.hour = s.hour AND o.product = ? ORDER BY o.t DESC LIMIT 1',
-  );
+  const insertBlock = db.prepare(INSERT_BLOCK_SQL);
+  const insertBlocksSql = (count: number) => INSERT_BLOCK_SQL + `, ${INSERT_BLOCK_SQL.slice(INSERT_BLOCK_SQL.indexOf('VALUES ') + 7)}`.repeat(count - 1);
+  const insertBlocksOf: Statement[] = [];
+  const blockColumns = BLOCK_COLUMNS.join(', ');
+  const updateBlock = db.prepare(`UPDATE observation_blocks SET (${blockColumns}) = (${BLOCK_COLUMNS.map(() => '?').join(', ')}) WHERE id = ?`);
+  const deleteBlock = db.prepare('DELETE FROM observation_blocks WHERE id = ?');
+  const blockById = db.prepare(`SELECT id, product, ${blockColumns} FROM observation_blocks WHERE id = ?`);
+  const blockBefore = db.prepare(`SELECT id, product, ${blockColumns} FROM observation_blocks WHERE product = ? AND t_first < ? ORDER BY t_first DESC LIMIT 1`);
+  const blockAtOrBefore = db.prepare(`SELECT id, product, ${blockColumns} FROM observation_blocks WHERE product = ? AND t_first <= ? ORDER BY t_first DESC LIMIT 1`);
+  const boundsFrom = db.prepare('SELECT id, t_first, t_last, n FROM observation_blocks WHERE product = ? AND t_last >= ? ORDER BY t_first');
+  const latestBlock = db.prepare('SELECT id, n, t_last, last_price, last_descriptor FROM observation_blocks WHERE product = ? ORDER BY t_first DESC LIMIT 1');
+  const selectProduct = db.prepare('SELECT id FROM product_keys WHERE source = ? AND product_id = ?').pluck();
+  const productById = db.prepare('SELECT source, product_id FROM product_keys WHERE id = ?').raw();
   const insertProductKey = db.prepare('INSERT INTO product_keys (source, product_id) VALUES (?, ?)');
-  const productKeyAt = db.prepare('SELECT source, product_id FROM product_keys WHERE id = ?').raw();
   const selectDescriptor = db.prepare('SELECT id FROM descriptors WHERE title = ? AND category = ? AND currency = ?').pluck();
   const insertDescriptor = db.prepare('INSERT INTO descriptors (title, category, currency) VALUES (?, ?, ?)');
   const descriptorAt = db.prepare('SELECT title, category, currency FROM descriptors WHERE id = ?').raw();
-  const allHours = db.prepare('SELECT hour FROM observation_hours').pluck();
-  const hourExists = db.prepare('SELECT 1 FROM observation_hours WHERE hour = ?').pluck();
-  const insertHour = db.prepare('INSERT OR IGNORE INTO observation_hours (hour) VALUES (?)');
   const rollups = createRollupMaintainer(db);
 
   // Caches of committed (or this transaction's) state; reset() drops them.
@@ -218,23 +267,28 @@ export function createObservationStore(
   let categoryIndex = new Int32Array(0);
   let categoryNames: string[] = [];
   let categoryByName = new Map<string, number>();
-  let hours = new Set<number>(allHours.all() as number[]);
+  /** Products with pending rows. */
   let dirty: number[] = [];
+  const pending = new PendingBlocks();
+  let late = new LateRows();
+  /** Decoded times of stored blocks the duplicate checks read in this write. */
+  let blockTimes = new Map<number, Float64Array>();
   // The newest entry of each dictionary this store created: still there at the next batch means
   // every earlier one is too (they committed, or belong to the open transaction); gone or
   // different means a rollback, and the caches are dropped.
   let newestProduct: { id: number; source: string; productId: string } | undefined;
   let newestDescriptor: { id: number; title: string; category: string; currency: string } | undefined;
-  let newestHour: number | undefined;
-  // The rollup slots of the current day, by category index (dropped when the day or the rollups' slots change).
-  let daySlots: (RollupSlot | undefined)[] = [];
-  let daySlotsDt = '';
-  let daySlotsGeneration = -1;
-
-  const params: (number | null)[] = new Array<number | null>(ROWS_PER_INSERT * COLUMNS);
-  let chunkRows = 0;
+  // Rollup slots by day (since 1970) and category index; void when the rollups' slots change.
+  let slotsByDay = new Map<number, { dt: string; slots: (RollupSlot | undefined)[] }>();
+  let slotsGeneration = -1;
   // begin() ran since the last apply() (its checks need not run again for this batch).
   let checkedForApply = false;
+
+  // Scratch for writing: a product's rows, and the bytes of a block that writeRows encodes.
+  let scratch = rowColumns(MAX_BLOCK_ROWS);
+  const out = Buffer.alloc(maxBlockBytes(MAX_BLOCK_ROWS));
+  const params: unknown[] = [];
+  const multiParams: unknown[] = [];
 
   function reset(): void {
     generation++;
@@ -244,51 +298,52 @@ export function createObservationStore(
     categoryIndex = new Int32Array(0);
     categoryNames = [];
     categoryByName = new Map();
-    hours = new Set(allHours.all() as number[]);
     dirty = [];
+    pending.reset();
+    late = new LateRows();
+    blockTimes = new Map();
     newestProduct = undefined;
     newestDescriptor = undefined;
-    newestHour = undefined;
-    daySlots = [];
-    daySlotsDt = '';
+    slotsByDay = new Map();
+    slotsGeneration = -1;
     checkedForApply = false;
   }
 
   function allocationsHold(): boolean {
     if (newestProduct) {
-      const row = productKeyAt.get(newestProduct.id) as [string, string] | undefined;
+      const row = productById.get(newestProduct.id) as [string, string] | undefined;
       if (!row || row[0] !== newestProduct.source || row[1] !== newestProduct.productId) return false;
     }
     if (newestDescriptor) {
       const row = descriptorAt.get(newestDescriptor.id) as [string, string, string] | undefined;
       if (!row || row[0] !== newestDescriptor.title || row[1] !== newestDescriptor.category || row[2] !== newestDescriptor.currency) return false;
     }
-    return newestHour === undefined || hourExists.get(newestHour) !== undefined;
+    return true;
   }
 
-  /** Records a product's state; last_t NULL means unknown (rows written through the view's trigger) unless `isNew`. */
-  function record(id: number, source: string, productId: string, stored: StoredLatest | undefined, isNew = false): void {
+  /** Records a product's state from its latest stored block (none for a new product). */
+  function record(id: number, source: string, productId: string, isNew: boolean): void {
     table.ensure(id);
-    const latest =
-      stored !== undefined && stored.last !== null
-        ? { t: stored.last, price: stored.price as number, descriptor: stored.descriptor ?? -1 }
-        : isNew
-          ? undefined
-          : (selectLast.get(id) as { t: number; price: number; descriptor: number } | undefined);
+    const latest = isNew ? undefined : (latestBlock.get(id) as { id: number; n: number; t_last: number; last_price: number; last_descriptor: number } | undefined);
     const at = id * STRIDE;
-    table.state[at + BITS] = LOADED;
-    table.state[at + LAST_T] = latest ? latest.t : -Infinity;
-    table.state[at + LAST_PRICE] = latest ? latest.price : NaN;
-    table.state[at + LAST_DESCRIPTOR] = latest ? latest.descriptor : -1;
+    const state = table.state;
+    state[at + BITS] = LOADED;
+    state[at + LAST_T] = latest ? latest.t_last : -Infinity;
+    state[at + LAST_PRICE] = latest ? latest.last_price : NaN;
+    state[at + LAST_DESCRIPTOR] = latest ? latest.last_descriptor : -1;
+    const c = id * COLD;
+    table.cold[c + STORED_T] = latest ? latest.t_last : -Infinity;
+    table.cold[c + LAST_BLOCK_ID] = latest ? latest.id : -1;
+    table.cold[c + LAST_BLOCK_N] = latest ? latest.n : 0;
     setDense(table.source, id, source);
     setDense(table.productId, id, productId);
   }
 
   /** Reads a product id's row of product_keys (ids come from the dictionaries, so it exists). */
   function load(id: number): void {
-    const row = productById.get(id) as ({ source: string; product_id: string } & StoredLatest) | undefined;
+    const row = productById.get(id) as [string, string] | undefined;
     if (!row) throw new Error(`observation writer: product id ${id} is not in product_keys (an encoder used ids from a rolled-back transaction)`);
-    record(id, row.source, row.product_id, row);
+    record(id, row[0], row[1], false);
   }
 
   /** The product's id, read or created, with its state loaded. */
@@ -298,14 +353,11 @@ export function createObservationStore(
       if (!table.loaded(known)) load(known);
       return known;
     }
-    const row = selectProduct.get(source, productId) as ({ id: number } & StoredLatest) | undefined;
-    let id: number;
-    if (row) {
-      id = row.id;
-      record(id, source, productId, row);
-    } else {
+    let id = selectProduct.get(source, productId) as number | undefined;
+    if (id !== undefined) record(id, source, productId, false);
+    else {
       id = Number(insertProductKey.run(source, productId).lastInsertRowid);
-      record(id, source, productId, undefined, true);
+      record(id, source, productId, true);
       newestProduct = { id, source, productId };
     }
     products.set(source, productId, id);
@@ -349,32 +401,235 @@ export function createObservationStore(
     return setCategory(descriptor, row[1]);
   }
 
-  function writeChunk(): void {
-    if (chunkRows === 0) return;
-    const values = chunkRows === ROWS_PER_INSERT ? params : (chunkParams[chunkRows] ??= new Array<number | null>(chunkRows * COLUMNS));
-    if (values !== params) for (let v = 0; v < chunkRows * COLUMNS; v++) values[v] = params[v] as number | null;
-    const changes = chunkStatement(chunkRows).run(values).changes;
-    if (changes !== chunkRows) {
-      // Another connection wrote these keys since this transaction read `product_keys`: the rows
-      // were counted as new. Failing the transaction is the honest outcome; a retry re-reads.
-      throw new Error(`observation writer: ${chunkRows - changes} of ${chunkRows} rows were already stored by another connection; retry the batch`);
+  function priceBefore(source: string, productId: string, t: number): number | undefined {
+    const id = productIdOf(source, productId);
+    let bestT = -Infinity;
+    let best: number | undefined;
+    const block = blockBefore.get(id, t) as StoredBlock | undefined;
+    if (block !== undefined) {
+      const rows = decodeBlocks([block], -Infinity, t);
+      if (rows.n > 0) {
+        bestT = rows.t[rows.n - 1] as number;
+        best = rows.price[rows.n - 1] as number;
+      }
     }
-    chunkRows = 0;
+    const consider = (rows: RowColumns, n: number) => {
+      for (let i = 0; i < n; i++) {
+        const rt = rows.t[i] as number;
+        if (rt < t && rt > bestT) {
+          bestT = rt;
+          best = rows.price[i] as number;
+        }
+      }
+    };
+    if (pending.count(id) > 0) {
+      const rows = scratchFor(pending.count(id));
+      consider(rows, pending.decode(id, rows));
+    }
+    for (const r of late.byProduct.get(id) ?? []) {
+      const rt = late.rows.t[r] as number;
+      if (rt < t && rt > bestT) {
+        bestT = rt;
+        best = late.rows.price[r] as number;
+      }
+    }
+    return best;
+  }
+
+  /** Whether a stored block of the product has a row at t (t no later than its latest stored row). */
+  function storedHas(id: number, t: number): boolean {
+    const block = blockAtOrBefore.get(id, t) as StoredBlock | undefined;
+    if (block === undefined || block.t_last < t) return false;
+    let times = blockTimes.get(block.id);
+    if (times === undefined) {
+      times = new Float64Array(block.n);
+      decodeTimes(block, times);
+      blockTimes.set(block.id, times);
+    }
+    let lo = 0;
+    let hi = times.length - 1;
+    while (lo <= hi) {
+      const mid = (lo + hi) >> 1;
+      const x = times[mid] as number;
+      if (x === t) return true;
+      if (x < t) lo = mid + 1;
+      else hi = mid - 1;
+    }
+    return false;
+  }
+
+  /** Whether a row that is not later than its product's latest is new: not pending, not stored. */
+  function lateRowIsNew(id: number, t: number): boolean {
+    const c = id * COLD;
+    if (((table.state[id * STRIDE + BITS] as number) & DIRTY) !== 0 && t >= (table.cold[c + PENDING_FROM] as number)) {
+      if (pending.times(id).includes(t)) return false;
+      for (const r of late.byProduct.get(id) ?? []) if (late.rows.t[r] === t) return false;
+    }
+    return !(t <= (table.cold[c + STORED_T] as number) && storedHas(id, t));
+  }
+
+  /** Inserts rows[from, to) of a product (sorted, unique t) as blocks of at most MAX_BLOCK_ROWS, balanced; returns the last one. */
+  function insertBlocks(id: number, rows: RowColumns, from: number, to: number): { id: number; n: number } {
+    const count = to - from;
+    const blocks = Math.ceil(count / MAX_BLOCK_ROWS);
+    let last = { id: -1, n: 0 };
+    for (let k = 0; k < blocks; k++) {
+      const a = from + Math.floor((k * count) / blocks);
+      const b = from + Math.floor(((k + 1) * count) / blocks);
+      const rowid = Number(insertBlock.run(blockParams(id, encodeBlock(rows, a, b, out), params)).lastInsertRowid);
+      last = { id: rowid, n: b - a };
+    }
+    return last;
+  }
+
+  /** Room for `n` rows in the scratch columns. */
+  function scratchFor(n: number): RowColumns {
+    if (scratch.t.length < n) scratch = rowColumns(Math.max(n, scratch.t.length * 2));
+    return scratch;
+  }
+
+  /** Copies row r of `from` into row k of `to`. */
+  function copyRow(from: RowColumns, r: number, to: RowColumns, k: number): void {
+    to.t[k] = from.t[r] as number;
+    to.descriptor[k] = from.descriptor[r] as number;
+    to.price[k] = from.price[r] as number;
+    to.oldPrice[k] = from.oldPrice[r] as number;
+    to.dropAmount[k] = from.dropAmount[r] as number;
+    to.dropPct[k] = from.dropPct[r] as number;
+    to.flags[k] = from.flags[r] as number;
+  }
+
+  /** Merges two row sets sorted by t with no t in common into one. */
+  function mergeRows(a: DecodedRows, b: RowColumns, bFrom: number, bTo: number): DecodedRows {
+    const n = a.n + bTo - bFrom;
+    const merged = rowColumns(n);
+    let i = 0;
+    let j = bFrom;
+    for (let k = 0; k < n; k++) {
+      if (j >= bTo || (i < a.n && (a.t[i] as number) < (b.t[j] as number))) copyRow(a, i++, merged, k);
+      else copyRow(b, j++, merged, k);
+    }
+    return { ...merged, n };
+  }
+
+  /**
+   * Writes one product's rows, sorted by t (`rows` [0, count)): the ones within its stored span
+   * merged into the blocks they fall in, the later ones appended to its latest block when both
+   * are small, else as new blocks.
+   */
+  function writeRows(id: number, rows: RowColumns, count: number): void {
+    const cold = table.cold;
+    const c = id * COLD;
+    const storedT = cold[c + STORED_T] as number;
+    // Rows within the stored span go into the blocks they fall in (or the gap before: that block grows).
+    let tail = 0;
+    while (tail < count && (rows.t[tail] as number) <= storedT) tail++;
+    if (tail > 0) {
+      const bounds = boundsFrom.all(id, rows.t[0]) as BlockBounds[];
+      // Each inner row's block: the last one starting at or before it, else the first one after.
+      let k = 0;
+      let b = 0;
+      while (k < tail) {
+        while (b + 1 < bounds.length && (bounds[b + 1] as BlockBounds).t_first <= (rows.t[k] as number)) b++;
+        const target = bounds[b] as BlockBounds;
+        const next = bounds[b + 1];
+        const from = k;
+        while (k < tail && (next === undefined || (rows.t[k] as number) < next.t_first)) k++;
+        const merged = mergeRows(decodeBlocks([blockById.get(target.id) as StoredBlock]), rows, from, k);
+        deleteBlock.run(target.id);
+        blockTimes.delete(target.id);
+        const last = insertBlocks(id, merged, 0, merged.n);
+        if (target.id === cold[c + LAST_BLOCK_ID]) {
+          cold[c + LAST_BLOCK_ID] = last.id;
+          cold[c + LAST_BLOCK_N] = last.n;
+        }
+        b++;
+      }
+    }
+    if (tail === count) return;
+    // The later rows: into the latest block when both are small, else new blocks.
+    const lastId = cold[c + LAST_BLOCK_ID] as number;
+    const lastN = cold[c + LAST_BLOCK_N] as number;
+    let last: { id: number; n: number };
+    if (lastId >= 0 && lastN < MERGE_BELOW && count - tail <= SMALL_APPEND && lastN + count - tail <= MAX_BLOCK_ROWS) {
+      const merged = mergeRows(decodeBlocks([blockById.get(lastId) as StoredBlock]), rows, tail, count);
+      blockTimes.delete(lastId);
+      const values = blockParams(id, encodeBlock(merged, 0, merged.n, out), params).slice(1);
+      values.push(lastId);
+      updateBlock.run(values);
+      last = { id: lastId, n: merged.n };
+    } else last = insertBlocks(id, rows, tail, count);
+    cold[c + LAST_BLOCK_ID] = last.id;
+    cold[c + LAST_BLOCK_N] = last.n;
+    cold[c + STORED_T] = rows.t[count - 1] as number;
+  }
+
+  /**
+   * Writes the pending rows, product after product in id order (the index's pages in order):
+   * a product's pending block as it is, inserted BLOCKS_PER_INSERT to a statement, when all its
+   * rows came in time order after its stored ones; else decoded, with its late rows, through
+   * writeRows.
+   */
+  function writePending(): void {
+    if (dirty.length === 0) return;
+    const ids = Int32Array.from(dirty).sort();
+    const state = table.state;
+    const cold = table.cold;
+    let queued = 0;
+    const queue: number[] = [];
+    const insertQueued = () => {
+      if (queued === 0) return;
+      const statement = (insertBlocksOf[queued] ??= db.prepare(insertBlocksSql(queued)));
+      multiParams.length = queued * params.length;
+      const lastRowid = Number(statement.run(multiParams).lastInsertRowid);
+      // Rowids are given in VALUES order, one more than the largest (this transaction is the table's only writer).
+      queue.forEach((id, j) => (cold[id * COLD + LAST_BLOCK_ID] = lastRowid - queued + 1 + j));
+      queued = 0;
+      queue.length = 0;
+    };
+    for (const id of ids) {
+      const at = id * STRIDE;
+      const c = id * COLD;
+      const n = pending.count(id);
+      const lateRows = late.byProduct.get(id);
+      const small = (cold[c + LAST_BLOCK_ID] as number) >= 0 && (cold[c + LAST_BLOCK_N] as number) < MERGE_BELOW && n <= SMALL_APPEND;
+      if (lateRows === undefined && n <= MAX_BLOCK_ROWS && !small) {
+        // Every pending row came later than the one before and than the stored ones: the pending block is the new block.
+        blockParams(id, pending.block(id, state[at + LAST_T] as number, state[at + LAST_PRICE] as number, state[at + LAST_DESCRIPTOR] as number), params);
+        for (let v = 0; v < params.length; v++) multiParams[queued * params.length + v] = params[v];
+        queue.push(id);
+        cold[c + LAST_BLOCK_N] = n;
+        cold[c + STORED_T] = state[at + LAST_T] as number;
+        if (++queued === BLOCKS_PER_INSERT) insertQueued();
+      } else {
+        const count = n + (lateRows?.length ?? 0);
+        const rows = scratchFor(count);
+        pending.decode(id, rows);
+        let k = n;
+        for (const r of lateRows ?? []) copyRow(late.rows, r, rows, k++);
+        if (lateRows !== undefined) sortByTime(rows, count);
+        writeRows(id, rows, count);
+      }
+      pending.written(id);
+      state[at + BITS] = (state[at + BITS] as number) & ~(DIRTY | LATE);
+    }
+    insertQueued();
+    dirty = [];
+    pending.clear();
+    late = new LateRows();
+  }
+
+  /** Sorts rows [0, count) by t (no two share one: the duplicates were dropped when they arrived). */
+  function sortByTime(rows: RowColumns, count: number): void {
+    const order = Array.from({ length: count }, (_, k) => k).sort((x, y) => (rows.t[x] as number) - (rows.t[y] as number));
+    const copy = rowColumns(count);
+    for (let k = 0; k < count; k++) copyRow(rows, order[k] as number, copy, k);
+    for (let k = 0; k < count; k++) copyRow(copy, k, rows, k);
   }
 
   function flush(): void {
-    writeChunk();
-    const state = table.state;
-    // In id order: product_keys' pages are then visited in order.
-    const ids = Int32Array.from(dirty).sort();
-    for (const id of ids) {
-      const at = id * STRIDE;
-      // The latest row known (stored or new): written only if later than the stored one.
-      const t = state[at + LAST_T] as number;
-      updateLatest.run(t, state[at + LAST_PRICE], state[at + LAST_DESCRIPTOR], id, t);
-      state[at + BITS] = (state[at + BITS] as number) & ~DIRTY;
-    }
-    dirty = [];
+    writePending();
+    blockTimes = new Map();
     rollups.flush();
   }
 
@@ -422,36 +677,30 @@ export function createObservationStore(
     }
     const resolved = resolve(b);
     const n = b.n;
-    const order = b.sorted ? undefined : keyOrder(n, b.hour, b.t, b.product);
+    const order = b.sorted ? undefined : keyOrder(n, b.t, b.product);
     const { hour, t: times, product: productOf, descriptor, price, oldPrice, dropAmount, dropPct, isDrop } = b;
     // Room for every product of the batch (a product is loaded on its first row).
     let maxId = -1;
     for (let i = 0; i < n; i++) if ((productOf[i] as number) > maxId) maxId = productOf[i] as number;
-    if (maxId >= 0) table.ensure(maxId);
+    if (maxId >= 0) {
+      table.ensure(maxId);
+      pending.ensure(maxId + 1);
+    }
+    if (slotsGeneration !== rollups.slotGeneration) {
+      slotsByDay = new Map();
+      slotsGeneration = rollups.slotGeneration;
+    }
+    let lastDay = NaN;
+    let daySlots: (RollupSlot | undefined)[] = [];
+    let dt = '';
     const { source, productId } = table;
     const state = table.state;
+    const cold = table.cold;
     let inserted = 0;
     let maxT = -Infinity;
-    let lastHour = NaN;
-    let lastDay = NaN;
-    let dt = '';
-    // In key order (B-tree appends, a product's rows together and in time order); the first row of a key wins.
+    // In key order (a product's rows together and in time order); the first row of a key wins.
     for (let k = 0; k < n; k++) {
       const i = order === undefined ? k : (order[k] as number);
-      const h = hour[i] as number;
-      if (h !== lastHour) {
-        if (!hours.has(h)) {
-          insertHour.run(h);
-          hours.add(h);
-          newestHour = h;
-        }
-        lastHour = h;
-        const day = Math.floor(h / 24);
-        if (day !== lastDay) {
-          lastDay = day;
-          dt = new Date(day * DAY_MS).toISOString().slice(0, 10);
-        }
-      }
       const id = productOf[i] as number;
       const t = times[i] as number;
       const d = descriptor[i] as number;
@@ -460,42 +709,42 @@ export function createObservationStore(
       const pct = dropPct[i] as number;
       const at = id * STRIDE;
       if (((state[at + BITS] as number) & LOADED) === 0) load(id);
+      const isLate = !(t > (state[at + LAST_T] as number));
+      if (isLate) {
+        if (!lateRowIsNew(id, t)) continue;
+        late.add(id, t, d, p, oldPrice[i] as number, dropAmount[i] as number, pct, drop | originFlag);
+      } else pending.append(id, t, d, p, oldPrice[i] as number, dropAmount[i] as number, pct, drop | originFlag);
       const bits = state[at + BITS] as number;
-      if (t > (state[at + LAST_T] as number)) {
-        const v = chunkRows * COLUMNS;
-        params[v] = h;
-        params[v + 1] = id;
-        params[v + 2] = t;
-        params[v + 3] = d;
-        params[v + 4] = p;
-        params[v + 5] = orNull(oldPrice[i] as number);
-        params[v + 6] = orNull(dropAmount[i] as number);
-        params[v + 7] = orNull(pct);
-        params[v + 8] = drop | originFlag;
-        if (++chunkRows === ROWS_PER_INSERT) writeChunk();
+      if ((bits & DIRTY) === 0) {
+        state[at + BITS] = bits | DIRTY | (isLate ? LATE : 0);
+        cold[id * COLD + PENDING_FROM] = t;
+        dirty.push(id);
+      } else if (isLate) {
+        state[at + BITS] = bits | LATE;
+        if (t < (cold[id * COLD + PENDING_FROM] as number)) cold[id * COLD + PENDING_FROM] = t;
+      }
+      if (!isLate) {
         state[at + LAST_T] = t;
         state[at + LAST_PRICE] = p;
         state[at + LAST_DESCRIPTOR] = d;
-      } else {
-        // Maybe a duplicate: the key decides, after the pending chunk (which may hold the first copy).
-        writeChunk();
-        const changes = insertOne.run(h, id, t, d, p, orNull(oldPrice[i] as number), orNull(dropAmount[i] as number), orNull(pct), drop | originFlag).changes;
-        if (changes === 0) continue;
       }
       inserted++;
       if (t > maxT) maxT = t;
-      // Book the row (inserted, or pending in the chunk): rollups, then the product's latest.
-      if (daySlotsDt !== dt || daySlotsGeneration !== rollups.slotGeneration) {
-        daySlots = [];
-        daySlotsDt = dt;
-        daySlotsGeneration = rollups.slotGeneration;
-      }
+      // The row's rollups: its (day, category) slot, then its product's number there.
       let c: number;
       if (state[at + CATEGORY_DESCRIPTOR] === d) c = state[at + CATEGORY] as number;
       else {
         c = d < categoryIndex.length && (categoryIndex[d] as number) >= 0 ? (categoryIndex[d] as number) : categoryOf(d);
         state[at + CATEGORY_DESCRIPTOR] = d;
         state[at + CATEGORY] = c;
+      }
+      const day = Math.floor((hour[i] as number) / 24);
+      if (day !== lastDay) {
+        lastDay = day;
+        let known = slotsByDay.get(day);
+        if (known === undefined) slotsByDay.set(day, (known = { dt: new Date(day * DAY_MS).toISOString().slice(0, 10), slots: [] }));
+        daySlots = known.slots;
+        dt = known.dt;
       }
       const slot = (daySlots[c] ??= rollups.slotFor(dt, categoryNames[c] as string));
       let number: number;
@@ -506,14 +755,9 @@ export function createObservationStore(
         state[at + ROLLUP_N] = number;
       }
       rollups.addToSlot(slot, number, drop === 1, pct);
-      if ((bits & DIRTY) === 0) {
-        state[at + BITS] = bits | DIRTY;
-        dirty.push(id);
-      }
     }
     if (maxT > -Infinity) rollups.observed(new Date(maxT).toISOString());
-    writeChunk();
-    if (dirty.length > MAX_PENDING || rollups.pendingSize() > MAX_PENDING) flush();
+    if (dirty.length > MAX_PENDING || pending.bytes > MAX_PENDING_BYTES || rollups.pendingSize() > MAX_PENDING) flush();
     return { inserted, duplicates: n - inserted, resolved };
   }
 
@@ -523,6 +767,7 @@ export function createObservationStore(
     apply,
     flush,
     product,
+    priceBefore,
     forget: reset,
     get generation() {
       return generation;
@@ -560,5 +805,5 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     return { inserted, duplicates };
   }
 
-  return { writeBatch, flush: store.flush, product: store.product, forget: store.forget };
+  return { writeBatch, flush: store.flush, product: store.product, priceBefore: store.priceBefore, forget: store.forget };
 }

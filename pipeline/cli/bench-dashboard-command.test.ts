@@ -27,7 +27,7 @@ function contents(file: string) {
 }
 
 describe('pricedrop bench dashboard', () => {
-  it('ingests on two threads (the default; slices in flight, checkpoints on the encoder thread) into the same cache as on one, and its panels match plain GROUP BYs', async () => {
+  it('ingests on two threads (the default; slices in flight, checkpoints on a third) into the same cache as on one, and its panels match plain GROUP BYs', async () => {
     const dir = tempDir();
     const results: Record<string, unknown>[] = [];
     for (const threads of ['2', '1']) {

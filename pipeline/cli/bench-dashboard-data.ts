@@ -22,7 +22,8 @@ export function catalogue(random: () => number, productCount: number, categoryCo
   const categories = Array.from({ length: categoryCount }, (_, i) => `category-${String(i).padStart(3, '0')}`);
   const products = Array.from({ length: productCount }, (_, i) => {
     const category = categories[Math.min(categoryCount - 1, Math.floor(categoryCount * random() ** 2))] as string;
-    return { source: i % 4 === 0 ? 'pnp' : 'mercadona', id: `sku-${i}`, title: `Product ${i}`, category, base: 1 + Math.round(random() * 5000) / 100 };
+    // Whole cents from 1.00 to 51.00, as sources give prices (a parsed decimal, not a sum of doubles).
+    return { source: i % 4 === 0 ? 'pnp' : 'mercadona', id: `sku-${i}`, title: `Product ${i}`, category, base: Math.round(100 + random() * 5000) / 100 };
   });
   return { products, categories };
 }

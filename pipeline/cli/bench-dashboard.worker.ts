@@ -1,11 +1,10 @@
 /**
  * The encoder thread of `pricedrop bench dashboard`: generates each transaction's rows (not
  * timed), then, when asked, encodes them in slices of whole days for the command's thread to
- * store, and checkpoints the WAL between transactions (pipeline/cache/encoder-thread.ts).
+ * store (pipeline/cache/encoder-thread.ts).
  */
 import { parentPort, workerData } from 'node:worker_threads';
-import { openCache } from '../cache/cache-db';
-import { createObservationEncoder, type CleanRow } from '../cache/observation-encoding';
+import { ColumnPool, createObservationEncoder, type CleanRow } from '../cache/observation-encoding';
 import { createEncoderSide } from '../cache/encoder-thread';
 import { benchBatches, type BenchDataOptions } from './bench-dashboard-data';
 
@@ -15,17 +14,15 @@ export type BenchEncoderRequest = { type: 'generate' } | { type: 'encode' };
 export type BenchEncoderReply = { type: 'generated'; rows: number } | { type: 'encoded-all' } | { type: 'error'; message: string };
 
 const port = parentPort!;
-const { data, sliceRows, cacheFile } = workerData as { data: BenchDataOptions; sliceRows: number; cacheFile: string };
+const { data, sliceRows } = workerData as { data: BenchDataOptions; sliceRows: number };
 const batches = benchBatches(data);
-const encoder = createObservationEncoder();
-// Its own connection, only for checkpoints: copying the committed WAL frames into the database
-// file does not block the writer, so it happens here rather than in the writer's commits.
-const checkpointer = openCache(cacheFile);
-const side = createEncoderSide(port, encoder, () => checkpointer.pragma('wal_checkpoint(PASSIVE)'));
+const pool = new ColumnPool();
+const encoder = createObservationEncoder(undefined, undefined, { pool });
+const side = createEncoderSide(port, encoder, { pool });
 let batch: { rows: CleanRow[]; dayRows: number[] } = { rows: [], dayRows: [] };
 const reply = (message: BenchEncoderReply) => port.postMessage(message);
 
-port.on('message', (message: BenchEncoderRequest | { type: 'stored' | 'checkpoint' }) => {
+port.on('message', (message: BenchEncoderRequest | { type: 'stored' }) => {
   if (side.receive(message)) return;
   void (async () => {
     try {

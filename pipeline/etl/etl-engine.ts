@@ -80,9 +80,6 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
   const recordManifest = db.prepare(
     'INSERT INTO etl_manifest (file_key, size, read, cleaned, duplicates, quarantined, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
   );
-  const previousObservation = db
-    .prepare('SELECT price FROM product_observations WHERE source = ? AND product_id = ? AND t < ? ORDER BY t DESC LIMIT 1')
-    .pluck();
   // Latest known price per product: what the writer knows (the cache), then rows of this run
   // (updated in place: one object per product, no garbage per row).
   const known = new Map<string, Map<string, Known>>();
@@ -196,7 +193,7 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
                 // A late row (older than the latest known): its previous price is the latest
                 // observation before it, rows of this batch included.
                 writeOut();
-                oldPrice = (previousObservation.get(rowSource, productId, observedMs) as number | undefined) ?? null;
+                oldPrice = writer.priceBefore(rowSource, productId, observedMs) ?? null;
               }
             }
             if (observedMs > previous.ms) {

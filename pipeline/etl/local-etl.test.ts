@@ -8,8 +8,8 @@ import { runLocalEtl } from './local-etl';
 import { processRawFiles } from './etl-engine';
 import { listRawFiles } from './lake-files';
 
-/** The observation_rows hours of a YYYY-MM-DD, as a SQL condition on `hour`. */
-const ON_DAY = (column: string, dt: string): string => `${column} BETWEEN ${Date.parse(`${dt}T00:00:00Z`) / 3_600_000} AND ${Date.parse(`${dt}T00:00:00Z`) / 3_600_000 + 23}`;
+/** ms since 1970 of a YYYY-MM-DD's start (observation_blocks.t_first and t_last are in ms). */
+const DAY_START = (dt: string): number => Date.parse(`${dt}T00:00:00Z`);
 
 const workspaces: string[] = [];
 afterEach(() => {
@@ -100,9 +100,10 @@ describe('runLocalEtl', () => {
       'price-stream/dt=2026-11-20/a.csv': rows(10),
       'price-stream/dt=2026-11-21/b.csv': rows(5000, 0, '2026-11-21') + 'p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z\r\n',
     });
-    // A trigger that fails on the 3,000th row of b.csv stands in for a crash mid-file.
+    // A trigger that fails once 25 of b.csv's 50 blocks (one per product) are in stands in for a crash mid-file.
     const db = openCache(cachePath(workspace));
-    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_rows WHEN (SELECT count(*) FROM observation_rows WHERE ${ON_DAY('hour', '2026-11-21')}) >= 3000
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_blocks
+             WHEN NEW.t_last >= ${DAY_START('2026-11-21')} AND (SELECT count(*) FROM observation_blocks WHERE t_last >= ${DAY_START('2026-11-21')}) >= 25
              BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     db.close();
     await expect(runLocalEtl({ workspace, now: NOW, inline: true })).rejects.toThrow('disk on fire');
@@ -126,7 +127,7 @@ describe('runLocalEtl', () => {
       'price-stream/dt=2026-11-22/c.csv': rows(3000, 0, '2026-11-22'),
     });
     const db = openCache(cachePath(workspace));
-    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_rows WHEN ${ON_DAY('NEW.hour', '2026-11-22')} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_blocks WHEN NEW.t_last >= ${DAY_START('2026-11-22')} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     const files = listRawFiles(join(workspace, 'lake'));
     const grouped = { nowMs: NOW, parseAhead: true, commitEveryRows: 1e9, commitEveryMs: 1e9 };
     expect(() => processRawFiles(db, workspace, files, grouped)).toThrow('disk on fire');

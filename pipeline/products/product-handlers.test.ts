@@ -7,17 +7,12 @@ import { EventBus } from '../api/event-bus';
 import { NotFoundError } from '../api/api-errors';
 import { ValidationError } from '../api/validate';
 import { productHandlers } from './product-handlers';
+import { cleanRow, storeRows } from '../../test/support/clean-rows';
 
 function handlers() {
   const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-product-handlers-'));
   const cache = openCache(cachePath(workspace));
-  cache
-    .prepare(
-      `INSERT INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
-       VALUES ('sim', 'P-1', '2026-11-20T12:00:00.000Z', '2026-11-20', 'Desk Lamp', 'Home', 10, NULL, 'EUR', NULL, NULL, 0, 'no drop')`,
-    )
-    .run();
-  cache.prepare(`INSERT INTO products VALUES ('sim', 'P-1', 'Desk Lamp', 'Home', 'EUR', 10, '2026-11-20T12:00:00.000Z')`).run();
+  storeRows(cache, [cleanRow({ source: 'sim', product_id: 'P-1', observed_at: '2026-11-20T12:00:00.000Z', title: 'Desk Lamp', category: 'Home', price: 10 })]);
   return productHandlers({ workspace, cache, events: new EventBus(), version: 'test', shell: 'browser' });
 }
 

@@ -4,6 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCache, type CacheDb } from '../cache/cache-db';
 import { markHistory, productDetail, riseWarning, searchProducts } from './product-queries';
+import type { CleanRow } from '../cache/observation-writer';
+import { cleanRow, storeRows } from '../../test/support/clean-rows';
 
 const DAY = 86_400_000;
 const START = Date.parse('2026-09-01T12:00:00Z');
@@ -11,20 +13,21 @@ const START = Date.parse('2026-09-01T12:00:00Z');
 /** One product observed once a day with these prices and "was" prices. */
 function cacheWith(prices: readonly number[], wasPrices: readonly (number | null)[] = []): CacheDb {
   const db = openCache(join(mkdtempSync(join(tmpdir(), 'pricedrop-products-')), 'cache.db'));
-  const insert = db.prepare(
-    `INSERT INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
-     VALUES ('sim', 'P-1', ?, ?, 'Desk Lamp', 'Home', ?, ?, 'EUR', ?, ?, ?, ?)`,
+  storeRows(
+    db,
+    prices.map((price, i) => {
+      const old = wasPrices[i] ?? (i > 0 ? prices[i - 1]! : null);
+      const dropPct = old !== null && old > price ? Math.round(((old - price) / old) * 10000) / 100 : old === null ? null : 0;
+      const isDrop = dropPct !== null && dropPct > 0;
+      return lamp(new Date(START + i * DAY).toISOString(), price, { old_price: old, drop_amount: old === null ? null : old - price, drop_pct: dropPct, is_drop: isDrop, drop_label: isDrop ? 'drop' : 'no drop' });
+    }),
   );
-  prices.forEach((price, i) => {
-    const at = new Date(START + i * DAY).toISOString();
-    const old = wasPrices[i] ?? (i > 0 ? prices[i - 1]! : null);
-    const dropPct = old !== null && old > price ? Math.round(((old - price) / old) * 10000) / 100 : old === null ? null : 0;
-    const isDrop = dropPct !== null && dropPct > 0 ? 1 : 0;
-    insert.run(at, at.slice(0, 10), price, old, old === null ? null : old - price, dropPct, isDrop, isDrop ? 'drop' : 'no drop');
-  });
-  const lastAt = new Date(START + (prices.length - 1) * DAY).toISOString();
-  db.prepare(`INSERT INTO products VALUES ('sim', 'P-1', 'Desk Lamp', 'Home', 'EUR', ?, ?)`).run(prices.at(-1), lastAt);
   return db;
+}
+
+/** A row of the one product, P-1 of source sim. */
+function lamp(observedAt: string, price: number, extra: Partial<CleanRow> = {}): CleanRow {
+  return cleanRow({ source: 'sim', product_id: 'P-1', observed_at: observedAt, title: 'Desk Lamp', category: 'Home', price, ...extra });
 }
 
 describe('product queries', () => {
@@ -50,11 +53,7 @@ describe('product queries', () => {
   it('charts one point a day, the day\'s last observation, while the statistics count every row', () => {
     const db = cacheWith([10, 9]);
     // Two more rows on the first day: 13:00 (9.5) and 23:59 (9.8), then one just after midnight UTC.
-    const insert = db.prepare(
-      `INSERT INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label)
-       VALUES ('sim', 'P-1', ?, ?, 'Desk Lamp', 'Home', ?, NULL, 'EUR', NULL, NULL, 0, 'no drop')`,
-    );
-    for (const [at, price] of [['2026-09-01T13:00:00.000Z', 9.5], ['2026-09-01T23:59:59.999Z', 9.8], ['2026-09-02T00:00:00.000Z', 9.7]] as const) insert.run(at, at.slice(0, 10), price);
+    storeRows(db, ([['2026-09-01T13:00:00.000Z', 9.5], ['2026-09-01T23:59:59.999Z', 9.8], ['2026-09-02T00:00:00.000Z', 9.7]] as const).map(([at, price]) => lamp(at, price)));
     const detail = productDetail(db, 'sim', 'P-1')!;
     expect(detail.history.map((p) => [p.observed_at, p.price])).toEqual([
       ['2026-09-01T23:59:59.999Z', 9.8],

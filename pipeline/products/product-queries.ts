@@ -1,4 +1,6 @@
 import type { CacheDb } from '../cache/cache-db';
+import { FLAG_DROP } from '../cache/observation-blocks';
+import { productKeyId, readProductRows } from '../cache/observation-reader';
 
 /**
  * What the Products screen asks the cache: search, one product's price history with its drops and
@@ -100,13 +102,24 @@ interface ProductRow {
 }
 
 /**
- * A product's rows, oldest first: the one read behind its page (history and statistics). Each read
- * is a key seek per stored hour (about 15 ms for a year), so the page reads them once.
+ * A product's rows, oldest first: the one read behind its page (history and statistics), its
+ * observation blocks decoded (a year of daily rows is one or two blocks).
  */
 function productRows(db: CacheDb, source: string, productId: string): ProductRow[] {
-  return db
-    .prepare('SELECT t, price, old_price, drop_pct, is_drop FROM product_observations WHERE source = ? AND product_id = ? ORDER BY t')
-    .all(source, productId) as ProductRow[];
+  const id = productKeyId(db, source, productId);
+  if (id === undefined) return [];
+  const rows = readProductRows(db, id);
+  return Array.from({ length: rows.n }, (_, i) => {
+    const oldPrice = rows.oldPrice[i] as number;
+    const dropPct = rows.dropPct[i] as number;
+    return {
+      t: rows.t[i] as number,
+      price: rows.price[i] as number,
+      old_price: oldPrice === oldPrice ? oldPrice : null,
+      drop_pct: dropPct === dropPct ? dropPct : null,
+      is_drop: ((rows.flags[i] as number) & FLAG_DROP) === 0 ? 0 : 1,
+    };
+  });
 }
 
 /**
