@@ -121,7 +121,13 @@ export class Bitset {
   }
   /** ORs a stored bitmap (a BLOB of rollup_presence) into this one. */
   orBlob(blob: Uint8Array): void {
-    const words = blobWords(blob);
+    this.orWords(blobWords(blob));
+  }
+  /** ORs another bitset into this one. */
+  orWith(other: Bitset): void {
+    this.orWords(other.words);
+  }
+  private orWords(words: Uint32Array): void {
     if (words.length > this.words.length) {
       const grown = new Uint32Array(words.length);
       grown.set(this.words);
@@ -320,7 +326,7 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
       slot.dropPctN[isDrop]++;
       slot.dropPctSumC[isDrop] += dropPctCents(dropPct);
     }
-    slot.kinds[KIND_ANY].set(n);
+    // KIND_ANY is the union of the other two, made at flush: one bit to set a row, not two.
     slot.kinds[isDrop ? KIND_DROP : KIND_NO_DROP].set(n);
   }
 
@@ -339,6 +345,8 @@ export function createRollupMaintainer(db: CacheDb): RollupMaintainer {
           upsertDaily.run(slot.dt, slot.category, isDrop, slot.observations[isDrop], slot.dropPctN[isDrop], slot.dropPctSumC[isDrop], version);
         }
         slot.kinds[KIND_DROP].eachNewIn(slot.numbering.dropped, (n) => markDropped.run(slot.category, n));
+        slot.kinds[KIND_ANY].orWith(slot.kinds[KIND_DROP]);
+        slot.kinds[KIND_ANY].orWith(slot.kinds[KIND_NO_DROP]);
         slot.kinds.forEach((bits, kind) => {
           if (bits.isEmpty()) return;
           const old = selectPresence.get(slot.dt, slot.category, kind) as Buffer | undefined;

@@ -481,7 +481,7 @@ export const MIGRATIONS: readonly Migration[] = [
         w_drop_pct      INTEGER NOT NULL,
         d_price         REAL    NOT NULL,   -- divisors: value = CAST(field AS REAL) / divisor
         d_old_price     REAL    NOT NULL,
-        d_drop_amount   REAL    NOT NULL,
+        d_drop_amount   REAL    NOT NULL,   -- 0: the drop values are derived (observation_values)
         d_drop_pct      REAL    NOT NULL,
         data            BLOB    NOT NULL
       );
@@ -510,24 +510,35 @@ export const MIGRATIONS: readonly Migration[] = [
         ALTER TABLE product_keys DROP COLUMN last_descriptor;
 
         -- Every stored observation with its numbers decoded from its block: row i of a block is
-        -- bytes [i * r, (i + 1) * r) of data, r the sum of the widths plus one (the flags byte; its last).
+        -- bytes [i * r, (i + 1) * r) of data, r the sum of the widths plus one (the flags byte;
+        -- its last). A block with drop divisors 0 stores no drop fields: drop_amount and drop_pct
+        -- are the rules' rounding of old_price - price and 100 * drop_amount / old_price
+        -- (half away from zero, 4 and 2 decimals: derivedDropAmount / derivedDropPct).
         CREATE VIEW observation_values AS
         SELECT block, slot, product, t, descriptor, price,
                CASE WHEN f & 4 THEN NULL ELSE old_price END AS old_price,
                CASE WHEN f & 8 THEN NULL ELSE drop_amount END AS drop_amount,
-               CASE WHEN f & 16 THEN NULL ELSE drop_pct END AS drop_pct,
+               CASE WHEN f & 16 THEN NULL
+                    WHEN derived THEN (CASE WHEN drop_amount < 0 THEN -1 ELSE 1 END) * (CAST(abs(100 * drop_amount / old_price) * 100 + 0.5 AS INTEGER) / 100.0) + 0.0
+                    ELSE drop_pct END AS drop_pct,
                f & 3 AS flags                -- bit 0: is_drop; bit 1: origin 'athena'
         FROM (
-          SELECT b.id AS block, s.i AS slot, b.product AS product,
-                 b.t_first + CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + 1, b.w_t) AS INTEGER) AS t,
-                 CASE WHEN b.w_descriptor = 0 THEN b.last_descriptor
-                      ELSE CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + b.w_t + 1, b.w_descriptor) AS INTEGER) END AS descriptor,
-                 CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + b.w_t + b.w_descriptor + 1, b.w_price) AS REAL) / b.d_price AS price,
-                 CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + b.w_t + b.w_descriptor + b.w_price + 1, b.w_old_price) AS REAL) / b.d_old_price AS old_price,
-                 CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + b.w_t + b.w_descriptor + b.w_price + b.w_old_price + 1, b.w_drop_amount) AS REAL) / b.d_drop_amount AS drop_amount,
-                 CAST(substr(b.data, (s.i + 1) * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) - b.w_drop_pct, b.w_drop_pct) AS REAL) / b.d_drop_pct AS drop_pct,
-                 unicode(substr(b.data, (s.i + 1) * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1), 1)) - 48 AS f
-          FROM observation_blocks b JOIN observation_slots s ON s.i < b.n
+          SELECT block, slot, product, t, descriptor, price, old_price, drop_pct, f, derived,
+                 CASE WHEN f & 8 THEN NULL
+                      WHEN derived THEN (CASE WHEN old_price - price < 0 THEN -1 ELSE 1 END) * (CAST(abs(old_price - price) * 10000 + 0.5 AS INTEGER) / 10000.0) + 0.0
+                      ELSE drop_amount END AS drop_amount
+          FROM (
+            SELECT b.id AS block, s.i AS slot, b.product AS product, b.d_drop_amount = 0 AS derived,
+                   b.t_first + CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + 1, b.w_t) AS INTEGER) AS t,
+                   CASE WHEN b.w_descriptor = 0 THEN b.last_descriptor
+                        ELSE CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + b.w_t + 1, b.w_descriptor) AS INTEGER) END AS descriptor,
+                   CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + b.w_t + b.w_descriptor + 1, b.w_price) AS REAL) / b.d_price AS price,
+                   CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + b.w_t + b.w_descriptor + b.w_price + 1, b.w_old_price) AS REAL) / b.d_old_price AS old_price,
+                   CAST(substr(b.data, s.i * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) + b.w_t + b.w_descriptor + b.w_price + b.w_old_price + 1, b.w_drop_amount) AS REAL) / b.d_drop_amount AS drop_amount,
+                   CAST(substr(b.data, (s.i + 1) * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1) - b.w_drop_pct, b.w_drop_pct) AS REAL) / b.d_drop_pct AS drop_pct,
+                   unicode(substr(b.data, (s.i + 1) * (b.w_t + b.w_descriptor + b.w_price + b.w_old_price + b.w_drop_amount + b.w_drop_pct + 1), 1)) - 48 AS f
+            FROM observation_blocks b JOIN observation_slots s ON s.i < b.n
+          )
         );
 
         -- The cleaned observations, as the Athena table has them (same columns and meaning as before).

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { decodeBlock, decodeTimes, encodeBlock, FLAG_ATHENA, FLAG_DROP, MAX_BLOCK_ROWS, maxBlockBytes, rowColumns, type RowColumns } from './observation-blocks';
+import { decodeBlock, decodeTimes, derivedDropAmount, derivedDropPct, encodeBlock, FLAG_ATHENA, FLAG_DROP, MAX_BLOCK_ROWS, maxBlockBytes, rowColumns, type RowColumns } from './observation-blocks';
+import { computeDrop } from '../etl/price-rules';
 import { seededSequence } from '../runtime/seeded-sequence';
 
 const T0 = Date.UTC(2025, 5, 1, 8, 30, 0, 125);
@@ -35,18 +36,37 @@ function same(a: Float64Array | Int32Array | Uint8Array, b: Float64Array | Int32
 
 describe('observation blocks', () => {
   it('writes cents as fixed-width digits with one divisor, and NULLs only as flags', () => {
+    // Drop values the rules would not give (10 % of 14.50 is not 1.00): stored.
     const c = columns([
-      { price: 12.99, old: 14.5, amount: 1.51, pct: 10.41, flags: FLAG_DROP },
+      { price: 12.99, old: 14.5, amount: 1, pct: 10, flags: FLAG_DROP },
       { price: 9.5, old: null, amount: null, pct: null },
       { price: 100, old: 99.99, amount: -0.01, pct: -0.01, flags: FLAG_ATHENA },
     ]);
     const block = encodeBlock(c, 0, 3, new Uint8Array(maxBlockBytes(3)));
-    expect(block).toMatchObject({ n: 3, t_first: T0, w_descriptor: 0, last_descriptor: 7, last_price: 100, d_price: 100, d_old_price: 100, w_price: 5, w_old_price: 4 });
+    expect(block).toMatchObject({ n: 3, t_first: T0, w_descriptor: 0, last_descriptor: 7, last_price: 100, d_price: 100, d_old_price: 100, d_drop_amount: 100, w_price: 5, w_old_price: 4 });
     const text = Buffer.from(block.data).toString('latin1');
     // Row after row: t offset, price, old price, drop amount, drop %, flags ('L' = '0' + 4 + 8 + 16: three NULLs).
-    expect(text.match(/.{25}/g)).toEqual(['0000000129914500151010411', '060001009500000000000000L', '120002100009999-001-00012']);
+    expect(text.match(/.{25}/g)).toEqual(['0000000129914500100010001', '060001009500000000000000L', '120002100009999-001-00012']);
     const back = roundTrip(c);
     for (const key of ['t', 'descriptor', 'price', 'oldPrice', 'dropAmount', 'dropPct', 'flags'] as const) same(back[key], c[key]);
+  });
+
+  it('stores no drop values where they are what the rules make of price and old price', () => {
+    const c = columns([
+      { price: 12.99, old: 14.5, amount: 1.51, pct: 10.41, flags: FLAG_DROP },
+      { price: 9.5, old: null, amount: null, pct: null },
+      { price: 100, old: 99.99, amount: -0.01, pct: -0.01 },
+    ]);
+    const block = encodeBlock(c, 0, 3, new Uint8Array(maxBlockBytes(3)));
+    expect(block).toMatchObject({ w_drop_amount: 0, w_drop_pct: 0, d_drop_amount: 0, d_drop_pct: 0 });
+    expect(Buffer.from(block.data).toString('latin1').match(/.{16}/g)).toEqual(['0000000129914501', '060001009500000L', '1200021000099990']);
+    const back = roundTrip(c);
+    for (const key of ['price', 'oldPrice', 'dropAmount', 'dropPct'] as const) same(back[key], c[key]);
+    // The derivation is the rules' (price-rules.ts computeDrop), on values where rounding decides.
+    for (const [price, old] of [[8.99, 9.99], [0.333, 1], [19.995, 20], [1, 3], [2.5, 1.25]] as const) {
+      const rules = computeDrop(price, old);
+      expect([derivedDropAmount(price, old), derivedDropPct(derivedDropAmount(price, old), old)]).toEqual([rules.drop_amount, rules.drop_pct]);
+    }
   });
 
   it('gives back every double exactly: more decimals, large and tiny values, text where no scale fits', () => {

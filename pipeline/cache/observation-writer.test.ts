@@ -5,7 +5,10 @@ import { openCache, type CacheDb } from './cache-db';
 import { createObservationStore, createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
 import { createObservationEncoder, type EncodedBatch } from './observation-encoding';
 import { BLOCK_COLUMNS, MAX_BLOCK_ROWS } from './observation-blocks';
-import { decodeBlocks, type StoredBlock } from './observation-reader';
+import { decodeBlocks, productKeyId, readProductRows, type StoredBlock } from './observation-reader';
+import { computeDrop } from '../etl/price-rules';
+
+const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
 import { rebuildRollups } from './dashboard-rollups';
 import { seededSequence } from '../runtime/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
@@ -353,16 +356,27 @@ describe('observation blocks in the cache', () => {
 const sqlite3Cli = spawnSync('sqlite3', ['-version']).status === 0;
 
 describe.skipIf(!sqlite3Cli)('the views through the sqlite3 command-line shell', () => {
-  it('give what PriceDrop reads, row for row', () => {
+  it('give what PriceDrop reads, row for row, stored or derived drop values', () => {
     const db = tempCache();
     const random = seededSequence(5);
-    write(db, createObservationWriter(db), randomRows(random, 2000));
+    // randomRows' drop values are not the rules' (stored); these are (derived).
+    const ruled = Array.from({ length: 1500 }, (_, i) => {
+      const price = Math.round(100 + random() * 9000) / 100;
+      const old = random() < 0.2 ? null : Math.round(price * (0.8 + random() * 0.5) * 100) / 100;
+      return cleanRow({ source: 'ruled', product_id: `r${i % 30}`, observed_at: new Date(Date.UTC(2025, 5, 1) + i * 3_600_123).toISOString(), price, ...computeDrop(price, old) });
+    });
+    write(db, createObservationWriter(db), [...randomRows(random, 2000), ...ruled]);
+    expect(db.prepare("SELECT COUNT(*) FROM observation_blocks b JOIN product_keys k ON k.id = b.product WHERE k.source = 'ruled' AND b.d_drop_amount = 0").pluck().get()).toBe(30);
+    // The JavaScript reader agrees with the view.
+    const viaReader = readProductRows(db, productKeyId(db, 'ruled', 'r7') as number);
+    const viaView = db.prepare("SELECT drop_amount, drop_pct FROM observations WHERE source = 'ruled' AND product_id = 'r7' ORDER BY observed_at").all();
+    expect(viaView).toEqual(Array.from({ length: viaReader.n }, (_, i) => ({ drop_amount: nullable(viaReader.dropAmount[i] as number), drop_pct: nullable(viaReader.dropPct[i] as number) })));
     const query = 'SELECT * FROM observations ORDER BY source, product_id, observed_at';
     const ours = db.prepare(query).all();
     const latest = db.prepare('SELECT * FROM v_product_latest ORDER BY source, product_id').all();
     const kpis = db.prepare('SELECT * FROM v_price_drop_kpis').get();
     db.close();
-    const shell = (sql: string) => JSON.parse(execFileSync('sqlite3', ['-json', '-readonly', db.name, sql], { encoding: 'utf8' }) || '[]') as unknown[];
+    const shell = (sql: string) => JSON.parse(execFileSync('sqlite3', ['-json', '-readonly', db.name, sql], { encoding: 'utf8', maxBuffer: 64 << 20 }) || '[]') as unknown[];
     expect(shell(query)).toEqual(ours);
     expect(shell('SELECT * FROM v_product_latest ORDER BY source, product_id')).toEqual(latest);
     expect(shell('SELECT * FROM v_price_drop_kpis')).toEqual([kpis]);

@@ -2,7 +2,7 @@ import type { Statement } from 'better-sqlite3';
 import type { CacheDb } from './cache-db';
 import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
 import { BLOCK_COLUMNS, blockParams, decodeTimes, encodeBlock, FLAG_ATHENA, INSERT_BLOCK_SQL, MAX_BLOCK_ROWS, maxBlockBytes, rowColumns, type RowColumns } from './observation-blocks';
-import { PendingBlocks } from './pending-blocks';
+import { initPending, PENDING_FIELDS, PendingBlocks } from './pending-blocks';
 import { decodeBlocks, type DecodedRows, type StoredBlock } from './observation-reader';
 import { createObservationEncoder, descriptorKey, keyOrder, ProductDictionary, setDense, type CleanRow, type EncodedBatch, type Resolved } from './observation-encoding';
 
@@ -111,7 +111,7 @@ function grownInt32(a: Int32Array, size: number, fill: number): Int32Array<Array
   return b;
 }
 
-/** Fields of a product's record in ProductTable.state: one cache line, what every row reads. */
+/** Fields of a product's record in ProductTable.state: what every row reads. */
 // The product's latest row, stored or pending: observed_at in ms (-Infinity when none: a later
 // row cannot be a duplicate), price, descriptor.
 const LAST_T = 0;
@@ -124,7 +124,9 @@ const CATEGORY = 4;
 const NUMBERING = 5; // the rollups' number of the product in its category, valid while the numbering's id matches (dashboard-rollups.ts)
 const ROLLUP_N = 6;
 const BITS = 7; // LOADED | DIRTY | LATE
-const STRIDE = 8;
+/** Then the product's pending block (pending-blocks.ts): on the next cache line, fetched with this one. */
+const PENDING = 8;
+const STRIDE = PENDING + PENDING_FIELDS;
 const LOADED = 1;
 /** The product has pending rows. */
 const DIRTY = 2;
@@ -138,8 +140,8 @@ const PENDING_FROM = 3; // the smallest t among its pending rows
 const COLD = 4;
 
 /**
- * What the store knows of each product, by id, in two Float64Arrays: `state`, one 64-byte cache
- * line a product (rows reach the store sorted by product, so a batch walks the records in
+ * What the store knows of each product, by id, in two Float64Arrays: `state`, two adjacent cache
+ * lines a product (rows reach the store sorted by product, so a batch walks the records in
  * order), and `cold`. One heap object per product, or one array per field, cost a cache miss per
  * row and field: a third of the store's time.
  */
@@ -163,6 +165,7 @@ class ProductTable {
       state[at + CATEGORY] = -1;
       state[at + NUMBERING] = -1;
       state[at + ROLLUP_N] = -1;
+      initPending(state, at + PENDING);
     }
     const cold = new Float64Array(size * COLD);
     cold.set(this.cold);
@@ -299,7 +302,7 @@ export function createObservationStore(
     categoryNames = [];
     categoryByName = new Map();
     dirty = [];
-    pending.reset();
+    pending.clear();
     late = new LateRows();
     blockTimes = new Map();
     newestProduct = undefined;
@@ -422,9 +425,10 @@ export function createObservationStore(
         }
       }
     };
-    if (pending.count(id) > 0) {
-      const rows = scratchFor(pending.count(id));
-      consider(rows, pending.decode(id, rows));
+    const at = id * STRIDE + PENDING;
+    if (pending.count(table.state, at) > 0) {
+      const rows = scratchFor(pending.count(table.state, at));
+      consider(rows, pending.decode(table.state, at, rows));
     }
     for (const r of late.byProduct.get(id) ?? []) {
       const rt = late.rows.t[r] as number;
@@ -462,7 +466,7 @@ export function createObservationStore(
   function lateRowIsNew(id: number, t: number): boolean {
     const c = id * COLD;
     if (((table.state[id * STRIDE + BITS] as number) & DIRTY) !== 0 && t >= (table.cold[c + PENDING_FROM] as number)) {
-      if (pending.times(id).includes(t)) return false;
+      if (pending.times(table.state, id * STRIDE + PENDING).includes(t)) return false;
       for (const r of late.byProduct.get(id) ?? []) if (late.rows.t[r] === t) return false;
     }
     return !(t <= (table.cold[c + STORED_T] as number) && storedHas(id, t));
@@ -590,12 +594,12 @@ export function createObservationStore(
     for (const id of ids) {
       const at = id * STRIDE;
       const c = id * COLD;
-      const n = pending.count(id);
+      const n = pending.count(state, at + PENDING);
       const lateRows = late.byProduct.get(id);
       const small = (cold[c + LAST_BLOCK_ID] as number) >= 0 && (cold[c + LAST_BLOCK_N] as number) < MERGE_BELOW && n <= SMALL_APPEND;
       if (lateRows === undefined && n <= MAX_BLOCK_ROWS && !small) {
         // Every pending row came later than the one before and than the stored ones: the pending block is the new block.
-        blockParams(id, pending.block(id, state[at + LAST_T] as number, state[at + LAST_PRICE] as number, state[at + LAST_DESCRIPTOR] as number), params);
+        blockParams(id, pending.block(state, at + PENDING, state[at + LAST_T] as number, state[at + LAST_PRICE] as number, state[at + LAST_DESCRIPTOR] as number), params);
         for (let v = 0; v < params.length; v++) multiParams[queued * params.length + v] = params[v];
         queue.push(id);
         cold[c + LAST_BLOCK_N] = n;
@@ -604,13 +608,13 @@ export function createObservationStore(
       } else {
         const count = n + (lateRows?.length ?? 0);
         const rows = scratchFor(count);
-        pending.decode(id, rows);
+        pending.decode(state, at + PENDING, rows);
         let k = n;
         for (const r of lateRows ?? []) copyRow(late.rows, r, rows, k++);
         if (lateRows !== undefined) sortByTime(rows, count);
         writeRows(id, rows, count);
       }
-      pending.written(id);
+      pending.written(state, at + PENDING);
       state[at + BITS] = (state[at + BITS] as number) & ~(DIRTY | LATE);
     }
     insertQueued();
@@ -682,10 +686,7 @@ export function createObservationStore(
     // Room for every product of the batch (a product is loaded on its first row).
     let maxId = -1;
     for (let i = 0; i < n; i++) if ((productOf[i] as number) > maxId) maxId = productOf[i] as number;
-    if (maxId >= 0) {
-      table.ensure(maxId);
-      pending.ensure(maxId + 1);
-    }
+    if (maxId >= 0) table.ensure(maxId);
     if (slotsGeneration !== rollups.slotGeneration) {
       slotsByDay = new Map();
       slotsGeneration = rollups.slotGeneration;
@@ -713,7 +714,7 @@ export function createObservationStore(
       if (isLate) {
         if (!lateRowIsNew(id, t)) continue;
         late.add(id, t, d, p, oldPrice[i] as number, dropAmount[i] as number, pct, drop | originFlag);
-      } else pending.append(id, t, d, p, oldPrice[i] as number, dropAmount[i] as number, pct, drop | originFlag);
+      } else pending.append(state, at + PENDING, t, d, p, oldPrice[i] as number, dropAmount[i] as number, pct, drop | originFlag);
       const bits = state[at + BITS] as number;
       if ((bits & DIRTY) === 0) {
         state[at + BITS] = bits | DIRTY | (isLate ? LATE : 0);

@@ -9,12 +9,16 @@
  * product's rows share one layout: the previous write's, if the row fits it, else one fitted to
  * the rows so far plus a digit of room, which rewrites the region (rarely: layouts settle after
  * a product's first rows).
+ *
+ * A product's pending state is PENDING_FIELDS numbers that the caller keeps (the writer keeps
+ * them on the cache line after its own record of the product: a separate array cost a cache miss
+ * a row); every method takes that array and the index of the product's first field.
  */
-import { blockRecord, decodeBlock, decodeTimes, fitLayout, MAX_BLOCK_ROWS, rowBytes, rowColumns, writeRow, type BlockLayout, type BlockRecord, type RowColumns } from './observation-blocks';
+import { blockRecord, decodeBlock, decodeTimes, fitLayout, MAX_BLOCK_ROWS, rowBytes, rowColumns, wordView, writeRow, type BlockLayout, type BlockRecord, type RowColumns } from './observation-blocks';
 
 /** t offsets of a product's first pending row get this many digits: 115 days of ms (fewer rewrites). */
 const FIRST_T_DIGITS = 10;
-/** Fields per product in PendingBlocks.state. */
+/** Fields of a product's pending state. */
 const N = 0; // pending rows (0: none)
 const AT = 1; // their bytes start here in the arena
 const END = 2; // the region reserved for them ends here
@@ -23,16 +27,21 @@ const DESCRIPTOR = 4; // the rows' descriptor, while the layout has no descripto
 const LAYOUT = 5; // index of the layout in `layouts` (-1: none yet)
 const BYTES = 6; // bytes of a row under it
 const PREVIOUS = 7; // rows of the product's previous write (sizes its next region)
-const STRIDE = 8;
+export const PENDING_FIELDS = 8;
+
+/** A product's pending state before its first row. */
+export function initPending(state: Float64Array, at: number): void {
+  state.fill(0, at, at + PENDING_FIELDS);
+  state[at + LAYOUT] = -1;
+}
 
 function layoutKey(l: BlockLayout): string {
   return `${l.wT},${l.wDescriptor},${l.wPrice},${l.wOldPrice},${l.wDropAmount},${l.wDropPct},${l.sPrice},${l.sOldPrice},${l.sDropAmount},${l.sDropPct}`;
 }
 
 export class PendingBlocks {
-  /** Per product id: STRIDE fields (one cache line). */
-  private state = new Float64Array(0);
   private arena = Buffer.alloc(0);
+  private view = wordView(this.arena);
   private used = 0;
   /** The distinct layouts (products share them: a product holds an index). */
   private layouts: BlockLayout[] = [];
@@ -44,25 +53,13 @@ export class PendingBlocks {
     return this.used;
   }
 
-  /** Room for product ids below `size`. */
-  ensure(size: number): void {
-    const have = this.state.length / STRIDE;
-    if (size <= have) return;
-    const grown = new Float64Array(Math.max(1024, size, have * 2) * STRIDE);
-    grown.set(this.state);
-    for (let at = this.state.length; at < grown.length; at += STRIDE) grown[at + LAYOUT] = -1;
-    this.state = grown;
-  }
-
   /** Rows pending for a product. */
-  count(id: number): number {
-    return this.state[id * STRIDE + N] as number;
+  count(state: Float64Array, at: number): number {
+    return state[at + N] as number;
   }
 
-  /** Appends a row of product `id`, later than its pending rows. */
-  append(id: number, t: number, d: number, p: number, o: number, a: number, c: number, flags: number): void {
-    const at = id * STRIDE;
-    const state = this.state;
+  /** Appends a row of a product, later than its pending rows. */
+  append(state: Float64Array, at: number, t: number, d: number, p: number, o: number, a: number, c: number, flags: number): void {
     const n = state[at + N] as number;
     const layout = state[at + LAYOUT] as number;
     if (n === 0) {
@@ -71,7 +68,7 @@ export class PendingBlocks {
         const bytes = state[at + BYTES] as number;
         const capacity = Math.max(16, Math.min(MAX_BLOCK_ROWS, (state[at + PREVIOUS] as number) + 4));
         const region = this.reserve(capacity * bytes);
-        if (writeRow(this.arena, region, this.layouts[layout] as BlockLayout, t, d, t, d, p, o, a, c, flags)) {
+        if (writeRow(this.arena, this.view, region, this.layouts[layout] as BlockLayout, t, d, t, d, p, o, a, c, flags)) {
           state[at + AT] = region;
           state[at + END] = region + capacity * bytes;
           state[at + T0] = t;
@@ -80,7 +77,7 @@ export class PendingBlocks {
           return;
         }
       }
-      this.relayout(id, t, d, p, o, a, c, flags);
+      this.relayout(state, at, t, d, p, o, a, c, flags);
       return;
     }
     const bytes = state[at + BYTES] as number;
@@ -94,45 +91,42 @@ export class PendingBlocks {
       state[at + END] = region + 2 * used;
       pos = region + used;
     }
-    if (writeRow(this.arena, pos, this.layouts[layout] as BlockLayout, state[at + T0] as number, state[at + DESCRIPTOR] as number, t, d, p, o, a, c, flags)) {
+    if (writeRow(this.arena, this.view, pos, this.layouts[layout] as BlockLayout, state[at + T0] as number, state[at + DESCRIPTOR] as number, t, d, p, o, a, c, flags)) {
       state[at + N] = n + 1;
       return;
     }
-    this.relayout(id, t, d, p, o, a, c, flags);
+    this.relayout(state, at, t, d, p, o, a, c, flags);
   }
 
   /**
    * The product's pending rows as a block record (its data a view of the arena, valid until the
    * next append or clear); `tLast`, `lastPrice`, `lastDescriptor`: its last pending row's.
    */
-  block(id: number, tLast: number, lastPrice: number, lastDescriptor: number): BlockRecord {
-    const at = id * STRIDE;
-    const state = this.state;
+  block(state: Float64Array, at: number, tLast: number, lastPrice: number, lastDescriptor: number): BlockRecord {
     return blockRecord(this.layouts[state[at + LAYOUT] as number] as BlockLayout, this.arena, state[at + AT] as number, state[at + N] as number, state[at + T0] as number, tLast, lastPrice, lastDescriptor);
   }
 
   /** The observed_at of each of the product's pending rows. */
-  times(id: number): Float64Array {
-    const times = new Float64Array(this.count(id));
-    if (times.length > 0) decodeTimes(this.rowsOf(id), times);
+  times(state: Float64Array, at: number): Float64Array {
+    const times = new Float64Array(this.count(state, at));
+    if (times.length > 0) decodeTimes(this.rowsOf(state, at), times);
     return times;
   }
 
-  /** Decodes the product's pending rows into `into` at `at`; returns their count. */
-  decode(id: number, into: RowColumns, at = 0): number {
-    return this.count(id) === 0 ? 0 : decodeBlock(this.rowsOf(id), into, at);
+  /** Decodes the product's pending rows into `into` (from row 0); returns their count. */
+  decode(state: Float64Array, at: number, into: RowColumns): number {
+    return this.count(state, at) === 0 ? 0 : decodeBlock(this.rowsOf(state, at), into);
   }
 
   /** The pending rows as a record to decode (the last-row columns are the block descriptor's, for a layout without a descriptor field). */
-  private rowsOf(id: number): BlockRecord {
-    return this.block(id, NaN, NaN, this.state[id * STRIDE + DESCRIPTOR] as number);
+  private rowsOf(state: Float64Array, at: number): BlockRecord {
+    return this.block(state, at, NaN, NaN, state[at + DESCRIPTOR] as number);
   }
 
   /** After the product's rows were written: none pending, and its next region sized by this write. */
-  written(id: number): void {
-    const at = id * STRIDE;
-    this.state[at + PREVIOUS] = this.state[at + N] as number;
-    this.state[at + N] = 0;
+  written(state: Float64Array, at: number): void {
+    state[at + PREVIOUS] = state[at + N] as number;
+    state[at + N] = 0;
   }
 
   /** Empties the arena (every product's rows were written). */
@@ -140,11 +134,6 @@ export class PendingBlocks {
     this.used = 0;
   }
 
-  /** Forgets everything (a rolled-back transaction). */
-  reset(): void {
-    this.state = new Float64Array(0);
-    this.used = 0;
-  }
 
   /** Reserves `bytes` in the arena, growing it (regions are offsets: they survive the move). */
   private reserve(bytes: number): number {
@@ -152,6 +141,7 @@ export class PendingBlocks {
       const grown = Buffer.alloc(Math.max(1 << 20, this.arena.length * 2, this.used + bytes));
       this.arena.copy(grown, 0, 0, this.used);
       this.arena = grown;
+      this.view = wordView(grown);
     }
     const at = this.used;
     this.used += bytes;
@@ -169,13 +159,11 @@ export class PendingBlocks {
   }
 
   /** Writes the product's pending rows again, and one more, under a layout fitted to them all, in a new region with room to grow. */
-  private relayout(id: number, t: number, d: number, p: number, o: number, a: number, c: number, flags: number): void {
-    const at = id * STRIDE;
-    const state = this.state;
+  private relayout(state: Float64Array, at: number, t: number, d: number, p: number, o: number, a: number, c: number, flags: number): void {
     const n = state[at + N] as number;
     if (this.scratch.t.length < n + 1) this.scratch = rowColumns(Math.max(n + 1, this.scratch.t.length * 2));
     const rows = this.scratch;
-    this.decode(id, rows);
+    this.decode(state, at, rows);
     rows.t[n] = t;
     rows.descriptor[n] = d;
     rows.price[n] = p;
@@ -193,7 +181,7 @@ export class PendingBlocks {
     const region = this.reserve(capacity * bytes);
     const blockDescriptor = rows.descriptor[0] as number;
     for (let k = 0; k <= n; k++) {
-      const ok = writeRow(this.arena, region + k * bytes, l, t0, blockDescriptor, rows.t[k] as number, rows.descriptor[k] as number, rows.price[k] as number, rows.oldPrice[k] as number, rows.dropAmount[k] as number, rows.dropPct[k] as number, rows.flags[k] as number);
+      const ok = writeRow(this.arena, this.view, region + k * bytes, l, t0, blockDescriptor, rows.t[k] as number, rows.descriptor[k] as number, rows.price[k] as number, rows.oldPrice[k] as number, rows.dropAmount[k] as number, rows.dropPct[k] as number, rows.flags[k] as number);
       // Only a value no block can hold gets here (not a finite number, t not whole ms): the rules never produce one.
       if (!ok) throw new Error(`observation writer: the row at ${new Date(rows.t[k] as number).toISOString()} cannot be stored (a value is not a finite number, or observed_at is not whole ms)`);
     }

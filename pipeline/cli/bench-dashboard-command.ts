@@ -13,6 +13,7 @@ import { benchBatches, DAYS, dayString, type BenchDataOptions } from './bench-da
 import type { BenchEncoderReply, BenchEncoderRequest } from './bench-dashboard.worker';
 import { dashboardPanels, dataSpan, dropSplit, dropTrend, filterWhere, kpis, listCategories, topCategories, type DashboardFilter, type TrendGrain } from '../dashboard/dashboard-queries';
 import { seededSequence } from '../runtime/seeded-sequence';
+import { referenceRowInserts } from './bench-dashboard-reference';
 
 /** Forces a full garbage collection (V8's gc(), exposed for this call only). */
 function fullGc(): void {
@@ -198,7 +199,11 @@ status, grain), each panel query and the whole refresh.
   --verify K       also compare K random filters with plain GROUP BYs over the rows
                    (adds "verified" and "mismatches"; exit code 1 on a mismatch)
   --db FILE        cache file to fill (default: a temporary folder, deleted afterwards)
-  --json           print {"rows","ingest_rows_per_s","refresh_p50_ms","refresh_p95_ms","panels":{...}}`,
+  --json           print {"rows","ingest_rows_per_s","refresh_p50_ms","refresh_p95_ms","panels":{...}}
+
+The same run also times SQLite storing min(N, 2M) rows one B-tree row each, in append order
+(reference_row_inserts_per_s): what this machine's SQLite does with no work around it, to set
+ingest_rows_per_s against on another machine.`,
   async run(args, io) {
     const rows = numberFlag(args, 'rows', 1_000_000, { min: 1, integer: true });
     const productCount = numberFlag(args, 'products', Math.max(500, Math.round(rows / 200)), { min: 1, integer: true });
@@ -264,6 +269,11 @@ status, grain), each panel query and the whole refresh.
         io.progress('verify', v + 1, verifyCount);
       }
       for (const m of mismatches.slice(0, 5)) io.log(`mismatch ${m}`);
+      // The same run's reference: SQLite storing rows one B-tree row each (at most 2M of them).
+      const referenceRows = Math.min(stored, 2_000_000);
+      io.progress('reference', 0, referenceRows);
+      const reference = referenceRowInserts(referenceRows, productCount, seed);
+      io.progress('reference', referenceRows, referenceRows);
       const refreshSummary = summary(refresh);
       const result = {
         rows: stored,
@@ -272,13 +282,19 @@ status, grain), each panel query and the whole refresh.
         refresh_p95_ms: refreshSummary.p95_ms,
         panels: Object.fromEntries(Object.entries(panels).map(([name, samples]) => [name, summary(samples)])),
         ingest_threads: threads,
+        reference_row_inserts_per_s: reference,
+        reference_rows: referenceRows,
         products: productCount,
         categories: categoryCount,
         queries,
         ...(verifyCount > 0 ? { verified: verifyCount, mismatches: mismatches.length } : {}),
       };
       if (args.switches.has('json')) io.json(result);
-      else io.out(`${stored} rows: ingest ${result.ingest_rows_per_s} rows/s; refresh p50 ${result.refresh_p50_ms} ms, p95 ${result.refresh_p95_ms} ms`);
+      else {
+        io.out(
+          `${stored} rows: ingest ${result.ingest_rows_per_s} rows/s (SQLite's own row inserts here: ${reference} rows/s); refresh p50 ${result.refresh_p50_ms} ms, p95 ${result.refresh_p95_ms} ms`,
+        );
+      }
       if (mismatches.length > 0) return 1;
     } finally {
       db?.close();

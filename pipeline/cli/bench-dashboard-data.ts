@@ -4,6 +4,7 @@
  */
 import type { CleanRow } from '../cache/observation-encoding';
 import { seededSequence } from '../runtime/seeded-sequence';
+import { computeDrop } from '../etl/price-rules';
 
 export const YEAR_START = Date.UTC(2025, 0, 1);
 export const DAYS = 365;
@@ -28,7 +29,11 @@ export function catalogue(random: () => number, productCount: number, categoryCo
   return { products, categories };
 }
 
-/** One day's observations: each sits at a random time of that day; about one in five is a drop. */
+/**
+ * One day's observations: each sits at a random time of that day; about one in five is a drop.
+ * The drop columns are what the cleaning rules make of price and old price (computeDrop), as in
+ * every row the ETL or the sync writes.
+ */
 export function dayRows(random: () => number, cat: Catalogue, day: number, count: number): CleanRow[] {
   const dt = dayString(day);
   const rows: CleanRow[] = [];
@@ -37,10 +42,9 @@ export function dayRows(random: () => number, cat: Catalogue, day: number, count
     const observedMs = YEAR_START + day * 86_400_000 + Math.floor(random() * 86_400_000);
     const observedAt = new Date(observedMs).toISOString();
     const roll = random();
-    const dropPct = roll < 0.2 ? Math.round((1 + random() * 49) * 100) / 100 : roll < 0.9 ? 0 : roll < 0.95 ? -Math.round(random() * 1000) / 100 : null;
-    const isDrop = dropPct !== null && dropPct >= 0.01;
-    const oldPrice = dropPct === null ? null : p.base;
-    const price = dropPct === null ? p.base : Math.round(p.base * (1 - dropPct / 100) * 100) / 100;
+    const cut = roll < 0.2 ? Math.round((1 + random() * 49) * 100) / 100 : roll < 0.9 ? 0 : roll < 0.95 ? -Math.round(random() * 1000) / 100 : null;
+    const oldPrice = cut === null ? null : p.base;
+    const price = cut === null ? p.base : Math.round(p.base * (1 - cut / 100) * 100) / 100;
     rows.push({
       source: p.source,
       product_id: p.id,
@@ -50,12 +54,8 @@ export function dayRows(random: () => number, cat: Catalogue, day: number, count
       title: p.title,
       category: p.category,
       price,
-      old_price: oldPrice,
       currency: 'EUR',
-      drop_amount: oldPrice === null ? null : Math.round((oldPrice - price) * 100) / 100,
-      drop_pct: dropPct,
-      is_drop: isDrop,
-      drop_label: isDrop ? 'drop' : 'no drop',
+      ...computeDrop(price, oldPrice),
     });
   }
   return rows;
