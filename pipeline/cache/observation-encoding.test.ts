@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { createObservationEncoder, HOUR_MS, ProductDictionary, type CleanRow } from './observation-encoding';
+import { createObservationEncoder, HOUR_MS, keyOrder, ProductDictionary, type CleanRow } from './observation-encoding';
+import { seededSequence } from '../runtime/seeded-sequence';
 import { cleanRow } from '../../test/support/clean-rows';
 
 function row(productId: string, observedAt: string, extra: Partial<CleanRow> = {}): CleanRow {
@@ -54,6 +55,18 @@ describe('observation encoder', () => {
     expect([...b.product]).toEqual([1, 2]);
     expect(b.newDescriptors).toEqual(['T z', 'c', 'EUR']);
     expect([...b.descriptor]).toEqual([4, -1]);
+  });
+
+  it('orders rows by (product, time, input) whether product ids are dense or far apart', () => {
+    const random = seededSequence(3);
+    for (let round = 0; round < 200; round++) {
+      const n = 2 + Math.floor(random() * 300);
+      const spread = round % 2 ? 20 : 1e6;
+      const product = Int32Array.from({ length: n }, () => Math.floor(random() * spread));
+      const t = Float64Array.from({ length: n }, () => Math.floor(random() * 5));
+      const want = Array.from({ length: n }, (_, i) => i).sort((a, b) => product[a]! - product[b]! || t[a]! - t[b]! || a - b);
+      expect(Array.from(keyOrder(n, t, product)!)).toEqual(want);
+    }
   });
 
   it('refuses a dt that is not the day of observed_at, and an unreadable observed_at', () => {

@@ -208,49 +208,85 @@ export function instantMs(iso: string): number {
 
 /**
  * The rows of a batch in (product, time) order, input order among equal keys (so the first row
- * of a key still comes first): one numeric sort of packed (product, index) keys, then each
- * product's run, a handful of rows, by time. The store then walks product records, pending
- * blocks and rollup slots in order. Undefined (input order) when the packed keys would not fit
- * in a double's 53 bits or products are unresolved (negative).
+ * of a key still comes first): a counting sort by product id (ids are dense: a tenth of sorting
+ * packed keys), each row put in its product's run by time (runs are a handful of rows). The store
+ * then walks product records and pending blocks in order. Undefined (input order) when products
+ * are unresolved (negative). The order is valid until the next call with the same scratch.
  */
-export function keyOrder(n: number, t: Float64Array, product: Int32Array, scratch?: Float64Array): Float64Array | undefined {
+export function keyOrder(n: number, t: Float64Array, product: Int32Array, scratch?: KeyOrderScratch): Float64Array | undefined {
   if (n < 2) return undefined;
-  let maxProduct = 0;
+  let minProduct = Infinity;
+  let maxProduct = -1;
   for (let i = 0; i < n; i++) {
     const p = product[i] as number;
     if (p < 0) return undefined;
     if (p > maxProduct) maxProduct = p;
+    if (p < minProduct) minProduct = p;
   }
-  if (!((maxProduct + 1) * n < 2 ** 53)) return undefined;
-  const keys = scratch !== undefined && scratch.length >= n ? scratch.subarray(0, n) : new Float64Array(n);
-  for (let i = 0; i < n; i++) keys[i] = (product[i] as number) * n + i;
-  keys.sort();
-  const order = keys;
-  let runStart = 0;
-  let runGroup = -1;
-  for (let k = 0; k < n; k++) {
-    const key = keys[k] as number;
-    const group = Math.floor(key / n);
-    const i = key - group * n;
-    order[k] = i;
-    if (group !== runGroup) {
-      runGroup = group;
-      runStart = k;
-      continue;
-    }
-    // Insertion sort by (time, index) within the run.
+  const span = maxProduct - minProduct + 1;
+  if (span > 4 * n + 4096) return sparseKeyOrder(n, t, product);
+  const memory = scratch ?? new KeyOrderScratch();
+  const { starts, cursor, order } = memory.room(n, span + 1);
+  starts.fill(0, 0, span + 1);
+  for (let i = 0; i < n; i++) (starts[(product[i] as number) - minProduct + 1] as number)++;
+  for (let p = 0; p < span; p++) (starts[p + 1] as number) += starts[p] as number;
+  cursor.set(starts.subarray(0, span));
+  for (let i = 0; i < n; i++) {
+    const p = (product[i] as number) - minProduct;
+    // Into the product's run, after its rows of an earlier or equal time (insertion: runs are short).
     const time = t[i] as number;
+    let j = (cursor[p] as number)++ - 1;
+    const start = starts[p] as number;
+    while (j >= start && (t[order[j] as number] as number) > time) {
+      order[j + 1] = order[j] as number;
+      j--;
+    }
+    order[j + 1] = i;
+  }
+  return order.subarray(0, n);
+}
+
+/** keyOrder for a batch of few products far apart in id: one numeric sort of packed (product, index) keys, then runs by time. */
+function sparseKeyOrder(n: number, t: Float64Array, product: Int32Array): Float64Array | undefined {
+  let maxProduct = 0;
+  for (let i = 0; i < n; i++) if ((product[i] as number) > maxProduct) maxProduct = product[i] as number;
+  if (!((maxProduct + 1) * n < 2 ** 53)) return undefined;
+  const order = new Float64Array(n);
+  for (let i = 0; i < n; i++) order[i] = (product[i] as number) * n + i;
+  order.sort();
+  let runStart = 0;
+  let runProduct = -1;
+  for (let k = 0; k < n; k++) {
+    const key = order[k] as number;
+    const p = Math.floor(key / n);
+    const i = key - p * n;
+    if (p !== runProduct) {
+      runProduct = p;
+      runStart = k;
+    }
     let j = k - 1;
-    while (j >= runStart) {
-      const other = order[j] as number;
-      const ot = t[other] as number;
-      if (ot < time || (ot === time && other < i)) break;
-      order[j + 1] = other;
+    while (j >= runStart && (t[order[j] as number] as number) > (t[i] as number)) {
+      order[j + 1] = order[j] as number;
       j--;
     }
     order[j + 1] = i;
   }
   return order;
+}
+
+/** keyOrder's memory, kept between calls by an encoder. */
+export class KeyOrderScratch {
+  private orderBuffer = new Float64Array(0);
+  private startsBuffer = new Int32Array(0);
+  private cursorBuffer = new Int32Array(0);
+  room(n: number, buckets: number): { order: Float64Array; starts: Int32Array; cursor: Int32Array } {
+    if (this.orderBuffer.length < n) this.orderBuffer = new Float64Array(Math.max(n, this.orderBuffer.length * 2));
+    if (this.startsBuffer.length < buckets) {
+      this.startsBuffer = new Int32Array(Math.max(buckets, this.startsBuffer.length * 2));
+      this.cursorBuffer = new Int32Array(this.startsBuffer.length);
+    }
+    return { order: this.orderBuffer, starts: this.startsBuffer, cursor: this.cursorBuffer };
+  }
 }
 
 /** The typed columns of an EncodedBatch and their array types: one list for allocating, viewing and transferring them. */
@@ -376,7 +412,7 @@ export function createObservationEncoder(products = new ProductDictionary(), des
   const fresh: Columns = pool ? (n) => pool.take(n) : emptyBatch;
   const inputColumns: Columns = options.reuseBuffers ? reusedColumns() : fresh;
   const sortedColumns: Columns = options.reuseBuffers ? reusedColumns() : fresh;
-  let keyScratch = new Float64Array(0);
+  const keyScratch = new KeyOrderScratch();
   // Per product id, its previous row's title, category, currency and descriptor id (a title
   // rarely changes), to skip the descriptor map: four slots of one array, so a row reads one
   // place (an object per product cost a second cache miss per row).
@@ -452,8 +488,7 @@ export function createObservationEncoder(products = new ProductDictionary(), des
       b.isDrop[i] = row.is_drop ? 1 : 0;
     }
     if (unresolved) return b;
-    if (options.reuseBuffers && keyScratch.length < n) keyScratch = new Float64Array(Math.max(n, keyScratch.length * 2));
-    const order = keyOrder(n, b.t, b.product, options.reuseBuffers ? keyScratch : undefined);
+    const order = keyOrder(n, b.t, b.product, keyScratch);
     if (order === undefined) {
       b.sorted = n < 2;
       return b;

@@ -30,35 +30,56 @@ export function catalogue(random: () => number, productCount: number, categoryCo
 }
 
 /**
- * One day's observations: each sits at a random time of that day; about one in five is a drop.
- * The drop columns are what the cleaning rules make of price and old price (computeDrop), as in
- * every row the ETL or the sync writes.
+ * A generated observation. observed_at is made from observed_ms when read: the writer reads
+ * observed_ms (as rows from the ETL's parser carry it), so a million ISO strings a transaction
+ * would only feed the garbage collector, which then marked the rows the encoder was reading.
  */
-export function dayRows(random: () => number, cat: Catalogue, day: number, count: number): CleanRow[] {
+class BenchRow implements CleanRow {
+  source = '';
+  product_id = '';
+  observed_ms = 0;
+  dt = '';
+  title = '';
+  category = '';
+  price = 0;
+  old_price: number | null = null;
+  currency = 'EUR';
+  drop_amount: number | null = null;
+  drop_pct: number | null = null;
+  is_drop = false;
+  drop_label: 'drop' | 'no drop' = 'no drop';
+  get observed_at(): string {
+    return new Date(this.observed_ms).toISOString();
+  }
+}
+
+/**
+ * One day's observations into rows[at, at + count): each at a random time of that day; about one
+ * in five is a drop. The drop columns are what the cleaning rules make of price and old price
+ * (computeDrop), as in every row the ETL or the sync writes.
+ */
+function fillDay(random: () => number, cat: Catalogue, day: number, rows: BenchRow[], at: number, count: number): void {
   const dt = dayString(day);
-  const rows: CleanRow[] = [];
-  for (let i = 0; i < count; i++) {
+  for (let i = at; i < at + count; i++) {
     const p = cat.products[Math.floor(random() * cat.products.length)] as Catalogue['products'][number];
-    const observedMs = YEAR_START + day * 86_400_000 + Math.floor(random() * 86_400_000);
-    const observedAt = new Date(observedMs).toISOString();
+    const row = (rows[i] ??= new BenchRow());
+    row.source = p.source;
+    row.product_id = p.id;
+    row.observed_ms = YEAR_START + day * 86_400_000 + Math.floor(random() * 86_400_000);
+    row.dt = dt;
+    row.title = p.title;
+    row.category = p.category;
     const roll = random();
     const cut = roll < 0.2 ? Math.round((1 + random() * 49) * 100) / 100 : roll < 0.9 ? 0 : roll < 0.95 ? -Math.round(random() * 1000) / 100 : null;
     const oldPrice = cut === null ? null : p.base;
-    const price = cut === null ? p.base : Math.round(p.base * (1 - cut / 100) * 100) / 100;
-    rows.push({
-      source: p.source,
-      product_id: p.id,
-      observed_at: observedAt,
-      observed_ms: observedMs,
-      dt,
-      title: p.title,
-      category: p.category,
-      price,
-      currency: 'EUR',
-      ...computeDrop(price, oldPrice),
-    });
+    row.price = cut === null ? p.base : Math.round(p.base * (1 - cut / 100) * 100) / 100;
+    const drop = computeDrop(row.price, oldPrice);
+    row.old_price = drop.old_price;
+    row.drop_amount = drop.drop_amount;
+    row.drop_pct = drop.drop_pct;
+    row.is_drop = drop.is_drop;
+    row.drop_label = drop.drop_label;
   }
-  return rows;
 }
 
 export interface BenchDataOptions {
@@ -73,23 +94,27 @@ export interface BenchDataOptions {
 /**
  * The bench's rows as transactions of whole days (as the ETL commits whole files) of at least
  * `batchRows` rows; `next()` gives the following one (with the row count of each of its days),
- * undefined after the last.
+ * undefined after the last. The row objects are reused by the next call (a transaction's rows
+ * are garbage once written; a million new objects each time made the collector the encoder's
+ * biggest cost).
  */
 export function benchBatches(options: BenchDataOptions): { next(): { rows: CleanRow[]; dayRows: number[] } | undefined } {
   const random = seededSequence(options.seed);
   const cat = catalogue(random, options.products, options.categories);
+  const pool: BenchRow[] = [];
   let day = 0;
   return {
     next() {
       if (day >= DAYS) return undefined;
-      const rows: CleanRow[] = [];
+      let n = 0;
       const counts: number[] = [];
-      for (; day < DAYS && rows.length < options.batchRows; day++) {
+      for (; day < DAYS && n < options.batchRows; day++) {
         const count = Math.floor(((day + 1) * options.rows) / DAYS) - Math.floor((day * options.rows) / DAYS);
-        for (const row of dayRows(random, cat, day, count)) rows.push(row);
+        fillDay(random, cat, day, pool, n, count);
+        n += count;
         counts.push(count);
       }
-      return { rows, dayRows: counts };
+      return { rows: pool.slice(0, n), dayRows: counts };
     },
   };
 }
