@@ -12,6 +12,8 @@ export function cachePath(workspace: string): string {
 
 export interface OpenCacheOptions {
   readonly?: boolean;
+  /** Told before each pending migration runs (its id and what it does: some rewrite every row). */
+  onMigration?: (migration: Pick<Migration, 'id' | 'note'>) => void;
 }
 
 /**
@@ -25,19 +27,20 @@ export function openCache(file: string, options: OpenCacheOptions = {}): CacheDb
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    migrate(db, MIGRATIONS);
+    migrate(db, MIGRATIONS, options.onMigration);
   }
   return db;
 }
 
 /** Applies the migrations whose ids are not yet recorded, in list order. Returns the ids applied. */
-export function migrate(db: CacheDb, migrations: readonly Migration[]): string[] {
+export function migrate(db: CacheDb, migrations: readonly Migration[], onMigration?: OpenCacheOptions['onMigration']): string[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
   const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
   const done: string[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.id)) continue;
+    onMigration?.(migration);
     db.transaction(() => {
       db.exec(migration.sql);
       migration.run?.(db);

@@ -404,22 +404,36 @@ export function rebuildRollups(db: CacheDb): void {
     const categories = new Map<number, string>();
     for (const [id, category] of db.prepare('SELECT id, category FROM descriptors').raw().iterate() as Iterable<[number, string]>) categories.set(id, category);
     const rows = rowColumns(MAX_BLOCK_ROWS);
-    let day = NaN;
-    let dt = '';
+    const dayNames = new Map<number, string>();
+    let slotGeneration = -1;
     let lastT = -Infinity;
     maintainer.beginBatch();
     for (const block of allBlocks(db)) {
       const [source, productId] = keys.get(block.product) as [string, string];
       const n = decodeBlock(block, rows);
+      // A block is one product, mostly one descriptor: its slot changes with the day, its number with the category.
+      let day = NaN;
+      let category: string | undefined;
+      let slot: RollupSlot | undefined;
+      let numberingId = -1;
+      let number = -1;
       for (let i = 0; i < n; i++) {
         const t = rows.t[i] as number;
         const d = Math.floor(t / DAY_MS);
-        if (d !== day) {
+        const c = categories.get(rows.descriptor[i] as number) as string;
+        if (d !== day || c !== category || slot === undefined || slot.numberingId !== numberingId || maintainer.slotGeneration !== slotGeneration) {
           day = d;
-          dt = new Date(d * DAY_MS).toISOString().slice(0, 10);
+          category = c;
+          let dt = dayNames.get(d);
+          if (dt === undefined) dayNames.set(d, (dt = new Date(d * DAY_MS).toISOString().slice(0, 10)));
+          slot = maintainer.slotFor(dt, c);
+          slotGeneration = maintainer.slotGeneration;
+          if (slot.numberingId !== numberingId) {
+            numberingId = slot.numberingId;
+            number = maintainer.numberIn(slot, source, productId);
+          }
         }
-        const slot = maintainer.slotFor(dt, categories.get(rows.descriptor[i] as number) as string);
-        maintainer.addToSlot(slot, maintainer.numberIn(slot, source, productId), ((rows.flags[i] as number) & FLAG_DROP) !== 0, rows.dropPct[i] as number);
+        maintainer.addToSlot(slot, number, ((rows.flags[i] as number) & FLAG_DROP) !== 0, rows.dropPct[i] as number);
         if (t > lastT) lastT = t;
       }
       if (maintainer.pendingSize() > 200_000) {

@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, openCache } from './cache-db';
 import { MIGRATIONS } from './migrations';
+import { backfillRollupColumns } from './observation-blocks-migration';
 import { createObservationWriter, type CleanRow } from './observation-writer';
 import { useTempDirs } from '../../test/support/temp-dirs';
 import { cleanRow } from '../../test/support/clean-rows';
@@ -61,6 +62,30 @@ describe('migration 0700-narrow-observations', () => {
     expect(result).toEqual({ inserted: 1, duplicates: 1 });
     expect(db.prepare("SELECT last_price, last_observed_at FROM products WHERE product_id = 'a'").get()).toEqual({ last_price: 8.5, last_observed_at: '2025-03-03T08:00:00.000Z' });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    db.close();
+  });
+});
+
+describe('migration 0800-observation-blocks', () => {
+  it("fills the rollups' new columns from the bitmaps as the writer keeps them", () => {
+    const db = openCache(join(tempDir(), 'cache.db'));
+    const rows = Array.from({ length: 300 }, (_, i) =>
+      row(`p${i % 17}`, new Date(Date.UTC(2025, 2, 1) + i * 7_200_000).toISOString(), 5 + (i % 9), i % 4 ? {} : { old_price: null, drop_amount: null, drop_pct: null, is_drop: false, drop_label: 'no drop' }),
+    ).map((r, i) => ({ ...r, category: `c${i % 3}` }));
+    const writer = createObservationWriter(db);
+    db.transaction(() => {
+      writer.writeBatch(rows);
+      writer.flush();
+    })();
+    const columns = () => ({
+      presence: db.prepare('SELECT dt, category, kind, products FROM rollup_presence ORDER BY 1, 2, 3').all(),
+      dropped: db.prepare('SELECT category, n, dropped FROM rollup_category_products ORDER BY 1, 2').all(),
+    });
+    const kept = columns();
+    expect(kept.dropped.some((r) => (r as { dropped: number }).dropped === 1)).toBe(true);
+    db.exec('UPDATE rollup_presence SET products = 0; UPDATE rollup_category_products SET dropped = 0;');
+    backfillRollupColumns(db);
+    expect(columns()).toEqual(kept);
     db.close();
   });
 });

@@ -1,6 +1,6 @@
 import type { CacheDb } from './cache-db';
 import { rebuildRollups } from './dashboard-rollups';
-import { convertObservationRows } from './observation-blocks-migration';
+import { completeRollups, convertObservationRows } from './observation-blocks-migration';
 
 /**
  * Versioned schema migrations of the cache (`<workspace>/cache.db`).
@@ -14,6 +14,8 @@ export interface Migration {
   sql: string;
   /** Steps SQL cannot do, after `sql`, in the same transaction. */
   run?: (db: CacheDb) => void;
+  /** What a user waiting for it should know (a migration that rewrites every row). */
+  note?: string;
 }
 
 export const MIGRATIONS: readonly Migration[] = [
@@ -451,6 +453,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: '0800-observation-blocks',
+    note: 'stores the cached observations in blocks: once, about 7 s per million observations on a 2-core machine',
     sql: `
       -- Observations in blocks: one row holds up to 512 observations of one product, in time order,
       -- as fixed-width decimal columns (pipeline/cache/observation-blocks.ts has the format). A
@@ -496,11 +499,15 @@ export const MIGRATIONS: readonly Migration[] = [
       -- there: the Power BI views read these (rebuilt below with the rest of the rollups).
       ALTER TABLE rollup_presence ADD COLUMN products INTEGER NOT NULL DEFAULT 0;
       ALTER TABLE rollup_category_products ADD COLUMN dropped INTEGER NOT NULL DEFAULT 0;
-      -- For the conversion: the narrow rows in product and time order.
-      CREATE INDEX observation_rows_by_product ON observation_rows (product, t);
+      -- For the conversion: the narrow rows in product and time order, every column in the index
+      -- (a scan of it reads no table rows: with (product, t) alone, 2M rows took 16 s).
+      CREATE INDEX observation_rows_by_product ON observation_rows (product, t, descriptor, price, old_price, drop_amount, drop_pct, flags);
     `,
     run(db) {
       convertObservationRows(db);
+      // Rebuilding rollups that match would cost 2 us a row: the new columns come from what they hold.
+      let rebuild = false;
+      completeRollups(db, () => (rebuild = true));
       db.exec(`
         DROP TABLE observation_rows;
         DROP TABLE observation_hours;
@@ -628,7 +635,7 @@ export const MIGRATIONS: readonly Migration[] = [
         JOIN observation_values v ON v.block = b.id AND v.slot = b.n - 1
         JOIN descriptors d ON d.id = v.descriptor;
       `);
-      rebuildRollups(db);
+      if (rebuild) rebuildRollups(db);
     },
   },
 ];

@@ -1,8 +1,9 @@
 /**
- * The JavaScript step of migration 0800-observation-blocks (migrations.ts): the narrow rows of
- * 0700 into blocks.
+ * The JavaScript steps of migration 0800-observation-blocks (migrations.ts): the narrow rows of
+ * 0700 into blocks, and the rollups' new columns.
  */
 import type { CacheDb } from './cache-db';
+import { Bitset, KIND_DROP } from './dashboard-rollups';
 import { blockParams, encodeBlock, INSERT_BLOCK_SQL, MAX_BLOCK_ROWS, maxBlockBytes, rowColumns } from './observation-blocks';
 
 /** Moves `observation_rows` (through the index the migration made on (product, t)) into `observation_blocks`. */
@@ -45,4 +46,35 @@ export function convertObservationRows(db: CacheDb): void {
     after = [last[0], last[1]];
   }
   write();
+}
+
+/**
+ * The rollups' two new columns, from what they hold: the popcount of each presence bitmap, and
+ * for each category the products that have a drop bit on some day. Only when the rollups match
+ * the rows they sum (built, and as many observations); otherwise (a cache written around the
+ * writer) they are rebuilt from the blocks. Call before observation_rows is dropped.
+ */
+export function completeRollups(db: CacheDb, rebuild: () => void): void {
+  const built = db.prepare('SELECT built FROM rollup_state WHERE id = 1').pluck().get() === 1;
+  const rows = db.prepare('SELECT COUNT(*) FROM observation_rows').pluck().get() as number;
+  const rolled = db.prepare('SELECT COALESCE(SUM(observations), 0) FROM rollup_daily').pluck().get() as number;
+  if (!built || rows !== rolled) rebuild();
+  else backfillRollupColumns(db);
+}
+
+/** rollup_presence.products and rollup_category_products.dropped from the bitmaps. */
+export function backfillRollupColumns(db: CacheDb): void {
+  const setProducts = db.prepare('UPDATE rollup_presence SET products = ? WHERE dt = ? AND category = ? AND kind = ?');
+  const dropped = new Map<string, Bitset>();
+  for (const [dt, category, kind, bits] of db.prepare('SELECT dt, category, kind, bits FROM rollup_presence').raw().all() as [string, string, number, Buffer][]) {
+    const set = new Bitset();
+    set.orBlob(bits);
+    setProducts.run(set.count(), dt, category, kind);
+    if (kind !== KIND_DROP) continue;
+    let union = dropped.get(category);
+    if (union === undefined) dropped.set(category, (union = new Bitset()));
+    union.orWith(set);
+  }
+  const markDropped = db.prepare('UPDATE rollup_category_products SET dropped = 1 WHERE category = ? AND n = ?');
+  for (const [category, union] of dropped) union.eachNewIn(new Bitset(), (n) => markDropped.run(category, n));
 }

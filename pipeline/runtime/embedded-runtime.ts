@@ -47,7 +47,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const log = options.log ?? (() => {});
   mkdirSync(options.workspace, { recursive: true });
   const events = new EventBus();
-  const cache = openCache(cachePath(options.workspace));
+  const cache = openCache(cachePath(options.workspace), { onMigration: (m) => m.note && log(`cache: migration ${m.id} ${m.note}`) });
   const producer = createProducerControl({
     workspace: options.workspace,
     ...(options.nodeBinary ? { processCommand: [options.nodeBinary, cliScript(), 'produce'] } : {}),
