@@ -12,7 +12,10 @@ export function cachePath(workspace: string): string {
 
 export interface OpenCacheOptions {
   readonly?: boolean;
-  /** Told before each pending migration runs (its id and what it does: some rewrite every row). */
+  /**
+   * Told before each pending migration of an existing cache runs (its id and what it does: some
+   * rewrite every row). A new cache, with nothing to convert, tells nothing.
+   */
   onMigration?: (migration: Pick<Migration, 'id' | 'note'>) => void;
 }
 
@@ -37,10 +40,11 @@ export function migrate(db: CacheDb, migrations: readonly Migration[], onMigrati
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
   const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
+  const existing = applied.size > 0;
   const done: string[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.id)) continue;
-    onMigration?.(migration);
+    if (existing) onMigration?.(migration);
     db.transaction(() => {
       db.exec(migration.sql);
       migration.run?.(db);

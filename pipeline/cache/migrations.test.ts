@@ -67,6 +67,19 @@ describe('migration 0700-narrow-observations', () => {
 });
 
 describe('migration 0800-observation-blocks', () => {
+  it('tells the caller before converting an existing cache, and says nothing for a new one', () => {
+    const dir = tempDir();
+    const told: string[] = [];
+    openCache(join(dir, 'cache.db'), { onMigration: (m) => told.push(m.id) }).close();
+    expect(told).toEqual([]);
+    const old = new Database(join(dir, 'old.db'));
+    migrate(old, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === '0800-observation-blocks')));
+    old.close();
+    openCache(join(dir, 'old.db'), { onMigration: (m) => told.push(m.id) }).close();
+    expect(told[0]).toBe('0800-observation-blocks');
+    expect(MIGRATIONS.find((m) => m.id === '0800-observation-blocks')?.note).toMatch(/per million observations/);
+  });
+
   it("fills the rollups' new columns from the bitmaps as the writer keeps them", () => {
     const db = openCache(join(tempDir(), 'cache.db'));
     const rows = Array.from({ length: 300 }, (_, i) =>
