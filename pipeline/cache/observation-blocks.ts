@@ -177,6 +177,22 @@ export function rowColumns(capacity: number): RowColumns {
   };
 }
 
+/** Sets row k of `to`. */
+export function setRow(to: RowColumns, k: number, t: number, descriptor: number, price: number, oldPrice: number, dropAmount: number, dropPct: number, flags: number): void {
+  to.t[k] = t;
+  to.descriptor[k] = descriptor;
+  to.price[k] = price;
+  to.oldPrice[k] = oldPrice;
+  to.dropAmount[k] = dropAmount;
+  to.dropPct[k] = dropPct;
+  to.flags[k] = flags;
+}
+
+/** Copies row r of `from` into row k of `to`. */
+export function copyRow(from: RowColumns, r: number, to: RowColumns, k: number): void {
+  setRow(to, k, from.t[r] as number, from.descriptor[r] as number, from.price[r] as number, from.oldPrice[r] as number, from.dropAmount[r] as number, from.dropPct[r] as number, from.flags[r] as number);
+}
+
 /** Bytes of one row under a layout. */
 export function rowBytes(l: BlockLayout): number {
   return l.wT + l.wDescriptor + l.wPrice + l.wOldPrice + l.wDropAmount + l.wDropPct + 1;

@@ -1,7 +1,7 @@
 import type { Statement } from 'better-sqlite3';
 import type { CacheDb } from './cache-db';
 import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
-import { BLOCK_COLUMNS, blockParams, decodeTimes, encodeBlock, FLAG_ATHENA, INSERT_BLOCK_SQL, MAX_BLOCK_ROWS, maxBlockBytes, rowColumns, type RowColumns } from './observation-blocks';
+import { BLOCK_COLUMNS, blockParams, decodeTimes, encodeBlock, FLAG_ATHENA, INSERT_BLOCK_SQL, MAX_BLOCK_ROWS, maxBlockBytes, copyRow, rowColumns, setRow, type RowColumns } from './observation-blocks';
 import { initPending, PENDING_FIELDS, PendingBlocks } from './pending-blocks';
 import { decodeBlocks, type DecodedRows, type StoredBlock } from './observation-reader';
 import { createObservationEncoder, descriptorKey, keyOrder, ProductDictionary, setDense, type CleanRow, type EncodedBatch, type Resolved } from './observation-encoding';
@@ -202,14 +202,7 @@ class LateRows {
       this.rows = grown;
     }
     const r = this.n++;
-    const c = this.rows;
-    c.t[r] = t;
-    c.descriptor[r] = descriptor;
-    c.price[r] = price;
-    c.oldPrice[r] = oldPrice;
-    c.dropAmount[r] = dropAmount;
-    c.dropPct[r] = dropPct;
-    c.flags[r] = flags;
+    setRow(this.rows, r, t, descriptor, price, oldPrice, dropAmount, dropPct, flags);
     const list = this.byProduct.get(id);
     if (list === undefined) this.byProduct.set(id, [r]);
     else list.push(r);
@@ -496,17 +489,6 @@ export function createObservationStore(
   function scratchFor(n: number): RowColumns {
     if (scratch.t.length < n) scratch = rowColumns(Math.max(n, scratch.t.length * 2));
     return scratch;
-  }
-
-  /** Copies row r of `from` into row k of `to`. */
-  function copyRow(from: RowColumns, r: number, to: RowColumns, k: number): void {
-    to.t[k] = from.t[r] as number;
-    to.descriptor[k] = from.descriptor[r] as number;
-    to.price[k] = from.price[r] as number;
-    to.oldPrice[k] = from.oldPrice[r] as number;
-    to.dropAmount[k] = from.dropAmount[r] as number;
-    to.dropPct[k] = from.dropPct[r] as number;
-    to.flags[k] = from.flags[r] as number;
   }
 
   /** Merges two row sets sorted by t with no t in common into one. */

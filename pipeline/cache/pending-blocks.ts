@@ -14,7 +14,7 @@
  * them on the cache line after its own record of the product: a separate array cost a cache miss
  * a row); every method takes that array and the index of the product's first field.
  */
-import { blockRecord, decodeBlock, decodeTimes, fitLayout, MAX_BLOCK_ROWS, rowBytes, rowColumns, wordView, writeRow, type BlockLayout, type BlockRecord, type RowColumns } from './observation-blocks';
+import { blockRecord, decodeBlock, decodeTimes, fitLayout, MAX_BLOCK_ROWS, rowBytes, rowColumns, setRow, wordView, writeRow, type BlockLayout, type BlockRecord, type RowColumns } from './observation-blocks';
 
 /** t offsets of a product's first pending row get this many digits: 115 days of ms (fewer rewrites). */
 const FIRST_T_DIGITS = 10;
@@ -164,13 +164,7 @@ export class PendingBlocks {
     if (this.scratch.t.length < n + 1) this.scratch = rowColumns(Math.max(n + 1, this.scratch.t.length * 2));
     const rows = this.scratch;
     this.decode(state, at, rows);
-    rows.t[n] = t;
-    rows.descriptor[n] = d;
-    rows.price[n] = p;
-    rows.oldPrice[n] = o;
-    rows.dropAmount[n] = a;
-    rows.dropPct[n] = c;
-    rows.flags[n] = flags;
+    setRow(rows, n, t, d, p, o, a, c, flags);
     const t0 = n > 0 ? (state[at + T0] as number) : t;
     const fitted = fitLayout(rows, 0, n + 1, t0, 1);
     if (n === 0) fitted.wT = Math.max(fitted.wT, FIRST_T_DIGITS);
