@@ -19,6 +19,13 @@ export interface OpenCacheOptions {
   onMigration?: (migration: Pick<Migration, 'id' | 'note'>) => void;
 }
 
+/** An onMigration that logs the migrations that say what they do (the slow ones), for CLI and app logs. */
+export function logMigrations(log: (line: string) => void): NonNullable<OpenCacheOptions['onMigration']> {
+  return (migration) => {
+    if (migration.note) log(`cache: migration ${migration.id} ${migration.note}`);
+  };
+}
+
 /**
  * Opens (creating if needed) the SQLite cache in WAL mode and applies pending migrations.
  * WAL lets other processes (the ODBC driver, Power BI, a second PriceDrop) read while we write.

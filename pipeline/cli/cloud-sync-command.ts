@@ -1,6 +1,6 @@
 import { numberFlag, stringFlag, UsageError, workspaceOf, type Command } from './command';
 import { AWS_USAGE, awsConfigFromArgs, createAwsClients, describeAwsConfig, destroyAwsClients, glueNames } from '../cloud/aws-config';
-import { cachePath, openCache } from '../cache/cache-db';
+import { cachePath, logMigrations, openCache } from '../cache/cache-db';
 import { runCloudSync } from '../athena/cloud-sync';
 import { DEFAULT_PRICE_PER_TB_USD } from '../athena/athena-query';
 
@@ -34,7 +34,7 @@ ${AWS_USAGE}`,
     const names = glueNames(config);
     io.log(`cloud sync: ${describeAwsConfig(config)}, workgroup ${config.workgroup}`);
     const clients = createAwsClients(config);
-    const cache = openCache(cachePath(workspace));
+    const cache = openCache(cachePath(workspace), { onMigration: logMigrations(io.log) });
     try {
       const summary = await runCloudSync({
         cache,

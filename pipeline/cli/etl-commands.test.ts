@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -5,6 +6,8 @@ import { parseArgs, UsageError, type CommandIo } from './command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
 import { benchEtlCommand } from './bench-etl-command';
+import { migrate } from '../cache/cache-db';
+import { MIGRATIONS } from '../cache/migrations';
 import { useTempDirs } from '../../test/support/temp-dirs';
 
 const tempDir = useTempDirs('pricedrop-etl-cli-');
@@ -22,6 +25,21 @@ describe('pricedrop etl / import', () => {
     await etlCommand.run(parseArgs(['--workspace', workspace, '--json']), io);
     expect(io.jsonOut).toEqual([{ files: 1, read: 2, cleaned: 1, duplicates: 0, quarantined: 1 }]);
     expect(Object.keys(io.jsonOut[0] as object)).toEqual(['files', 'read', 'cleaned', 'duplicates', 'quarantined']);
+  });
+
+  it('etl says so before it converts a cache of an earlier version (the first open rewrites its observations)', async () => {
+    const workspace = tempDir();
+    const old = new Database(join(workspace, 'cache.db'));
+    migrate(old, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === '0800-observation-blocks')));
+    old.close();
+    mkdirSync(join(workspace, 'lake/price-stream/dt=2026-11-20'), { recursive: true });
+    writeFileSync(join(workspace, 'lake/price-stream/dt=2026-11-20/a.csv'), 'product_id,title,category,price,old_price,currency,source,observed_at\np1,A,home,5,6,EUR,s,2026-11-20T00:00:00Z\n');
+    const logged: string[] = [];
+    await etlCommand.run(parseArgs(['--workspace', workspace, '--json']), { ...capture(), log: (line) => logged.push(line) });
+    expect(logged).toEqual([expect.stringMatching(/^cache: migration 0800-observation-blocks .*per million observations/)]);
+    const again: string[] = [];
+    await etlCommand.run(parseArgs(['--workspace', workspace, '--json']), { ...capture(), log: (line) => again.push(line) });
+    expect(again).toEqual([]);
   });
 
   it('import maps columns, runs the ETL, and counts rows it could not map', async () => {

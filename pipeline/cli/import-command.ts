@@ -1,5 +1,6 @@
 import { UsageError, numberFlag, workspaceOf, type Command } from './command';
 import { MappingError, displayPath, importHistory } from '../etl/history-import';
+import { logMigrations } from '../cache/cache-db';
 import { runLocalEtl } from '../etl/local-etl';
 
 export const importCommand: Command = {
@@ -48,6 +49,7 @@ Example (Pick n Pay weekly snapshots):
     const malformed = imported.reduce((n, file) => n + file.malformed, 0);
     const summary = await runLocalEtl({
       workspace,
+      onMigration: logMigrations(io.log),
       minDropPct,
       onProgress: (p) => {
         if (p.file) io.progress(`etl ${p.filesDone + 1}/${p.filesTotal} files`, p.rowsRead);

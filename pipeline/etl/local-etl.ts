@@ -1,4 +1,4 @@
-import { cachePath, openCache } from '../cache/cache-db';
+import { cachePath, openCache, type OpenCacheOptions } from '../cache/cache-db';
 import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
 import { EtlAbortedError, emptySummary, processRawFiles, type EtlProgress, type EtlSummary } from './etl-engine';
 import { lakeDir, pendingRawFiles } from './lake-files';
@@ -22,6 +22,8 @@ export interface LocalEtlOptions {
   inline?: boolean;
   /** Parse on a second thread ahead of the writer; default: when the pending files hold 4 MB or more. */
   parseAhead?: boolean;
+  /** Told before a migration of an existing cache runs (some rewrite every row: see logMigrations). */
+  onMigration?: OpenCacheOptions['onMigration'];
 }
 
 /**
@@ -70,7 +72,7 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<EtlSummary>
   options.signal?.throwIfAborted();
   return withWorkspaceLock(options.workspace, 'etl', async () => {
     options.signal?.throwIfAborted();
-    const db = openCache(cachePath(options.workspace));
+    const db = openCache(cachePath(options.workspace), { onMigration: options.onMigration });
     let pending: number;
     try {
       pending = pendingRawFiles(db, lakeDir(options.workspace)).length;

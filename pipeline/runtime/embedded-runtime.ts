@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { cachePath, openCache } from '../cache/cache-db';
+import { cachePath, logMigrations, openCache } from '../cache/cache-db';
 import { EventBus } from '../api/event-bus';
 import { createHandlers, type Handlers } from '../api/handlers';
 import type { AppContext } from '../api/app-context';
@@ -47,7 +47,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const log = options.log ?? (() => {});
   mkdirSync(options.workspace, { recursive: true });
   const events = new EventBus();
-  const cache = openCache(cachePath(options.workspace), { onMigration: (m) => m.note && log(`cache: migration ${m.id} ${m.note}`) });
+  const cache = openCache(cachePath(options.workspace), { onMigration: logMigrations(log) });
   const producer = createProducerControl({
     workspace: options.workspace,
     ...(options.nodeBinary ? { processCommand: [options.nodeBinary, cliScript(), 'produce'] } : {}),
