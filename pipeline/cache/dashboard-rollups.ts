@@ -405,7 +405,6 @@ export function rebuildRollups(db: CacheDb): void {
     for (const [id, category] of db.prepare('SELECT id, category FROM descriptors').raw().iterate() as Iterable<[number, string]>) categories.set(id, category);
     const rows = rowColumns(MAX_BLOCK_ROWS);
     const dayNames = new Map<number, string>();
-    let slotGeneration = -1;
     let lastT = -Infinity;
     maintainer.beginBatch();
     for (const block of allBlocks(db)) {
@@ -414,20 +413,20 @@ export function rebuildRollups(db: CacheDb): void {
       // A block is one product, mostly one descriptor: its slot changes with the day, its number with the category.
       let day = NaN;
       let category: string | undefined;
-      let slot: RollupSlot | undefined;
+      let slot!: RollupSlot; // set by the first row (day starts NaN)
       let numberingId = -1;
       let number = -1;
       for (let i = 0; i < n; i++) {
         const t = rows.t[i] as number;
         const d = Math.floor(t / DAY_MS);
         const c = categories.get(rows.descriptor[i] as number) as string;
-        if (d !== day || c !== category || slot === undefined || slot.numberingId !== numberingId || maintainer.slotGeneration !== slotGeneration) {
+        // (The maintainer flushes only between blocks, so a slot found here holds for the block.)
+        if (d !== day || c !== category) {
           day = d;
           category = c;
           let dt = dayNames.get(d);
           if (dt === undefined) dayNames.set(d, (dt = new Date(d * DAY_MS).toISOString().slice(0, 10)));
           slot = maintainer.slotFor(dt, c);
-          slotGeneration = maintainer.slotGeneration;
           if (slot.numberingId !== numberingId) {
             numberingId = slot.numberingId;
             number = maintainer.numberIn(slot, source, productId);

@@ -1,6 +1,6 @@
 import type { CacheDb } from './cache-db';
 import { rebuildRollups } from './dashboard-rollups';
-import { completeRollups, convertObservationRows } from './observation-blocks-migration';
+import { backfillRollupColumns, convertObservationRows, rollupsAddUp } from './observation-blocks-migration';
 
 /**
  * Versioned schema migrations of the cache (`<workspace>/cache.db`).
@@ -506,8 +506,8 @@ export const MIGRATIONS: readonly Migration[] = [
     run(db) {
       convertObservationRows(db);
       // Rebuilding rollups that match would cost 2 us a row: the new columns come from what they hold.
-      let rebuild = false;
-      completeRollups(db, () => (rebuild = true));
+      const keepRollups = rollupsAddUp(db);
+      if (keepRollups) backfillRollupColumns(db);
       db.exec(`
         DROP TABLE observation_rows;
         DROP TABLE observation_hours;
@@ -635,7 +635,7 @@ export const MIGRATIONS: readonly Migration[] = [
         JOIN observation_values v ON v.block = b.id AND v.slot = b.n - 1
         JOIN descriptors d ON d.id = v.descriptor;
       `);
-      if (rebuild) rebuildRollups(db);
+      if (!keepRollups) rebuildRollups(db);
     },
   },
 ];

@@ -4,9 +4,9 @@
  */
 import type { CacheDb } from './cache-db';
 import { Bitset, KIND_DROP } from './dashboard-rollups';
-import { blockParams, encodeBlock, INSERT_BLOCK_SQL, MAX_BLOCK_ROWS, maxBlockBytes, rowColumns } from './observation-blocks';
+import { blockParams, encodeBlock, INSERT_BLOCK_SQL, MAX_BLOCK_ROWS, maxBlockBytes, rowColumns, setRow } from './observation-blocks';
 
-/** Moves `observation_rows` (through the index the migration made on (product, t)) into `observation_blocks`. */
+/** Moves `observation_rows` (a scan of the covering index the migration made on (product, t, …)) into `observation_blocks`. */
 export function convertObservationRows(db: CacheDb): void {
   const page = db
     .prepare(
@@ -32,14 +32,7 @@ export function convertObservationRows(db: CacheDb): void {
         write();
         product = p;
       }
-      rows.t[n] = t;
-      rows.descriptor[n] = descriptor;
-      rows.price[n] = price;
-      rows.oldPrice[n] = oldPrice ?? NaN;
-      rows.dropAmount[n] = dropAmount ?? NaN;
-      rows.dropPct[n] = dropPct ?? NaN;
-      rows.flags[n] = flags;
-      n++;
+      setRow(rows, n++, t, descriptor, price, oldPrice ?? NaN, dropAmount ?? NaN, dropPct ?? NaN, flags);
     }
     const last = got[got.length - 1];
     if (last === undefined) break;
@@ -49,32 +42,32 @@ export function convertObservationRows(db: CacheDb): void {
 }
 
 /**
- * The rollups' two new columns, from what they hold: the popcount of each presence bitmap, and
- * for each category the products that have a drop bit on some day. Only when the rollups match
- * the rows they sum (built, and as many observations); otherwise (a cache written around the
- * writer) they are rebuilt from the blocks. Call before observation_rows is dropped.
+ * Whether the rollups match the rows they sum (built, and as many observations): then the
+ * migration keeps them and fills their new columns (backfillRollupColumns), else (a cache written
+ * around the writer) it rebuilds them from the blocks. Call before observation_rows is dropped.
  */
-export function completeRollups(db: CacheDb, rebuild: () => void): void {
+export function rollupsAddUp(db: CacheDb): boolean {
   const built = db.prepare('SELECT built FROM rollup_state WHERE id = 1').pluck().get() === 1;
   const rows = db.prepare('SELECT COUNT(*) FROM observation_rows').pluck().get() as number;
   const rolled = db.prepare('SELECT COALESCE(SUM(observations), 0) FROM rollup_daily').pluck().get() as number;
-  if (!built || rows !== rolled) rebuild();
-  else backfillRollupColumns(db);
+  return built && rows === rolled;
 }
 
-/** rollup_presence.products and rollup_category_products.dropped from the bitmaps. */
+/**
+ * rollup_presence.products (the popcount of each bitmap) and rollup_category_products.dropped
+ * (the products with a drop bit on some day of the category), as the writer's flush keeps them.
+ */
 export function backfillRollupColumns(db: CacheDb): void {
   const setProducts = db.prepare('UPDATE rollup_presence SET products = ? WHERE dt = ? AND category = ? AND kind = ?');
+  const markDropped = db.prepare('UPDATE rollup_category_products SET dropped = 1 WHERE category = ? AND n = ?');
   const dropped = new Map<string, Bitset>();
   for (const [dt, category, kind, bits] of db.prepare('SELECT dt, category, kind, bits FROM rollup_presence').raw().all() as [string, string, number, Buffer][]) {
     const set = new Bitset();
     set.orBlob(bits);
     setProducts.run(set.count(), dt, category, kind);
     if (kind !== KIND_DROP) continue;
-    let union = dropped.get(category);
-    if (union === undefined) dropped.set(category, (union = new Bitset()));
-    union.orWith(set);
+    let marked = dropped.get(category);
+    if (marked === undefined) dropped.set(category, (marked = new Bitset()));
+    set.eachNewIn(marked, (n) => markDropped.run(category, n));
   }
-  const markDropped = db.prepare('UPDATE rollup_category_products SET dropped = 1 WHERE category = ? AND n = ?');
-  for (const [category, union] of dropped) union.eachNewIn(new Bitset(), (n) => markDropped.run(category, n));
 }
