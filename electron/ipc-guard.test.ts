@@ -24,4 +24,10 @@ describe('checkInvoke', () => {
     for (let i = 0; i < 30; i++) deep = { deep };
     expect(checkInvoke('app/info', deep, names)).toMatchObject({ ok: false, code: 'bad_request' });
   });
+
+  it('refuses prototype keys at any depth, naming where', () => {
+    expect(checkInvoke('app/info', JSON.parse('{"a":{"__proto__":{"polluted":1}}}'), names)).toEqual({ ok: false, code: 'bad_request', message: 'params.a.__proto__ is not accepted' });
+    expect(checkInvoke('app/info', { constructor: { prototype: { x: 1 } } }, names)).toMatchObject({ ok: false, code: 'bad_request' });
+    expect(checkInvoke('app/info', { limit: undefined, list: [1, 'a', null, { b: true }] }, names)).toEqual({ ok: true });
+  });
 });

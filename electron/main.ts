@@ -8,7 +8,7 @@ import { app, BrowserWindow, ipcMain, Menu, Notification, session, shell, type I
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../pipeline/api/contract';
-import { toApiError } from '../pipeline/api/api-errors';
+import { invokeHandler, type AnyHandler } from '../pipeline/api/api-errors';
 import { CONTENT_SECURITY_POLICY } from '../pipeline/api/http-transport';
 import { defaultWorkspace } from '../pipeline/cli/command';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/runtime/embedded-runtime';
@@ -67,19 +67,16 @@ async function createWindow(): Promise<void> {
     version: VERSION,
     nodeBinary: process.execPath,
   });
-  const handlers = runtime.handlers as unknown as Record<string, (params: unknown) => Promise<unknown>>;
+  const handlers = runtime.handlers as unknown as Record<string, AnyHandler>;
   const handlerNames = new Set(Object.keys(handlers));
 
   ipcMain.handle(IPC_INVOKE_CHANNEL, async (event: IpcMainInvokeEvent, name: unknown, params: unknown) => {
     if (!isTrustedSender(event)) return { ok: false, code: 'forbidden', message: 'Untrusted sender' };
     const guard = checkInvoke(name, params, handlerNames);
     if (!guard.ok) return guard;
-    try {
-      return { ok: true, result: (await handlers[name as string]!(params)) ?? null };
-    } catch (error) {
-      const { body } = toApiError(error);
-      return { ok: false, code: body.error.code, message: body.error.message };
-    }
+    // Same statuses as HTTP; a fault (5xx) is logged with its stack here, in the main process, never sent.
+    const outcome = await invokeHandler(handlers[name as string]!, name as string, params, (message) => console.error(message));
+    return outcome.ok ? { ok: true, result: outcome.result } : { ok: false, code: outcome.body.error.code, message: outcome.body.error.message };
   });
 
   const state = readWindowState();

@@ -1,5 +1,5 @@
 import { useEffect, useState } from 'react';
-import { invoke, on, transport } from './api-client';
+import { invoke, on, onAuthRequired, transport } from './api-client';
 import type { EventMap } from '../pipeline/api/contract';
 import { DashboardScreen } from './dashboard/dashboard-screen';
 import { PipelineScreen } from './pipeline-control/pipeline-screen';
@@ -51,6 +51,9 @@ export function App() {
   const [version, setVersion] = useState('');
   const [toast, setToast] = useState<Fired | null>(null);
   const [unseen, setUnseen] = useState(0);
+  const [authRequired, setAuthRequired] = useState(false);
+
+  useEffect(() => onAuthRequired(() => setAuthRequired(true)), []);
 
   useEffect(() => {
     const onHash = () => setScreen(screenFromHash());
@@ -85,6 +88,7 @@ export function App() {
     return () => clearTimeout(timer);
   }, [toast]);
 
+  if (authRequired) return <AuthRequired />;
   const current = SCREENS.find((s) => s.id === screen) ?? SCREENS[1];
   return (
     <div className="app">
@@ -128,6 +132,25 @@ export function App() {
           {toast.suppressed > 0 && <div className="muted small">{toast.suppressed} more held back by today’s cap.</div>}
         </div>
       )}
+    </div>
+  );
+}
+
+/** What a browser sees without the launch token (a new browser, an old address, a restarted server with a new token). */
+function AuthRequired() {
+  return (
+    <div className="auth-required" role="alert" data-testid="auth-required">
+      <h1>
+        <span className="logo" aria-hidden>
+          ▼
+        </span>{' '}
+        PriceDrop needs its launch token
+      </h1>
+      <p>
+        Only the person who started PriceDrop gets in. Open the address that <code>pricedrop start</code> printed in its terminal,{' '}
+        <code>http://127.0.0.1:PORT/?token=…</code>: this browser then keeps a session until it closes.
+      </p>
+      <p className="muted small">Each start makes a new token unless one is set with --token or PRICEDROP_TOKEN, so an address from an earlier run no longer works.</p>
     </div>
   );
 }

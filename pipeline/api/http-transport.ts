@@ -4,35 +4,49 @@ import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import type { EventBus } from './event-bus';
 import type { Handlers } from './handlers';
-import { toApiError } from './api-errors';
-import { MAX_REQUEST_BYTES, ValidationError } from './validate';
+import { describeFault, invokeHandler, type AnyHandler } from './api-errors';
+import { requestCredential, sessionSetCookie } from './launch-token';
+import { MAX_REQUEST_BYTES, paramsProblem } from './validate';
 
 /**
  * The browser transport of the API: the same handlers as Electron's IPC, over HTTP on loopback.
  *
- * - `GET  /api/health`            liveness: `{"ok":true,...}`
+ * - `GET  /api/health`            liveness, open to anyone: `{"ok":true,"version",...}` (nothing private)
+ * - `POST /api/session`           `Authorization: Bearer TOKEN` in, the session cookie out (204)
  * - `POST /api/invoke/<name>`     JSON params in, `{"result":…}` or `{"error":{code,message}}` out
  * - `GET  /api/events`            server-sent events: `event: <name>` + JSON `data:`
  * - everything else               the built renderer (dist/renderer), with a strict CSP
  *
- * It listens on 127.0.0.1 unless told otherwise, and rejects any request whose Host or Origin is not
- * its own address (DNS rebinding, cross-site requests from other pages the user has open).
+ * Who gets in: every `/api/` route but health needs the launch token (pipeline/api/launch-token.ts),
+ * as `Authorization: Bearer TOKEN` (scripts) or the HttpOnly, SameSite=Strict session cookie the
+ * page got for it (browsers); without it, 401. It listens on 127.0.0.1 unless told otherwise, and
+ * rejects with 403 any request whose Host or Origin is not its own address (DNS rebinding,
+ * cross-site requests from other pages the user has open), token or not.
+ *
+ * Statuses: 400 invalid input (naming the field), 401 no token, 403 foreign Host/Origin, 404
+ * unknown route or request, 405 wrong method, 409 conflict, 413 body too large, 415 not JSON,
+ * 507 no space; 500 only for a real fault, logged with its stack through `log` (never sent).
  */
 export interface HttpTransportOptions {
   handlers: Handlers;
   events: EventBus;
   /** Folder of the built renderer. */
   staticDir: string;
+  /** The launch token every `/api/` route but health requires. */
+  token: string;
   host?: string;
   port?: number;
   /** Extra `host:port` values accepted in Host/Origin (e.g. a name the user chose to expose). */
   allowedHosts?: string[];
+  /** Public facts for `/api/health`: nothing private (no paths, no data). */
   health?: () => Record<string, unknown>;
+  /** The backend's log (stderr for `pricedrop start`): faults with their stacks. Never gets the token. */
   log?: (message: string) => void;
 }
 
 export interface HttpTransport {
   server: Server;
+  /** The base address, without the token. */
   url: string;
   port: number;
   close(): Promise<void>;
@@ -55,15 +69,36 @@ const CONTENT_TYPES: Record<string, string> = {
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
+const UNAUTHORIZED_MESSAGE =
+  'This PriceDrop API needs its launch token: open the address "pricedrop start" printed (http://127.0.0.1:PORT/?token=…), or send "Authorization: Bearer TOKEN".';
+
+/** A refusal before any handler runs: the status and the message the client gets. */
+class RequestError extends Error {
+  constructor(
+    readonly status: number,
+    message: string,
+  ) {
+    super(message);
+  }
+}
+
 export async function startHttpTransport(options: HttpTransportOptions): Promise<HttpTransport> {
   const host = options.host ?? '127.0.0.1';
+  const log = options.log ?? ((message: string) => console.error(message));
+  const handlers = options.handlers as unknown as Record<string, AnyHandler>;
   const sseClients = new Set<ServerResponse>();
   let allowed = new Set<string>();
+  let port = 0;
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      options.log?.(`http: ${error instanceof Error ? error.message : String(error)}`);
-      if (!res.headersSent) sendJson(res, 500, toApiError(error).body);
+      if (error instanceof RequestError) {
+        if (!res.headersSent) sendJson(res, error.status, { error: { code: 'bad_request', message: error.message } });
+        else res.end();
+        return;
+      }
+      log(`http ${req.method ?? '?'} request failed: ${describeFault(error)}`);
+      if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'Internal error; see the PriceDrop log for details.' } });
       else res.end();
     });
   });
@@ -74,11 +109,40 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
       sendJson(res, 403, { error: { code: 'forbidden', message: 'Host or Origin not allowed' } });
       return;
     }
-    const url = new URL(req.url ?? '/', 'http://localhost');
-    const path = url.pathname;
+    const target = req.url ?? '/';
+    if (!target.startsWith('/')) throw new RequestError(400, 'Request target must be a path');
+    // The raw path (still percent-encoded), without the query: routes compare it as sent.
+    const path = target.split('?', 1)[0] as string;
     if (path === '/api/health') {
-      if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+      if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
       sendJson(res, 200, { ok: true, ...(options.health?.() ?? {}) });
+      return;
+    }
+    if (path === '/api' || path.startsWith('/api/')) {
+      // Nothing under /api/ but health says anything, not even "not found", without the token.
+      if (!requestCredential(req.headers, options.token, port)) {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="PriceDrop"');
+        sendJson(res, 401, { error: { code: 'unauthorized', message: UNAUTHORIZED_MESSAGE } });
+        return;
+      }
+      await handleApi(req, res, path);
+      return;
+    }
+    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
+    serveStatic(options.staticDir, path, res);
+  }
+
+  async function handleApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
+    if (path === '/api/session') {
+      // Trades the token for the session cookie. Bearer only: the page sends what its address held.
+      if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+      if (requestCredential(req.headers, options.token, port) !== 'bearer') {
+        sendJson(res, 401, { error: { code: 'unauthorized', message: 'Send the launch token as "Authorization: Bearer TOKEN" to get a session.' } });
+        return;
+      }
+      req.resume();
+      res.writeHead(204, { 'Set-Cookie': sessionSetCookie(port, options.token), 'Cache-Control': 'no-store' });
+      res.end();
       return;
     }
     if (path === '/api/events') {
@@ -91,41 +155,18 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     }
     if (path.startsWith('/api/invoke/')) {
       if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
-      const name = decodeURIComponent(path.slice('/api/invoke/'.length));
-      if (!Object.hasOwn(options.handlers, name)) {
+      const name = decodePathPart(path.slice('/api/invoke/'.length));
+      if (!Object.hasOwn(handlers, name)) {
         sendJson(res, 404, { error: { code: 'not_found', message: `Unknown request "${name.slice(0, 100)}"` } });
         return;
       }
-      const contentType = req.headers['content-type'] ?? '';
-      if (!contentType.startsWith('application/json')) {
-        // Also a CSRF guard: a cross-site form cannot send application/json without a preflight.
-        sendJson(res, 415, { error: { code: 'bad_request', message: 'Content-Type must be application/json' } });
-        return;
-      }
-      let params: unknown;
-      try {
-        params = await readJson(req);
-      } catch (error) {
-        sendJson(res, error instanceof PayloadTooLarge ? 413 : 400, { error: { code: 'bad_request', message: (error as Error).message } });
-        return;
-      }
-      try {
-        const handler = options.handlers[name as keyof Handlers] as (params: unknown) => Promise<unknown>;
-        const result = await handler(params);
-        sendJson(res, 200, { result: result ?? null });
-      } catch (error) {
-        const { status, body } = toApiError(error);
-        if (status === 500) options.log?.(`${name}: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
-        sendJson(res, status, body);
-      }
+      const params = await readParams(req);
+      const outcome = await invokeHandler(handlers[name] as AnyHandler, name, params, log);
+      if (outcome.ok) sendJson(res, 200, { result: outcome.result });
+      else sendJson(res, outcome.status, outcome.body);
       return;
     }
-    if (path.startsWith('/api/')) {
-      sendJson(res, 404, { error: { code: 'not_found', message: 'Unknown API path' } });
-      return;
-    }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
-    serveStatic(options.staticDir, path, res);
+    sendJson(res, 404, { error: { code: 'not_found', message: 'Unknown API path' } });
   }
 
   const unsubscribe = options.events.onAny((name, payload) => {
@@ -141,7 +182,7 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
     server.once('error', reject);
     server.listen(options.port ?? 0, host, () => resolve());
   });
-  const port = (server.address() as AddressInfo).port;
+  port = (server.address() as AddressInfo).port;
   const shownHost = host.includes(':') ? `[${host}]` : host;
   allowed = new Set([`${shownHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, ...(options.allowedHosts ?? [])]);
   return {
@@ -193,10 +234,52 @@ function methodNotAllowed(res: ServerResponse, allow: string): void {
   sendJson(res, 405, { error: { code: 'bad_request', message: `Method not allowed; use ${allow}` } });
 }
 
-class PayloadTooLarge extends Error {}
+/** One percent-encoded path segment (a request name is sent with encodeURIComponent). */
+function decodePathPart(part: string): string {
+  try {
+    return decodeURIComponent(part);
+  } catch {
+    throw new RequestError(400, 'Request path is not valid percent-encoded UTF-8');
+  }
+}
 
-/** Reads a JSON body of at most MAX_BODY_BYTES; drains (not resets) an oversized one so the 413 reaches the client. */
-function readJson(req: IncomingMessage): Promise<unknown> {
+/**
+ * A request's params: none without a body; else a JSON body (Content-Type application/json,
+ * UTF-8) of at most MAX_BODY_BYTES, holding one plain object (validate.ts paramsProblem).
+ * Requiring JSON is also a CSRF guard: a cross-site form cannot send it without a preflight.
+ */
+async function readParams(req: IncomingMessage): Promise<unknown> {
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (!hasBody) {
+    req.resume();
+    return undefined;
+  }
+  const [mediaType = '', ...parameters] = (req.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
+  const charset = parameters.find((part) => part.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
+  if (mediaType !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
+    throw new RequestError(415, 'Content-Type must be application/json (UTF-8)');
+  }
+  const bytes = await readBody(req);
+  let text: string;
+  try {
+    text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
+  } catch {
+    throw new RequestError(400, 'Request body is not valid UTF-8');
+  }
+  if (text.trim() === '') return undefined;
+  let params: unknown;
+  try {
+    params = JSON.parse(text) as unknown;
+  } catch {
+    throw new RequestError(400, 'Request body is not valid JSON');
+  }
+  const problem = paramsProblem(params);
+  if (problem) throw new RequestError(400, problem);
+  return params;
+}
+
+/** Reads a body of at most MAX_BODY_BYTES; drains (not resets) an oversized one so the 413 reaches the client. */
+function readBody(req: IncomingMessage): Promise<Buffer> {
   return new Promise((resolve, reject) => {
     const declared = Number(req.headers['content-length'] ?? 0);
     let size = 0;
@@ -209,22 +292,16 @@ function readJson(req: IncomingMessage): Promise<unknown> {
     });
     req.on('error', reject);
     req.on('end', () => {
-      if (tooLarge) return reject(new PayloadTooLarge(`Request body is larger than ${MAX_BODY_BYTES} bytes`));
-      const text = Buffer.concat(chunks).toString('utf8');
-      if (text.trim() === '') return resolve(undefined);
-      try {
-        resolve(JSON.parse(text) as unknown);
-      } catch {
-        reject(new ValidationError('Request body is not valid JSON'));
-      }
+      if (tooLarge) reject(new RequestError(413, `Request body is larger than ${MAX_BODY_BYTES} bytes`));
+      else resolve(Buffer.concat(chunks));
     });
   });
 }
 
 function serveStatic(root: string, path: string, res: ServerResponse): void {
-  const relative = path === '/' ? 'index.html' : decodeURIComponent(path).replace(/^\/+/, '');
+  const relative = path === '/' ? 'index.html' : decodePathPart(path).replace(/^\/+/, '');
   const file = normalize(join(root, relative));
-  if (!file.startsWith(normalize(root) + sep) || !existsSync(file) || !statSync(file).isFile()) {
+  if (relative.includes('\0') || !file.startsWith(normalize(root) + sep) || !existsSync(file) || !statSync(file).isFile()) {
     // Client-side routes (#/products) never reach here; an unknown file is a 404.
     res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
     res.end('Not found');
@@ -234,5 +311,8 @@ function serveStatic(root: string, path: string, res: ServerResponse): void {
     'Content-Type': CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
     'Cache-Control': extname(file) === '.html' ? 'no-store' : 'no-cache',
   });
-  createReadStream(file).pipe(res);
+  // A file removed between the stat and the read ends the response; it must not crash the server.
+  createReadStream(file)
+    .on('error', () => res.destroy())
+    .pipe(res);
 }

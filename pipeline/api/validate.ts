@@ -12,6 +12,51 @@ export type Input = Record<string, unknown>;
 /** The largest request a transport accepts: an HTTP body, or the params of an IPC call. */
 export const MAX_REQUEST_BYTES = 1024 * 1024;
 
+/** The deepest nesting a request's params may have (no handler takes more than three levels). */
+export const MAX_PARAMS_DEPTH = 20;
+
+/**
+ * Keys that reach an object's prototype when a handler assigns or merges them (`Object.assign`,
+ * a recursive merge): no handler takes a field by these names, so they are refused outright.
+ */
+const PROTOTYPE_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
+
+/**
+ * The checks every transport makes before a handler sees a request's params: absent, or one plain
+ * object of plain JSON data (objects, arrays, strings, finite numbers, booleans, null), nested at
+ * most MAX_PARAMS_DEPTH deep, with no prototype keys. Returns the problem, naming where it is, or
+ * undefined when the params are fine. Handlers then validate their own fields.
+ */
+export function paramsProblem(params: unknown): string | undefined {
+  if (params === undefined || params === null) return undefined;
+  if (typeof params !== 'object' || Array.isArray(params)) return 'params must be an object';
+  return plainDataProblem(params, 'params', 0);
+}
+
+function plainDataProblem(value: unknown, path: string, depth: number): string | undefined {
+  // undefined: a field left out (IPC's structured clone keeps it; JSON never has it).
+  if (value === null || value === undefined || typeof value === 'string' || typeof value === 'boolean') return undefined;
+  if (typeof value === 'number') return Number.isFinite(value) ? undefined : `${path} must be a finite number`;
+  if (typeof value !== 'object') return `${path} must be plain JSON data`;
+  if (depth >= MAX_PARAMS_DEPTH) return `params must be nested at most ${MAX_PARAMS_DEPTH} deep (${path.slice(0, 200)})`;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const problem = plainDataProblem(value[i], `${path}[${i}]`, depth + 1);
+      if (problem) return problem;
+    }
+    return undefined;
+  }
+  const proto = Object.getPrototypeOf(value) as unknown;
+  if (proto !== Object.prototype && proto !== null) return `${path} must be plain JSON data`; // Date, Map, typed arrays (IPC's structured clone)
+  for (const key of Object.keys(value)) {
+    const at = `${path}.${key.slice(0, 60)}`;
+    if (PROTOTYPE_KEYS.has(key)) return `${at} is not accepted`;
+    const problem = plainDataProblem((value as Record<string, unknown>)[key], at, depth + 1);
+    if (problem) return problem;
+  }
+  return undefined;
+}
+
 /** The params object of a request: a plain object, or `{}` for undefined/null. */
 export function record(input: unknown, what = 'params'): Input {
   if (input === undefined || input === null) return {};

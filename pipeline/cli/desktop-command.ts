@@ -21,10 +21,12 @@ export function findElectronBinary(root = packageRoot()): string | undefined {
 export const desktopCommand: Command = {
   name: 'desktop',
   summary: 'Open the desktop app (Electron); without Electron\'s runtime, run headless instead',
-  usage: `Usage: pricedrop desktop [--workspace DIR] [--port N]
+  usage: `Usage: pricedrop desktop [--workspace DIR] [--port N] [--token VALUE]
 
-Opens the PriceDrop window. Where Electron's runtime is not installed, says so in one line and
-runs "pricedrop start --headless" instead (same workspace and port), opening nothing else.`,
+Opens the PriceDrop window (which talks to its backend over IPC: no port, no token). Where
+Electron's runtime is not installed, says so in one line and runs "pricedrop start --headless"
+instead (same workspace, port and --token / $PRICEDROP_TOKEN), opening nothing else: open the
+address it prints, http://127.0.0.1:PORT/?token=….`,
   booleanFlags: ['headless', 'no-producer'],
   async run(args, io) {
     const binary = findElectronBinary();

@@ -84,6 +84,16 @@ export interface ProducerControl {
   onStatus(listener: (status: ProducerStatus) => void): () => void;
 }
 
+/** start() while the producer builds, starts, runs or stops: one producer per backend (the API answers 409). */
+export class ProducerBusyError extends Error {
+  override name = 'ProducerBusyError';
+}
+
+/** start() with the Docker runner asked for where no Docker engine answers (the API answers 409). */
+export class DockerUnavailableError extends Error {
+  override name = 'DockerUnavailableError';
+}
+
 /** Environment variables handed to the producer when set here (values never logged). */
 const PASSED_ENV = ['AWS_ACCESS_KEY_ID', 'AWS_SECRET_ACCESS_KEY', 'AWS_SESSION_TOKEN', 'AWS_REGION', 'AWS_DEFAULT_REGION', 'AWS_PROFILE', 'AWS_ENDPOINT_URL_S3'];
 const LOG_LINES = 500;
@@ -103,6 +113,9 @@ export function createProducerControl(options: ProducerControlOptions): Producer
   let container: Docker.Container | undefined;
   let finished: Promise<void> | undefined;
   let lastStdout = '';
+  // A start between its check and its first status change (Docker is asked first): a second
+  // start meanwhile is refused, not run beside it.
+  let startInProgress = false;
 
   function setStatus(patch: Partial<ProducerStatus>, replace = false) {
     current = replace ? (patch as ProducerStatus) : { ...current, ...patch };
@@ -312,37 +325,47 @@ export function createProducerControl(options: ProducerControlOptions): Producer
     });
   }
 
+  async function startNow(start: ProducerStartOptions): Promise<ProducerStatus> {
+    lastStdout = '';
+    const wanted = start.runner ?? options.runner ?? 'auto';
+    if (wanted === 'process') {
+      startAsProcess(start, 'the child-process runner was chosen');
+      return { ...current };
+    }
+    const unavailable = await dockerAnswers();
+    if (unavailable && wanted === 'docker') throw new DockerUnavailableError(`Docker is not available (${unavailable})`);
+    if (unavailable) {
+      startAsProcess(start, `Docker is not available (${unavailable}): running the producer as a child process`);
+      return { ...current };
+    }
+    try {
+      await startInDocker(start, 'a Docker engine answered');
+    } catch (error) {
+      const message = error instanceof Error ? error.message : String(error);
+      if (wanted === 'auto' && !container) {
+        // The engine answers but the image cannot be built or run here (e.g. the base image cannot
+        // be pulled offline): the same producer still runs, as a child process.
+        emitLine('stderr', `warn: Docker could not run the producer (${message}); falling back to a child process`);
+        startAsProcess(start, `Docker could not run the producer (${message}): running it as a child process`);
+        return { ...current };
+      }
+      setStatus({ state: 'failed', error: message });
+      throw error;
+    }
+    return { ...current };
+  }
+
   return {
     async start(start) {
       await adoptRunningContainer();
-      if (['building', 'starting', 'running', 'stopping'].includes(current.state)) throw new Error(`the producer is already ${current.state}`);
-      lastStdout = '';
-      const wanted = start.runner ?? options.runner ?? 'auto';
-      if (wanted === 'process') {
-        startAsProcess(start, 'the child-process runner was chosen');
-        return { ...current };
-      }
-      const unavailable = await dockerAnswers();
-      if (unavailable && wanted === 'docker') throw new Error(`Docker is not available (${unavailable})`);
-      if (unavailable) {
-        startAsProcess(start, `Docker is not available (${unavailable}): running the producer as a child process`);
-        return { ...current };
-      }
+      if (startInProgress) throw new ProducerBusyError('The producer is already starting.');
+      if (['building', 'starting', 'running', 'stopping'].includes(current.state)) throw new ProducerBusyError(`The producer is already ${current.state}; stop it first.`);
+      startInProgress = true;
       try {
-        await startInDocker(start, 'a Docker engine answered');
-      } catch (error) {
-        const message = error instanceof Error ? error.message : String(error);
-        if (wanted === 'auto' && !container) {
-          // The engine answers but the image cannot be built or run here (e.g. the base image cannot
-          // be pulled offline): the same producer still runs, as a child process.
-          emitLine('stderr', `warn: Docker could not run the producer (${message}); falling back to a child process`);
-          startAsProcess(start, `Docker could not run the producer (${message}): running it as a child process`);
-          return { ...current };
-        }
-        setStatus({ state: 'failed', error: message });
-        throw error;
+        return await startNow(start);
+      } finally {
+        startInProgress = false;
       }
-      return { ...current };
     },
 
     async stop() {

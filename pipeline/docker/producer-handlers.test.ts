@@ -1,9 +1,11 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../api/event-bus';
 import { ValidationError } from '../api/validate';
+import { ConflictError } from '../api/api-errors';
 import { parseStartParams, producerHandlers } from './producer-handlers';
 import { createProducerControl } from './producer-control';
 import { buildProducerBundle } from '../../producer/build-producer-bundle';
@@ -44,6 +46,8 @@ describe('producer handlers', () => {
       const handlers = producerHandlers({ workspace, events }, control);
       const started = await handlers['producer/start']({ source: 'simulator', products: 5, backfillDays: 2, maxRecords: 10 });
       expect(started.runner).toBe('process');
+      // A conflict, answered 409 by the transports; two starts at once start one producer.
+      await expect(handlers['producer/start']({})).rejects.toThrow(ConflictError);
       await expect(handlers['producer/start']({})).rejects.toThrow(/already running/);
       while (!['exited', 'failed'].includes((await handlers['producer/status']()).state)) await new Promise((resolve) => setTimeout(resolve, 50));
       const status = await handlers['producer/status']();
@@ -54,4 +58,22 @@ describe('producer handlers', () => {
       rmSync(workspace, { recursive: true, force: true });
     }
   }, 30_000);
+
+  it('refuses a second start while the first is still asking Docker (one producer, not two)', async () => {
+    const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-producer-race-'));
+    try {
+      // A Docker socket that never answers keeps the first start between its check and its first status.
+      const control = createProducerControl({ workspace, runner: 'docker', docker: new Docker({ socketPath: join(workspace, 'no-docker.sock') }) });
+      const handlers = producerHandlers({ workspace, events: new EventBus() }, control);
+      const first = handlers['producer/start']({});
+      const second = handlers['producer/start']({});
+      await expect(second).rejects.toThrow(ConflictError);
+      await expect(second).rejects.toThrow(/already starting/);
+      // No engine there: with the Docker runner asked for, that is a conflict too (409), with the reason.
+      await expect(first).rejects.toThrow(ConflictError);
+      await expect(first).rejects.toThrow(/Docker is not available/);
+    } finally {
+      rmSync(workspace, { recursive: true, force: true });
+    }
+  });
 });

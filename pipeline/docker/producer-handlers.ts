@@ -2,7 +2,8 @@ import { isAbsolute } from 'node:path';
 import type { AppContext } from '../api/app-context';
 import { ValidationError, optionalBoolean, optionalEnum, optionalNumber, optionalString, record, type Input } from '../api/validate';
 import { SOURCE_NAMES } from '../../producer/sources';
-import { createProducerControl, type ProducerControl, type ProducerStartOptions } from './producer-control';
+import { ConflictError } from '../api/api-errors';
+import { createProducerControl, DockerUnavailableError, ProducerBusyError, type ProducerControl, type ProducerStartOptions } from './producer-control';
 
 /**
  * The producer domain of the API: start/stop/status of the producer (a Docker container when an
@@ -16,8 +17,16 @@ export function producerHandlers(ctx: Pick<AppContext, 'workspace' | 'events' | 
     ctx.events.emit('log/line', { level: level ?? 'info', source: 'producer', message: line.line, at: line.at });
   });
   return {
-    /** Starts the producer; rejects (conflict) when one is already running. */
-    'producer/start': async (params: unknown) => control.start(parseStartParams(params)),
+    /** Starts the producer; refused (409) while one builds, starts, runs or stops, or when Docker was asked for and no engine answers. */
+    'producer/start': async (params: unknown) => {
+      const options = parseStartParams(params);
+      try {
+        return await control.start(options);
+      } catch (error) {
+        if (error instanceof ProducerBusyError || error instanceof DockerUnavailableError) throw new ConflictError(error.message, { cause: error });
+        throw error;
+      }
+    },
     /** SIGTERM: the producer seals and delivers its open batch, then exits. */
     'producer/stop': async () => control.stop(),
     /** The status plus the last 50 output lines. */

@@ -2,6 +2,7 @@ import { existsSync, mkdirSync, statSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
 import type { AppContext } from '../api/app-context';
 import { optionalNumber, optionalString, record, requiredString, ValidationError } from '../api/validate';
+import { ConflictError } from '../api/api-errors';
 import { setAlertForecaster } from '../alerts/alert-handlers';
 import { taskRunnerOf, type TaskRun } from '../tasks/task-runner';
 import { defaultModelPath, loadModel, type LoadedModel } from '../../model/predictor';
@@ -98,7 +99,7 @@ export function forecastHandlers(ctx: AppContext) {
     },
     /** Replays Buy now / Wait on the model's test period (savings captured vs a clairvoyant buyer), as a task on a worker thread. */
     'model/backtest': async (): Promise<TaskRun> => {
-      if (!currentModel(ctx)) throw new ValidationError('No model to backtest yet: train one first.');
+      if (!currentModel(ctx)) throw new ConflictError('No model to backtest yet: train one first.');
       return taskRunnerOf(ctx).start('backtest', 'Backtest Buy now / Wait on the test period', async (task) => {
         const report = await backtestInWorker(ctx.workspace, (done, total) => task.progress(done, total, `reading histories ${done} / ${total}`), task.signal);
         task.progress(1, 1, `${report.decisions} decisions: ${report.savings_captured_pct} % of the clairvoyant's savings (rule ${report.rule_baseline.savings_captured_pct} %)`);
@@ -120,7 +121,7 @@ export function forecastHandlers(ctx: AppContext) {
       } catch (error) {
         throw new ValidationError((error as Error).message);
       }
-      if (!currentModel(ctx)) throw new ValidationError('No model to publish yet: train one first.');
+      if (!currentModel(ctx)) throw new ConflictError('No model to publish yet: train one first.');
       if (out.kind === 'file') mkdirSync(dirname(out.path), { recursive: true });
       return taskRunnerOf(ctx).start('publish', `Publish the predictor bundle to ${outText}`, async (task): Promise<PublishReport> => {
         // S3: the backend's standard credential chain (AWS_PROFILE, SSO, instance role), in the Settings region.

@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { AppContext } from '../api/app-context';
-import { ValidationError } from '../api/validate';
+import { ConflictError } from '../api/api-errors';
 import { getMeta } from '../cache/cache-db';
 import { AWS_DEFAULTS, createAwsClients, destroyAwsClients, glueNames, type AwsClients, type AwsConfig } from '../cloud/aws-config';
 import { startCrawler, startJobRun, waitForCrawler, waitForJobRun } from '../cloud/glue-runs';
@@ -16,9 +16,10 @@ import { taskRunnerOf, type TaskRun } from './task-runner';
  * pipeline/athena's; this file turns the Settings (names only) into their config, creates the
  * clients at this edge, and adds the scan-cost estimate shown before a sync.
  */
+/** The AWS config of the Settings; refused (409: the request is fine, the state is not) while no bucket is set. */
 export function awsConfigFromSettings(settings: Settings): AwsConfig {
   const { aws } = settings;
-  if (!aws.bucket) throw new ValidationError('Set the S3 bucket in Settings first.');
+  if (!aws.bucket) throw new ConflictError('Set the S3 bucket in Settings first.');
   return {
     bucket: aws.bucket,
     region: aws.region,

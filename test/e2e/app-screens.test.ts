@@ -79,7 +79,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
   }
 
   async function api<T>(name: string, params: unknown = {}): Promise<T> {
-    const response = await fetch(new URL(`/api/invoke/${name}`, server.url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify(params) });
+    const response = await fetch(new URL(`/api/invoke/${name}`, server.base), { method: 'POST', headers: { 'Content-Type': 'application/json', ...server.auth }, body: JSON.stringify(params) });
     const body = (await response.json()) as { result: T };
     return body.result;
   }
@@ -94,6 +94,10 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     await api('settings/update', { producer: { products: 60, intervalSeconds: 2 } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
+    // As a user: open the printed address once; the page keeps its session cookie from then on.
+    await page.goto(server.url);
+    await page.locator('header', { hasText: 'browser' }).waitFor({ timeout: 10_000 });
+    if (page.url().includes('token')) throw new Error(`the token stayed in the address bar: ${page.url()}`);
   });
 
   afterAll(async () => {
@@ -103,7 +107,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
   });
 
   it('Pipeline: starts the producer, runs the ETL with progress into the history, stops the producer', async () => {
-    await page.goto(`${server.url}#/pipeline`);
+    await page.goto(`${server.base}#/pipeline`);
     await page.getByTestId('producer-backfill').fill('60');
     await page.getByTestId('producer-start').click();
     await expect.poll(() => page.getByTestId('producer-state').textContent(), { timeout: 90_000, interval: 500 }).toBe('running');
@@ -122,7 +126,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
   });
 
   it('Dashboard: numbers match the cache, unfiltered, cross-filtered by a category bar and a slice, and by dates', async () => {
-    await page.goto(`${server.url}#/dashboard`);
+    await page.goto(`${server.base}#/dashboard`);
     await expectKpis(expectedKpis());
     expect(await page.getByTestId('data-as-of').textContent()).toMatch(/Data as of/);
 
@@ -157,7 +161,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     expect(await page.getByTestId('drill-description').textContent()).toContain(top.category);
 
     // The filters are remembered by the backend: back on the dashboard after a reload, still applied.
-    await page.goto(`${server.url}#/dashboard`);
+    await page.goto(`${server.base}#/dashboard`);
     await page.reload();
     await expect.poll(() => page.locator('.active-filters').textContent()).toContain(top.category);
     await expectKpis(expectedKpis('WHERE category = ? AND is_drop = 1', [top.category]));
@@ -182,7 +186,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
   });
 
   it('Model: trains with progress and shows the model in use with its metrics and calibration', async () => {
-    await page.goto(`${server.url}#/model`);
+    await page.goto(`${server.base}#/model`);
     await expect.poll(() => page.getByTestId('model-empty').isVisible()).toBe(true);
     await page.getByTestId('train-trees').fill('20');
     await page.getByTestId('train-start').click();
@@ -206,7 +210,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
       `SELECT p.source, p.product_id, p.title, MIN(o.price) AS lowest, p.last_price AS current
        FROM products p JOIN observations o USING (source, product_id) GROUP BY p.source, p.product_id ORDER BY p.product_id LIMIT 1`,
     );
-    await page.goto(`${server.url}#/products`);
+    await page.goto(`${server.base}#/products`);
     await page.getByTestId('product-search').fill(product.product_id);
     await page.getByTestId('product-results').getByText(product.title).first().click();
     await expect.poll(() => page.getByTestId('product-title').textContent()).toBe(product.title);
@@ -221,7 +225,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
 
   it('Alerts: a rule on a product fires at once when its price is under the target, in the list and as a toast', async () => {
     const product = queryCache<{ product_id: string; title: string }>('SELECT product_id, title FROM products ORDER BY product_id LIMIT 1 OFFSET 1');
-    await page.goto(`${server.url}#/alerts`);
+    await page.goto(`${server.base}#/alerts`);
     await page.getByTestId('rule-scope-product').click();
     await page.getByTestId('rule-product').fill(product.product_id);
     await expect.poll(() => page.getByTestId('rule-product-picked').count()).toBe(1);
@@ -237,7 +241,7 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
   });
 
   it('Settings: stores AWS names in the workspace (no credentials) and exports the .pbids', async () => {
-    await page.goto(`${server.url}#/settings`);
+    await page.goto(`${server.base}#/settings`);
     await page.getByTestId('setting-aws-region').fill('us-east-2');
     await page.getByTestId('setting-aws-bucket').fill('analyst-lake');
     await page.getByTestId('settings-save').click();

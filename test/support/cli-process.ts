@@ -12,17 +12,23 @@ export function tempWorkspace(prefix = 'pricedrop-test-'): string {
 
 export interface ServingProcess {
   child: ChildProcess;
+  /** The address it printed, with the launch token: `http://127.0.0.1:PORT/?token=…`. */
   url: string;
+  /** The same without the token: `http://127.0.0.1:PORT/`. */
+  base: string;
+  token: string;
+  /** Headers for a script's API call: the bearer token. */
+  auth: Record<string, string>;
   output: () => string;
   stop(): Promise<void>;
 }
 
 /**
- * Runs `pricedrop start --headless` (the built CLI) and resolves once it prints its address.
- * Extra args are appended; `--port 0` picks a free port.
+ * Runs `pricedrop start --headless` (the built CLI) and resolves once it prints its address (with
+ * its launch token). Extra args are appended; `--port 0` picks a free port.
  */
-export async function startHeadless(workspace: string, extra: string[] = []): Promise<ServingProcess> {
-  const child = spawn(process.execPath, [CLI, 'start', '--headless', '--workspace', workspace, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startHeadless(workspace: string, extra: string[] = [], env: NodeJS.ProcessEnv = process.env): Promise<ServingProcess> {
+  const child = spawn(process.execPath, [CLI, 'start', '--headless', '--workspace', workspace, '--port', '0', ...extra], { stdio: ['ignore', 'pipe', 'pipe'], env });
   let out = '';
   child.stdout!.setEncoding('utf8');
   child.stderr!.setEncoding('utf8');
@@ -42,9 +48,15 @@ export async function startHeadless(workspace: string, extra: string[] = []): Pr
       reject(new Error(`pricedrop start exited with ${code}:\n${out}`));
     });
   });
+  const parsed = new URL(url);
+  const token = parsed.searchParams.get('token');
+  if (!token) throw new Error(`pricedrop start printed no token: ${url}`);
   return {
     child,
     url,
+    base: `${parsed.origin}/`,
+    token,
+    auth: { Authorization: `Bearer ${token}` },
     output: () => out,
     async stop() {
       if (child.exitCode !== null) return;
