@@ -16,15 +16,24 @@ export class ConflictError extends Error {
 }
 
 /**
+ * A service PriceDrop depends on (AWS, the Docker engine) refused or did not answer (502): not a
+ * fault of the backend, and not of the request; the message carries the service's reason.
+ */
+export class UpstreamError extends Error {
+  override name = 'UpstreamError';
+}
+
+/**
  * Maps any error a handler throws to an HTTP status and a body that is safe to show. Refusals
- * keep their message (400 invalid input, 404 unknown, 409 conflict); a full disk is 507 with its
- * message (what was kept, what to do); anything else is a real fault: a generic 500 (no stack,
+ * keep their message (400 invalid input, 404 unknown, 409 conflict); a service that failed is 502
+ * and a full disk 507, both with their message (the reason; what was kept, what to do); anything else is a real fault: a generic 500 (no stack,
  * no paths), which the transport logs with its stack on the backend.
  */
 export function toApiError(error: unknown): { status: number; body: ApiErrorBody } {
   if (error instanceof ValidationError) return { status: 400, body: { error: { code: 'bad_request', message: error.message } } };
   if (error instanceof NotFoundError) return { status: 404, body: { error: { code: 'not_found', message: error.message } } };
   if (error instanceof ConflictError) return { status: 409, body: { error: { code: 'conflict', message: error.message } } };
+  if (error instanceof UpstreamError) return { status: 502, body: { error: { code: 'upstream', message: error.message } } };
   if (isNoSpace(error)) {
     const message = error instanceof Error && error.name === 'NoSpaceError' ? error.message : 'No space left on the disk holding the workspace; free some space and try again.';
     return { status: 507, body: { error: { code: 'no_space', message } } };

@@ -19,7 +19,7 @@ export interface Bridge {
 
 /** The error body every transport returns: a message for people, a code for programs. */
 export interface ApiErrorBody {
-  error: { code: 'bad_request' | 'unauthorized' | 'not_found' | 'forbidden' | 'conflict' | 'no_space' | 'internal'; message: string };
+  error: { code: 'bad_request' | 'unauthorized' | 'not_found' | 'forbidden' | 'conflict' | 'upstream' | 'no_space' | 'internal'; message: string };
 }
 
 /** The IPC channel names the preload and the main process agree on. */

@@ -290,7 +290,8 @@ function readBody(req: IncomingMessage): Promise<Buffer> {
       if (size > MAX_BODY_BYTES) tooLarge = true;
       if (!tooLarge) chunks.push(chunk);
     });
-    req.on('error', reject);
+    // The client went away mid-body: nothing to answer, and not a fault of the server.
+    req.on('error', () => reject(new RequestError(400, 'Request body was cut short')));
     req.on('end', () => {
       if (tooLarge) reject(new RequestError(413, `Request body is larger than ${MAX_BODY_BYTES} bytes`));
       else resolve(Buffer.concat(chunks));

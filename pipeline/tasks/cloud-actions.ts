@@ -1,6 +1,6 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
 import type { AppContext } from '../api/app-context';
-import { ConflictError } from '../api/api-errors';
+import { ConflictError, UpstreamError } from '../api/api-errors';
 import { getMeta } from '../cache/cache-db';
 import { AWS_DEFAULTS, createAwsClients, destroyAwsClients, glueNames, type AwsClients, type AwsConfig } from '../cloud/aws-config';
 import { startCrawler, startJobRun, waitForCrawler, waitForJobRun } from '../cloud/glue-runs';
@@ -100,7 +100,12 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
     /** The next sync's estimated scan and cost, before it runs (a few S3 list calls, no Athena query). */
     'cloud/sync-estimate': async (): Promise<SyncEstimate> => {
       const config = awsConfigFromSettings(readSettings(ctx.workspace));
-      return withClients(config, (clients) => estimateSyncScan(clients.s3, glueNames(config).cleanedPath, syncSinceDay(getMeta(ctx.cache, WATERMARK_KEY) ?? null)));
+      try {
+        return await withClients(config, (clients) => estimateSyncScan(clients.s3, glueNames(config).cleanedPath, syncSinceDay(getMeta(ctx.cache, WATERMARK_KEY) ?? null)));
+      } catch (error) {
+        // S3 refused (credentials, permissions, no such bucket) or did not answer: its reason, as a 502.
+        throw new UpstreamError(`S3 could not list ${glueNames(config).cleanedPath}: ${error instanceof Error ? `${error.name}: ${error.message}` : String(error)}`, { cause: error });
+      }
     },
     /** Runs the Glue crawler over the raw files (a running crawl is joined); fails with Glue's own message. */
     'cloud/crawl': async (): Promise<TaskRun> => {
