@@ -6,6 +6,7 @@ import { encodeRawBatch, rawBatchKey, type RawRecord } from '../pipeline/lake/ra
 import { createSink, type Sink } from './sink';
 import { abortableSleep, type RejectedRecord, type Source, type SourceContext } from './source';
 import { Spool, startDrain } from './spool';
+import { isNoSpace, noSpaceError } from '../pipeline/runtime/disk-full';
 import { createSource, type SourceOptions } from './sources';
 
 /** Everything a producer run needs. Defaults: see `PRODUCER_DEFAULTS`. */
@@ -94,7 +95,10 @@ interface OpenBatch {
  */
 export async function runProducer(options: ProducerOptions, hooks: ProducerHooks = {}): Promise<ProducerSummary> {
   const log = hooks.onLog ?? (() => undefined);
-  const signal = hooks.signal ?? new AbortController().signal;
+  // Aborted by the caller (a graceful stop), or by the run itself when the lake's disk is full.
+  const halt = new AbortController();
+  const signal = hooks.signal ? AbortSignal.any([hooks.signal, halt.signal]) : halt.signal;
+  let lakeFull: unknown;
   const batchSize = options.batchSize ?? PRODUCER_DEFAULTS.batchSize;
   const batchAgeMs = options.batchAgeMs ?? PRODUCER_DEFAULTS.batchAgeMs;
   const spoolMaxBytes = (options.spoolMaxMb ?? PRODUCER_DEFAULTS.spoolMaxMb) * 1024 * 1024;
@@ -132,6 +136,12 @@ export async function runProducer(options: ProducerOptions, hooks: ProducerHooks
       }
       hooks.onBatch?.({ key: entry.key, records: entry.records, bytes: entry.bytes });
       progress();
+    },
+    // A full local lake is not an outage that passes by itself: stop, keeping every batch in the spool.
+    isFatal: isNoSpace,
+    onFatal(error) {
+      lakeFull = error;
+      halt.abort();
     },
     onRetry(error, attempt) {
       summary.retries++;
@@ -238,7 +248,15 @@ export async function runProducer(options: ProducerOptions, hooks: ProducerHooks
   } catch (error) {
     failure ??= error;
   }
-  if (signal.aborted || failure) {
+  if (lakeFull !== undefined) {
+    // The drain has stopped: nothing more reaches the lake in this run; the spool keeps it all.
+    await drain.stop(1_000);
+    failure = noSpaceError(
+      lakeFull,
+      `the lake (${sink.location})`,
+      `${spool.waiting} batches (${formatMb(spool.bytes)}) are kept in the spool (${spool.dir}) and delivered first by the next run${failure && failure !== lakeFull ? `; also: ${describeError(failure)}` : ''}`,
+    );
+  } else if (signal.aborted || failure) {
     const grace = options.shutdownGraceMs ?? PRODUCER_DEFAULTS.shutdownGraceMs;
     let timer: NodeJS.Timeout | undefined;
     const delivered = await Promise.race([drain.idle().then(() => true), new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), grace)))]);

@@ -2,6 +2,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import type { Sink } from './sink';
 import { abortableSleep } from './source';
+import { isNoSpace, noSpaceError } from '../pipeline/runtime/disk-full';
 
 /**
  * The on-disk spool: every sealed batch is written here (temp file + rename, so a kill leaves
@@ -47,13 +48,25 @@ export class Spool {
     return spool;
   }
 
-  /** Durably adds a batch (as far as the OS page cache goes: a kill -9 cannot tear it). */
+  /**
+   * Durably adds a batch (as far as the OS page cache goes: a kill -9 cannot tear it). On a full
+   * disk it removes its partial temp file and throws NoSpaceError: the caller has not committed the
+   * batch's source position, so the next run reads those records again.
+   */
   async add(key: string, body: Buffer, records: number): Promise<SpoolEntry> {
     const seq = this.nextSeq++;
     const file = join(this.dir, `${String(seq).padStart(12, '0')}_${records}_${encodeURIComponent(key)}.batch`);
     const temp = `${file}.tmp`;
-    await writeFile(temp, body);
-    await rename(temp, file);
+    try {
+      await writeFile(temp, body);
+      await rename(temp, file);
+    } catch (error) {
+      await unlink(temp).catch(() => undefined);
+      if (isNoSpace(error)) {
+        throw noSpaceError(error, `the producer's spool (${this.dir})`, `a batch of ${records} records could not be spooled and its source position was not committed; the spooled batches are kept, and the next run resumes from the last committed position`);
+      }
+      throw error;
+    }
     const entry = { file, seq, records, key, bytes: body.length };
     this.queue.push(entry);
     this.totalBytes += body.length;
@@ -96,6 +109,12 @@ export interface DrainOptions {
   concurrency: number;
   onDelivered(entry: SpoolEntry): void;
   onRetry(error: unknown, attempt: number, delayMs: number): void;
+  /**
+   * Errors that retrying cannot cure (a full lake disk): the batch goes back to the spool, the
+   * drain stops taking batches, and `onFatal` is told once. Default: every error is retried.
+   */
+  isFatal?(error: unknown): boolean;
+  onFatal?(error: unknown): void;
   /** Longest wait between retries of one batch. */
   maxBackoffMs?: number;
 }
@@ -113,10 +132,12 @@ export interface Drain {
 /**
  * Uploads spooled batches with `concurrency` workers. A failed put is retried forever with
  * exponential backoff and full jitter (250 ms doubling, capped at `maxBackoffMs`, default 15 s):
- * an unreachable store makes the spool grow, never drops a batch.
+ * an unreachable store makes the spool grow, never drops a batch. A fatal error (`isFatal`) stops
+ * the drain with every batch still in the spool.
  */
 export function startDrain(spool: Spool, sink: Sink, options: DrainOptions): Drain {
   let stopped = false;
+  let fatal = false;
   let inFlight = 0;
   let wake: (() => void) | undefined;
   let wakePromise = new Promise<void>((resolve) => (wake = resolve));
@@ -142,6 +163,16 @@ export function startDrain(spool: Spool, sink: Sink, options: DrainOptions): Dra
         return true;
       } catch (error) {
         if (stopped) return false;
+        if (options.isFatal?.(error)) {
+          if (!fatal) {
+            fatal = true;
+            stopped = true;
+            stopController.abort();
+            notify();
+            options.onFatal?.(error);
+          }
+          return false;
+        }
         const delay = Math.round(Math.min(maxBackoff, 250 * 2 ** Math.min(attempt - 1, 16)) * (0.5 + Math.random() * 0.5));
         options.onRetry(error, attempt, delay);
         await abortableSleep(delay, stopController.signal);

@@ -9,6 +9,7 @@ import { createObservationWriter, type CleanRow } from '../cache/observation-wri
 import { runQuery, type AthenaRow, type AthenaTarget, type QueryProgress, type WaitOptions } from './athena-query';
 import { unloadQuery } from './athena-unload';
 import { formatTimestamp, parseTimestamp } from '../etl/price-rules';
+import { isNoSpace, noSpaceError } from '../runtime/disk-full';
 
 /**
  * `pricedrop cloud sync`: pulls the Glue job's cleaned rows newer than the cache's watermark
@@ -139,20 +140,33 @@ export function toCleanRow(row: AthenaRow): CleanRow | null {
   };
 }
 
-function openStaging(file: string | undefined): Database.Database {
-  const path = file ?? join(mkdtempSync(join(tmpdir(), 'pricedrop-sync-')), 'staging.db');
+/** Where a sync stages its rows by default: a fresh folder in the OS temp folder ($TMPDIR). */
+function defaultStagingFile(): string {
+  return join(mkdtempSync(join(tmpdir(), 'pricedrop-sync-')), 'staging.db');
+}
+
+function openStaging(path: string): Database.Database {
   rmSync(path, { force: true });
   const db = new Database(path);
-  // Scratch data: no journal, no fsync; a crash just leaves a file the next sync overwrites.
-  db.pragma('journal_mode = OFF');
-  db.pragma('synchronous = OFF');
-  db.exec('CREATE TABLE staged (id INTEGER PRIMARY KEY, row TEXT NOT NULL)');
-  return db;
+  try {
+    // Scratch data: no journal, no fsync; a crash just leaves a file the next sync overwrites.
+    db.pragma('journal_mode = OFF');
+    db.pragma('synchronous = OFF');
+    db.exec('CREATE TABLE staged (id INTEGER PRIMARY KEY, row TEXT NOT NULL)');
+    return db;
+  } catch (error) {
+    db.close();
+    throw error;
+  }
 }
 
 function closeStaging(db: Database.Database, file: string | undefined): void {
-  const path = db.name;
   db.close();
+  removeStaging(db.name, file);
+}
+
+/** Deletes the staging file, and its folder when the sync made one. */
+function removeStaging(path: string, file: string | undefined): void {
   rmSync(path, { force: true });
   if (!file) rmSync(dirname(path), { recursive: true, force: true });
 }
@@ -193,7 +207,23 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
   };
   // Downloaded rows are staged in a scratch SQLite file, not in memory (an initial sync can be
   // millions of rows); the cache itself is only touched by the final transaction.
-  const staging = openStaging(options.stagingFile);
+  let stagingPath = options.stagingFile ?? '';
+  // A full disk while staging leaves the cache untouched; while writing, the transaction rolls back.
+  const stagingFull = (error: unknown) =>
+    noSpaceError(
+      error,
+      `the sync's staging file (${stagingPath || tmpdir()})`,
+      `nothing was written to the cache, its watermark stays ${watermarkBefore ?? 'unset'}; make room there (or point TMPDIR at a disk with room) and sync again`,
+    );
+  let staging: Database.Database;
+  try {
+    stagingPath ||= defaultStagingFile();
+    staging = openStaging(stagingPath);
+  } catch (error) {
+    if (stagingPath) removeStaging(stagingPath, options.stagingFile);
+    throw isNoSpace(error) ? stagingFull(error) : error;
+  }
+  let writing = false;
   let fetched = 0;
   let latestFetched: string | null = null;
   try {
@@ -238,6 +268,7 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
     summary.bytes_scanned = bytesScanned;
     summary.cost_usd = costUsd;
     phase('downloaded');
+    writing = true;
 
     // Everything below commits together or not at all.
     const writer = createObservationWriter(cache, { origin: 'athena' });
@@ -265,6 +296,10 @@ export async function runCloudSync(options: CloudSyncOptions): Promise<CloudSync
       setMeta(cache, DATA_AS_OF_KEY, JSON.stringify(asOf));
       phase('before-commit');
     })();
+  } catch (error) {
+    if (!isNoSpace(error)) throw error;
+    if (!writing) throw stagingFull(error);
+    throw noSpaceError(error, `the cache (${cache.name})`, `the sync was rolled back: the cache and its watermark (${watermarkBefore ?? 'unset'}) are as they were; make room and sync again`);
   } finally {
     closeStaging(staging, options.stagingFile);
   }

@@ -6,6 +6,7 @@ import { quoteCsvField } from '../lake/raw-format';
 import { inThreadSource, parseAheadSource, type BatchSource } from './parse-ahead';
 import { quarantinePath, type RawFile } from './lake-files';
 import { DEFAULT_FUTURE_TOLERANCE_MS, DEFAULT_MIN_DROP_PCT, computeDrop, type ReasonCode } from './price-rules';
+import { isNoSpace, noSpaceError } from '../runtime/disk-full';
 
 /** The counts of one ETL run; `read = cleaned + duplicates + quarantined`. */
 export interface EtlSummary {
@@ -114,6 +115,8 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
       counts: { read: number; cleaned: number; duplicates: number; quarantined: number };
       tmpQuarantine?: string;
       finalQuarantine: string;
+      /** The quarantine file was renamed into place, just before a COMMIT that then failed. */
+      renamed?: boolean;
     }
     let group: Done[] = [];
     let groupRows = 0;
@@ -124,7 +127,11 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
 
     const commitGroup = () => {
       writer.flush();
-      for (const done of group) if (done.tmpQuarantine) renameSync(done.tmpQuarantine, done.finalQuarantine);
+      for (const done of group) {
+        if (!done.tmpQuarantine) continue;
+        renameSync(done.tmpQuarantine, done.finalQuarantine);
+        done.renamed = true;
+      }
       db.exec('COMMIT');
       for (const done of group) {
         summary.files++;
@@ -242,7 +249,18 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
       writer.forget();
       if (current?.fd !== undefined) closeSync(current.fd);
       if (current) rmSync(current.tmpQuarantine, { force: true });
-      for (const done of group) if (done.tmpQuarantine) rmSync(done.tmpQuarantine, { force: true });
+      // A COMMIT that failed (a full disk) after the quarantine files were renamed: they belong to
+      // files the manifest does not list, so they go too (the next run writes them again).
+      for (const done of group) if (done.tmpQuarantine) rmSync(done.renamed ? done.finalQuarantine : done.tmpQuarantine, { force: true });
+      if (isNoSpace(error)) {
+        // A full disk (SQLITE_FULL in the cache, ENOSPC in quarantine/): the open group is rolled back whole.
+        const rolledBack = group.length + (current ? 1 : 0);
+        throw noSpaceError(
+          error,
+          `the workspace (${workspace})`,
+          `the ETL stopped after committing ${summary.files} of ${files.length} files (${summary.read} rows); ${rolledBack === 0 ? 'nothing was half-written' : `${rolledBack === 1 ? 'the file in progress was' : `the ${rolledBack} files in progress were`} rolled back`}; the next run cleans the rest, once there is room`,
+        );
+      }
       throw error;
     }
     options.onProgress?.({ file: '', filesDone: files.length, filesTotal: files.length, rowsRead: summary.read });

@@ -3,6 +3,7 @@ import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
 import { EtlAbortedError, emptySummary, processRawFiles, type EtlProgress, type EtlSummary } from './etl-engine';
 import { lakeDir, pendingRawFiles } from './lake-files';
 import { withWorkspaceLock } from './workspace-lock';
+import { isNoSpace, noSpaceError } from '../runtime/disk-full';
 
 export type { EtlProgress, EtlSummary } from './etl-engine';
 export { EtlAbortedError } from './etl-engine';
@@ -70,6 +71,16 @@ export interface EtlWorkerData {
  */
 export async function runLocalEtl(options: LocalEtlOptions): Promise<EtlSummary> {
   options.signal?.throwIfAborted();
+  try {
+    return await runLocked(options);
+  } catch (error) {
+    // The engine says how far it got; a full disk before it started (opening the cache, the lock file) says so too.
+    if (isNoSpace(error)) throw noSpaceError(error, `the workspace (${options.workspace})`, 'the ETL stopped before committing anything new; run it again once there is room');
+    throw error;
+  }
+}
+
+function runLocked(options: LocalEtlOptions): Promise<EtlSummary> {
   return withWorkspaceLock(options.workspace, 'etl', async () => {
     options.signal?.throwIfAborted();
     const db = openCache(cachePath(options.workspace), { onMigration: options.onMigration });
@@ -115,7 +126,12 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
       onProgress,
     });
   } finally {
-    if (bulk) db.pragma('wal_checkpoint(PASSIVE)'); // readers may hold it back; later autocheckpoints finish
+    try {
+      if (bulk) db.pragma('wal_checkpoint(PASSIVE)'); // readers may hold it back; later autocheckpoints finish
+    } catch {
+      // A checkpoint only moves committed pages into the main file; on a full disk it fails and
+      // must not hide the error that stopped the run (the WAL keeps everything committed).
+    }
     db.close();
   }
 }

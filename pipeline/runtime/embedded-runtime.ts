@@ -75,9 +75,17 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const etlInterval = options.etlIntervalMs ?? 2000;
   let etlTimer: NodeJS.Timeout | undefined;
   let etlRunning: Promise<void> | undefined;
+  // A pass that fails (a full disk) fails again every few seconds until it is fixed: say it once,
+  // and say when it works again.
+  let lastFailure: string | undefined;
   const etlPass = async () => {
     try {
       const summary = await runLocalEtl({ workspace: options.workspace });
+      if (lastFailure !== undefined) {
+        lastFailure = undefined;
+        log('ETL passes work again.');
+        events.emit('log/line', { level: 'info', source: 'etl', message: 'ETL passes work again.', at: new Date().toISOString() });
+      }
       announceLocalEtl(events, summary);
       if (summary.files > 0) {
         events.emit('log/line', {
@@ -88,7 +96,11 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
         });
       }
     } catch (error) {
-      log(`ETL pass failed: ${error instanceof Error ? error.message : String(error)}`);
+      const message = `ETL pass failed: ${error instanceof Error ? error.message : String(error)}`;
+      if (message === lastFailure) return;
+      lastFailure = message;
+      log(`${message} (retried every ${Math.round(etlInterval / 1000)} s; said once until it changes)`);
+      events.emit('log/line', { level: 'error', source: 'etl', message, at: new Date().toISOString() });
     }
   };
   const scheduleEtl = (delay: number) => {

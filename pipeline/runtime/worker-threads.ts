@@ -25,16 +25,17 @@ export function startWorker(sourceUrl: URL, options: WorkerOptions = {}): Worker
 }
 
 /** What a worker computing one result posts (see postWorkerTask): progress events, then the result or its error. */
-export type WorkerTaskMessage<R, P> = { type: 'progress'; progress: P } | { type: 'done'; result: R } | { type: 'error'; name: string; message: string };
+export type WorkerTaskMessage<R, P> = { type: 'progress'; progress: P } | { type: 'done'; result: R } | { type: 'error'; name: string; message: string; code?: string };
 
-/** A worker's body: runs `task`, posting its progress events, then its result or its error (name kept). */
+/** A worker's body: runs `task`, posting its progress events, then its result or its error (name, message and errno/SQLite code kept). */
 export async function postWorkerTask<R, P = never>(port: MessagePort | null, task: (onProgress: (progress: P) => void) => R | Promise<R>): Promise<void> {
   const post = (message: WorkerTaskMessage<R, P>) => port?.postMessage(message);
   try {
     post({ type: 'done', result: await task((progress) => post({ type: 'progress', progress })) });
   } catch (error) {
     const err = error instanceof Error ? error : new Error(String(error));
-    post({ type: 'error', name: err.name, message: err.message });
+    const code = (err as { code?: unknown }).code;
+    post({ type: 'error', name: err.name, message: err.message, ...(typeof code === 'string' ? { code } : {}) });
   }
 }
 
@@ -65,7 +66,7 @@ export function awaitWorkerTask<R, P = never>(
     worker.on('message', (message: WorkerTaskMessage<R, P>) => {
       if (message.type === 'progress') options.onProgress?.(message.progress);
       else if (message.type === 'done') settle(() => resolve(message.result));
-      else settle(() => reject(Object.assign(new Error(message.message), { name: message.name })));
+      else settle(() => reject(Object.assign(new Error(message.message), { name: message.name }, message.code !== undefined ? { code: message.code } : {})));
     });
     worker.on('error', (error) => settle(() => reject(error)));
     worker.on('exit', (code) => settle(() => reject(new Error(`${what} exited with code ${code} before finishing`))));
