@@ -1,7 +1,9 @@
 /**
- * A `cloud sync` in its own process for the crash-safety suite: Athena is mocked here (in this
- * process, shaped on ../shared/aws-samples/athena), S3 is the suite's s3rver. With KILL_AT set,
- * the child announces the phase on stdout and blocks there until the suite kills it.
+ * A `cloud sync` in its own process for the crash-safety and full-disk suites: Athena is mocked
+ * here (in this process, shaped on ../shared/aws-samples/athena), S3 is the suite's s3rver. With
+ * KILL_AT set, the child announces the phase on stdout and blocks there until the suite kills it.
+ * With STAGING=tmpdir it stages where `pricedrop cloud sync` does, in $TMPDIR. A failed sync
+ * prints "cloud sync: MESSAGE" on stderr and exits 1, as the CLI does.
  */
 import { AthenaClient, GetQueryExecutionCommand, GetQueryResultsCommand, StartQueryExecutionCommand } from '@aws-sdk/client-athena';
 import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
@@ -105,7 +107,7 @@ const summary = await runCloudSync({
   target: { workgroup: 'pricedrop', database: 'pricedrop', outputLocation: 's3://results/' },
   table: 'cleaned_observations',
   unloadPrefix: 's3://lake/athena-unload/',
-  stagingFile: join(workspace, 'sync-staging.db'),
+  ...(env.STAGING === 'tmpdir' ? {} : { stagingFile: join(workspace, 'sync-staging.db') }),
   mode,
   wait: { sleep: async () => undefined },
   onProgress: (label, done, total) => process.stderr.write(`${label}: ${done}/${total ?? '?'}\n`),
@@ -115,6 +117,10 @@ const summary = await runCloudSync({
     // Block right here (inside the write transaction for 'writing'/'before-commit') until killed.
     Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 60_000);
   },
+}).catch((error: unknown) => {
+  process.stderr.write(`cloud sync: ${error instanceof Error ? error.message : String(error)}\n`);
+  cache.close();
+  process.exit(1);
 });
 cache.close();
 s3.destroy();
