@@ -148,7 +148,7 @@ function AuthRequired() {
       </h1>
       <p>
         Only the person who started PriceDrop gets in. Open the address that <code>pricedrop start</code> printed in its terminal,{' '}
-        <code>http://127.0.0.1:PORT/?token=…</code>: this browser then keeps a session until it closes.
+        <code>http://{window.location.host}/?token=…</code>: this browser then keeps a session until it closes.
       </p>
       <p className="muted small">Each start makes a new token unless one is set with --token or PRICEDROP_TOKEN, so an address from an earlier run no longer works.</p>
     </div>
