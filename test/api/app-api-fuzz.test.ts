@@ -1,13 +1,15 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { connect, createServer, type Server, type Socket } from 'node:net';
+import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
+import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
 import { EventBus } from '../../pipeline/api/event-bus';
 import { createHandlers } from '../../pipeline/api/handlers';
 import { cachePath, openCache } from '../../pipeline/cache/cache-db';
 import { sessionCookieName, sessionCookieValue } from '../../pipeline/api/launch-token';
+import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
 import { startHeadless, tempWorkspace, type ServingProcess } from '../support/cli-process';
+import { rssMb, sendRawBytes, sendRequest, type FuzzRequest } from '../support/http-fuzz';
 
 /**
  * The app API of `pricedrop start --headless` under thousands of malformed calls, across every
@@ -78,31 +80,15 @@ function realHandlerNames(): string[] {
   }
 }
 
-/** mulberry32: a small seeded generator, so a failing run can be replayed. */
-function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
-
 type Auth = 'bearer' | 'cookie' | 'none' | 'wrong-bearer' | 'wrong-cookie' | 'basic';
 
-interface Call {
-  method: string;
-  path: string;
+interface Call extends FuzzRequest {
   handler: string | undefined;
   auth: Auth;
-  headers: Record<string, string>;
-  body?: Buffer;
 }
 
 function generator(seed: number, names: readonly string[], port: number) {
-  const random = seeded(seed);
+  const random = seededSequence(seed);
   const pick = <T>(items: readonly T[]): T => items[Math.floor(random() * items.length)]!;
   const int = (max: number) => Math.floor(random() * max);
   const junkBytes = (length: number) => Buffer.from(Array.from({ length }, () => int(256)));
@@ -239,11 +225,6 @@ function generator(seed: number, names: readonly string[], port: number) {
   return { call, rawBytes };
 }
 
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
 /** A TCP port that accepts and then drops every connection after `holdMs`: AWS that never answers. */
 async function silentPort(holdMs: number): Promise<{ server: Server; port: number }> {
   const sockets = new Set<Socket>();
@@ -370,39 +351,8 @@ describe('the app API under malformed calls', () => {
     }
   }, 120_000);
 
-  function send(call: Call): Promise<number> {
-    return new Promise((resolve) => {
-      const req = request({ host: '127.0.0.1', port, method: call.method, path: call.path, headers: call.headers, agent }, (res) => {
-        if (res.headers['content-type'] === 'text/event-stream') {
-          // The event stream never ends: its status is the answer.
-          res.destroy();
-          resolve(res.statusCode ?? 0);
-          return;
-        }
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(res.statusCode ?? -1));
-      });
-      // The server may answer 413 and close while a big body is still going out: that is fine.
-      req.on('error', () => resolve(-1));
-      req.setTimeout(15_000, () => req.destroy());
-      req.end(call.body);
-    });
-  }
-
-  /** Raw bytes on a fresh connection; the status codes of whatever responses came back. */
-  function sendRaw(bytes: Buffer): Promise<number[]> {
-    return new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      let response = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (chunk: string) => (response += chunk));
-      socket.on('error', () => {});
-      socket.setTimeout(1500, () => socket.destroy());
-      socket.on('close', () => resolve([...response.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))));
-      socket.end(bytes);
-    });
-  }
+  const send = (call: Call) => sendRequest(port, agent, call);
+  const sendRaw = (bytes: Buffer) => sendRawBytes(port, bytes);
 
   it(`answers ${ROUNDS} × ${PER_ROUND} malformed calls across every handler with no 5xx, 401 for every call without the token, no crash, flat memory`, async () => {
     const statuses = new Map<number, number>();

@@ -4,9 +4,8 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachePath, getMeta, openCache } from '../../pipeline/cache/cache-db';
-import { cacheStatus, WATERMARK_KEY } from '../../pipeline/athena/cloud-sync';
-import { dashboardPanels } from '../../pipeline/dashboard/dashboard-queries';
+import { cachePath } from '../../pipeline/cache/cache-db';
+import { cacheSnapshot } from '../support/cache-snapshot';
 import { LoopbackS3 } from '../producer/s3rver-server';
 import { mountTinyDisk, tinyDiskUnavailable, type TinyDisk } from '../support/tiny-disk';
 
@@ -65,24 +64,12 @@ function summaryOf(run: ChildRun): Record<string, unknown> {
   return JSON.parse(run.stdout.trim().split('\n').pop() as string) as Record<string, unknown>;
 }
 
-/** Everything a user sees of the cache, and its integrity, read without writing. */
+/** The cache's integrity, and everything a user sees of it, read without writing first. */
 function snapshot(workspace: string) {
   const check = new Database(cachePath(workspace), { readonly: true, fileMustExist: true });
   const integrity = check.pragma('integrity_check', { simple: true });
   check.close();
-  const cache = openCache(cachePath(workspace));
-  try {
-    return {
-      integrity,
-      rows: cache.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number,
-      athenaRows: cache.prepare("SELECT COUNT(*) FROM observations WHERE origin = 'athena'").pluck().get() as number,
-      watermark: getMeta(cache, WATERMARK_KEY) ?? null,
-      panels: dashboardPanels(cache, {}, 'day'),
-      status: cacheStatus(cache),
-    };
-  } finally {
-    cache.close();
-  }
+  return { integrity, ...cacheSnapshot(workspace) };
 }
 
 const watermarkAt = (row: number) => new Date(Date.UTC(2026, 0, 1) + row * MINUTE).toISOString();

@@ -1,11 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync } from 'node:fs';
-import { Agent, request } from 'node:http';
-import { connect } from 'node:net';
+import { existsSync, mkdtempSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { REPO_ROOT } from '../support/cli-process';
+import { rssMb, sendRawBytes, sendRequest, type FuzzRequest } from '../support/http-fuzz';
 import { createRandom } from '../../model/forest/random-forest';
 import { FEATURE_NAMES } from '../../model/features';
 import { buildFixtureBundle } from './fixture-bundle';
@@ -21,12 +21,7 @@ const RAW_PER_ROUND = 100;
 const CONCURRENCY = 16;
 const API_KEY = 'fuzz-key-0123456789abcdef';
 
-interface Shot {
-  method: string;
-  path: string;
-  headers: Record<string, string>;
-  body?: Buffer;
-}
+type Shot = FuzzRequest;
 
 function generator(seed: number) {
   const random = createRandom(seed);
@@ -113,11 +108,6 @@ function generator(seed: number) {
   return { shot, rawBytes };
 }
 
-function rssMb(pid: number): number {
-  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
-  return Number(/VmRSS:\s+(\d+)/.exec(status)![1]) / 1024;
-}
-
 describe('fuzzing the server with malformed requests', () => {
   let child: ChildProcess;
   let port = 0;
@@ -152,33 +142,8 @@ describe('fuzzing the server with malformed requests', () => {
     }
   });
 
-  function send(shot: Shot): Promise<number> {
-    return new Promise((resolve) => {
-      const req = request({ host: '127.0.0.1', port, method: shot.method, path: shot.path, headers: shot.headers, agent }, (res) => {
-        res.resume();
-        res.on('end', () => resolve(res.statusCode ?? 0));
-        res.on('error', () => resolve(res.statusCode ?? -1));
-      });
-      // The server may answer 413 and close while a big body is still going out: that is fine.
-      req.on('error', () => resolve(-1));
-      req.setTimeout(10_000, () => req.destroy());
-      req.end(shot.body);
-    });
-  }
-
-  /** Raw bytes on a fresh connection; returns the status codes of whatever responses came back. */
-  function sendRaw(bytes: Buffer): Promise<number[]> {
-    return new Promise((resolve) => {
-      const socket = connect(port, '127.0.0.1');
-      let response = '';
-      socket.setEncoding('latin1');
-      socket.on('data', (chunk: string) => (response += chunk));
-      socket.on('error', () => {});
-      socket.setTimeout(1500, () => socket.destroy());
-      socket.on('close', () => resolve([...response.matchAll(/HTTP\/1\.1 (\d{3}) /g)].map((m) => Number(m[1]))));
-      socket.end(bytes);
-    });
-  }
+  const send = (shot: Shot) => sendRequest(port, agent, shot, 10_000);
+  const sendRaw = (bytes: Buffer) => sendRawBytes(port, bytes);
 
   it(`answers ${ROUNDS} × ${PER_ROUND + RAW_PER_ROUND} malformed requests with no 5xx, no crash, flat memory`, async () => {
     const statuses = new Map<number, number>();

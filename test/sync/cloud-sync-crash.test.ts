@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { cachePath, getMeta, openCache } from '../../pipeline/cache/cache-db';
+import { cachePath, openCache } from '../../pipeline/cache/cache-db';
 import { rebuildRollups } from '../../pipeline/cache/dashboard-rollups';
-import { cacheStatus, WATERMARK_KEY } from '../../pipeline/athena/cloud-sync';
 import { dashboardPanels } from '../../pipeline/dashboard/dashboard-queries';
+import { cacheSnapshot } from '../support/cache-snapshot';
 import { LoopbackS3 } from '../producer/s3rver-server';
 
 /**
@@ -60,20 +60,7 @@ function sync(rows: number, options: { killAt?: string; mode?: string } = {}): P
   });
 }
 
-function snapshot() {
-  const cache = openCache(cachePath(workspace));
-  try {
-    return {
-      rows: cache.prepare('SELECT COUNT(*) FROM observations').pluck().get() as number,
-      athenaRows: cache.prepare("SELECT COUNT(*) FROM observations WHERE origin = 'athena'").pluck().get() as number,
-      watermark: getMeta(cache, WATERMARK_KEY) ?? null,
-      panels: dashboardPanels(cache, {}, 'day'),
-      status: cacheStatus(cache),
-    };
-  } finally {
-    cache.close();
-  }
-}
+const snapshot = () => cacheSnapshot(workspace);
 
 describe('cloud sync crash safety', () => {
   it('a sync killed at any phase leaves the previous cache intact and the next sync completes it', async () => {
