@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
@@ -10,6 +10,7 @@ import { sessionCookieName, sessionCookieValue } from '../../pipeline/api/launch
 import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
 import { startHeadless, tempWorkspace, type ServingProcess } from '../support/cli-process';
 import { rssMb, sendRawBytes, sendRequest, type FuzzRequest } from '../support/http-fuzz';
+import { listFiles } from '../producer/producer-harness';
 
 /**
  * The app API of `pricedrop start --headless` under thousands of malformed calls, across every
@@ -414,6 +415,14 @@ describe('the app API under malformed calls', () => {
     expect((await invoke('app/info')).status).toBe(200);
     // Flat: after the first (warm-up) round, resident memory grows by less than 20 MB over the rest.
     expect(Math.max(...rss.slice(1)) - rss[1]!, summary).toBeLessThan(20);
+    // The token reached no log and no file: printed once in the address, nowhere in the workspace
+    // (settings, cache, producer state, lake), nor the cookie value derived from it.
+    expect(server.output().split(TOKEN).length - 1).toBe(1);
+    for (const file of listFiles(workspace)) {
+      const bytes = readFileSync(join(workspace, file));
+      expect(bytes.includes(TOKEN), file).toBe(false);
+      expect(bytes.includes(sessionCookieValue(TOKEN)), file).toBe(false);
+    }
     console.log(`app API fuzz: ${total} calls; ${summary}`);
   }, 300_000);
 });
