@@ -25,7 +25,8 @@ import { MAX_REQUEST_BYTES, paramsProblem } from './validate';
  *
  * Statuses: 400 invalid input (naming the field), 401 no token, 403 foreign Host/Origin, 404
  * unknown route or request, 405 wrong method, 409 conflict, 413 body too large, 415 not JSON,
- * 507 no space; 500 only for a real fault, logged with its stack through `log` (never sent).
+ * 502 AWS failed, 507 no space; 500 only for a real fault. Every 5xx is logged through `log`
+ * (with its stack), never sent.
  */
 export interface HttpTransportOptions {
   handlers: Handlers;
@@ -137,6 +138,7 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
       // Trades the token for the session cookie. Bearer only: the page sends what its address held.
       if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
       if (requestCredential(req.headers, options.token, port) !== 'bearer') {
+        res.setHeader('WWW-Authenticate', 'Bearer realm="PriceDrop"');
         sendJson(res, 401, { error: { code: 'unauthorized', message: 'Send the launch token as "Authorization: Bearer TOKEN" to get a session.' } });
         return;
       }
