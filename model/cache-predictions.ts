@@ -1,6 +1,8 @@
 import { type CacheDb } from '../pipeline/cache/cache-db';
-import { DAY_MS, computeFeatures, type FeatureContext, type ProductHistory } from './features';
-import { iterateHistories, readCategoryDropRates, readDataEnd, readDataEnds, readProductHistories } from './history-reader';
+import { F, latestFeatures } from './features';
+import { inputsOf, prepareData } from './decision-data';
+import { readProductHistories, workspaceHistories } from './history-reader';
+import { DAY_MS, type ProductHistory } from './price-history';
 import { predictFromFeatures, type LoadedModel, type Prediction } from './predictor';
 
 /**
@@ -15,7 +17,7 @@ export interface ProductPrediction extends Prediction {
   category: string;
   currency: string;
   price: number;
-  /** The moment the features describe: the source's last observation (the data's "now"). */
+  /** The moment the features describe: the product's last known day. */
   as_of: string;
   /** The feature vector the prediction was made from (FEATURE_NAMES order). */
   features: number[];
@@ -23,27 +25,19 @@ export interface ProductPrediction extends Prediction {
 
 /**
  * Predicts for one product straight from the cache. The product is found by id (in any source,
- * or in `source`); its features are computed as of the source's last observation.
- * Throws when the product is unknown.
+ * or in `source`); its features are computed as of its last known day, with its source's
+ * cross-section (so the source's histories are read). Throws when the product is unknown.
  */
 export function predictProduct(db: CacheDb, model: LoadedModel, productId: string, options: { source?: string } = {}): ProductPrediction {
   const histories = readProductHistories(db, productId, options.source);
   if (histories.length === 0) throw new Error(`no product "${productId}"${options.source ? ` in source "${options.source}"` : ''} in the cache`);
   // Several sources may share an id: take the most recently seen one.
   const history = histories.reduce((a, b) => (b.lastSeen > a.lastSeen ? b : a));
-  const state = stateOf(db, model, history);
-  const prediction = predictFromFeatures(model, state.features, productId);
-  return { ...prediction, source: history.source, title: history.title, category: history.category, currency: history.currency, price: state.features[0]!, as_of: new Date(state.asOf).toISOString(), features: Array.from(state.features) };
-}
-
-function stateOf(db: CacheDb, model: LoadedModel, history: ProductHistory): { features: Float64Array; asOf: number } {
-  const asOf = Math.max(history.lastSeen, readDataEnd(db, history.source) ?? history.lastSeen);
-  // The category rate reads the 30 days before asOf's day: read just those (a few ms, not a scan).
-  const day = (t: number) => new Date(t).toISOString().slice(0, 10);
-  const rates = readCategoryDropRates(db, history.category, { from: day(asOf - 31 * DAY_MS), to: day(asOf) });
-  const context: FeatureContext = { categoryCode: model.categoryCode, categoryDropRate: (category, t) => rates.rate(category, t) };
-  const features = computeFeatures(history, asOf, context)!;
-  return { features, asOf };
+  for (const state of productStates(db, model, { source: history.source, productId: history.productId, historyDays: 0 })) {
+    const prediction = predictFromFeatures(model, state.features, productId);
+    return { ...prediction, source: state.source, title: state.title, category: state.category, currency: state.currency, price: state.features[F.price]!, as_of: state.as_of, features: state.features };
+  }
+  throw new Error(`product "${productId}" has no known price to predict from`);
 }
 
 /** What the server's bundle keeps per product: enough to search, chart and predict with no database. */
@@ -53,7 +47,7 @@ export interface ProductState {
   title: string;
   category: string;
   currency: string;
-  /** ISO time the features describe (the source's last observation). */
+  /** ISO time the features describe (the product's last known day). */
   as_of: string;
   last_price: number;
   /** The "was" price shown with the current price, or null. */
@@ -66,24 +60,27 @@ export interface ProductState {
 }
 
 /**
- * Streams every product's latest feature state and recent price history out of the cache, for
- * `pricedrop publish` (the server's bundle) and the desktop's product list.
+ * Every product's latest feature state and recent price history, for `pricedrop publish` (the
+ * server's bundle), the desktop's product list and `predictProduct`. Features need the market's
+ * cross-section, so a source's histories are read whole; `productId` then keeps one product.
  */
-export function* productStates(db: CacheDb, model: LoadedModel, options: { historyDays?: number; source?: string } = {}): Generator<ProductState> {
+export function* productStates(db: CacheDb, model: LoadedModel, options: { historyDays?: number; source?: string; productId?: string } = {}): Generator<ProductState> {
   const historyMs = (options.historyDays ?? 180) * 86_400_000;
-  const rates = readCategoryDropRates(db);
-  const ends = readDataEnds(db);
-  const context: FeatureContext = { categoryCode: model.categoryCode, categoryDropRate: (category, t) => rates.rate(category, t) };
-  for (const history of iterateHistories(db, { source: options.source })) {
-    const asOf = Math.max(history.lastSeen, ends.get(history.source) ?? history.lastSeen);
-    const features = computeFeatures(history, asOf, context);
-    if (!features) continue;
+  const source = workspaceHistories(db, { source: options.source });
+  const histories = source.histories as ProductHistory[];
+  const data = prepareData(source, { horizonDays: model.meta.options.horizon_days, minDropPct: model.meta.options.min_drop_pct });
+  for (let index = 0; index < histories.length; index++) {
+    const history = histories[index]!;
+    if (options.productId !== undefined && history.productId !== options.productId) continue;
+    const latest = latestFeatures(inputsOf(data, data.products[index]!, model.categoryCode));
+    if (!latest) continue;
+    const asOf = (latest.day + 1) * DAY_MS - 1;
     const last = history.price.length - 1;
     const from = asOf - historyMs;
     let first = last;
     while (first > 0 && history.start[first]! > from) first--;
     const segments: ProductState['history'] = [];
-    for (let j = first; j <= last; j++) {
+    for (let j = first; j <= last && historyMs > 0; j++) {
       const old = history.oldPrice[j]!;
       segments.push({ t: new Date(history.start[j]!).toISOString(), price: history.price[j]!, old_price: Number.isNaN(old) ? null : old });
     }
@@ -94,13 +91,12 @@ export function* productStates(db: CacheDb, model: LoadedModel, options: { histo
       title: history.title,
       category: history.category,
       currency: history.currency,
-      as_of: new Date(asOf).toISOString(),
+      as_of: new Date(Math.min(asOf, history.lastSeen)).toISOString(),
       last_price: history.price[last]!,
       old_price: Number.isNaN(old) ? null : old,
       last_observed_at: new Date(history.lastSeen).toISOString(),
-      features: Array.from(features),
+      features: Array.from(latest.features),
       history: segments,
     };
   }
 }
-

@@ -1,127 +1,125 @@
 import { describe, expect, it } from 'vitest';
-import { CategoryDropRates, DAY_MS, FEATURE_COUNT, FEATURE_NAMES, NEVER_DAYS, computeFeatures, decisionPoints, historyOf, labelAt, minPriceBetween, priceAt, type FeatureContext, type Observation } from './features';
+import { F, FEATURE_COUNT, FEATURE_NAMES, forEachFeatureRow, latestFeatures } from './features';
+import { inputsOf, minimumHistoryDays, planSlices, prepareData, trainingTable, type ForecastData } from './decision-data';
+import { categoryCoder } from './model-file';
+import { DAY_MS, historyOf, type Observation, type ProductHistory } from './price-history';
+import { fixtureRows, type FixtureOptions } from './test-fixtures';
+import type { SourceKind } from './timeline';
 
-const T0 = Date.parse('2025-03-01T10:00:00Z');
-const day = (d: number, hours = 0) => T0 + d * DAY_MS + hours * 3_600_000;
-const f = (name: (typeof FEATURE_NAMES)[number]) => FEATURE_NAMES.indexOf(name);
-
-function obs(d: number, price: number, oldPrice: number | null = null, extra: Partial<Observation> = {}): Observation {
-  return { source: 's', productId: 'A', observedAt: day(d), title: 'A', category: 'dairy', price, oldPrice, currency: 'EUR', ...extra };
+/** Fixture histories; `reprice` may change an observation's price (by product index and time). */
+function histories(options: FixtureOptions, reprice: (price: number, t: number, product: number) => number = (price) => price): ProductHistory[] {
+  const byProduct = new Map<string, Observation[]>();
+  for (const row of fixtureRows(options)) {
+    const list = byProduct.get(row.product_id) ?? byProduct.set(row.product_id, []).get(row.product_id)!;
+    const observedAt = Date.parse(row.observed_at);
+    const price = reprice(row.price, observedAt, Number(row.product_id.slice(1)) + list.length);
+    list.push({ source: row.source, productId: row.product_id, observedAt, title: row.title, category: row.category, price, oldPrice: row.old_price, currency: row.currency });
+  }
+  return [...byProduct.values()].map((rows) => historyOf(rows)!);
 }
 
-const context: FeatureContext = { categoryCode: (c) => (c === 'dairy' ? 0 : -1), categoryDropRate: () => 0.25 };
+function prepare(list: ProductHistory[], kind: SourceKind, horizonDays = 14): ForecastData {
+  const end = Math.max(...list.map((h) => h.lastSeen));
+  return prepareData({ histories: list, kindOf: () => kind, dataEndOf: () => end }, { horizonDays, minDropPct: 5 });
+}
 
-/** Daily snapshots over 60 days: 10.00, a promo at 8.00 (was 10) on days 20–26, a rise to 11 on day 40. */
-function snapshots(): Observation[] {
-  const rows: Observation[] = [];
-  for (let d = 0; d < 60; d++) rows.push(d >= 20 && d < 27 ? obs(d, 8, 10) : obs(d, d >= 40 ? 11 : 10));
+/** Every product's feature rows, keyed by product and epoch day. */
+function allRows(data: ForecastData): Map<string, Float64Array> {
+  const code = categoryCoder(data.categories);
+  const rows = new Map<string, Float64Array>();
+  for (const product of data.products) {
+    forEachFeatureRow(inputsOf(data, product, code), () => true, (d, row) => rows.set(`${product.timeline.productId}@${product.timeline.firstDay + d}`, Float64Array.from(row)));
+  }
   return rows;
 }
 
-/** The same prices as a change-event log: a row only when the price changes. */
-function changeLog(): Observation[] {
-  return [obs(0, 10), obs(20, 8, 10), obs(27, 10), obs(40, 11)];
-}
-
-describe('product histories', () => {
-  it('collapses snapshots into price segments, keeping one checkpoint per observed day', () => {
-    const history = historyOf(snapshots())!;
-    expect(Array.from(history.price)).toEqual([10, 8, 10, 11]);
-    expect(history.checkpoints.length).toBe(60);
-    expect(priceAt(history, day(25))).toBe(8);
-    expect(priceAt(history, day(-1))).toBeNaN();
-    expect(minPriceBetween(history, day(10), day(21))).toBe(8);
-    expect(minPriceBetween(history, day(28), day(50))).toBe(10);
-  });
-
-  it('computes the same features from snapshots and from a change-event log', () => {
-    const a = historyOf(snapshots())!;
-    const b = historyOf(changeLog())!;
-    for (const t of [day(5), day(22), day(30), day(45), day(59)]) {
-      const fa = Array.from(computeFeatures(a, t, context)!);
-      const fb = Array.from(computeFeatures(b, t, context)!);
-      expect(fb).toEqual(fa);
-    }
-  });
-
-  it('computes windows, lows, promotion age and recency as documented', () => {
-    const history = historyOf(changeLog())!;
-    const x = computeFeatures(history, day(24), context)!;
-    expect(x.length).toBe(FEATURE_COUNT);
-    expect(x[f('price')]).toBe(8);
-    expect(x[f('list_price')]).toBe(10);
-    expect(x[f('drop_pct_now')]).toBeCloseTo(20);
-    expect(x[f('min_7d')]).toBe(8);
-    expect(x[f('max_7d')]).toBe(10);
-    // 7-day window [day 17, day 24]: 3 days at 10, 4 days at 8 → 62/7.
-    expect(x[f('mean_7d')]).toBeCloseTo(62 / 7, 10);
-    expect(x[f('rel_max_7d')]).toBeCloseTo(-20);
-    expect(x[f('all_time_low')]).toBe(8);
-    expect(x[f('days_since_change')]).toBe(4);
-    expect(x[f('days_since_drop')]).toBe(4);
-    expect(x[f('last_change_dir')]).toBe(-1);
-    expect(x[f('last_change_pct')]).toBeCloseTo(-20);
-    expect(x[f('promo_age_days')]).toBe(4);
-    expect(x[f('changes_30d')]).toBe(1);
-    expect(x[f('history_days')]).toBe(24);
-    expect(x[f('category_code')]).toBe(0);
-    expect(x[f('category_drop_rate_30d')]).toBe(0.25);
-    const later = computeFeatures(history, day(50), context)!;
-    expect(later[f('last_change_dir')]).toBe(1);
-    expect(later[f('promo_age_days')]).toBe(0);
-    expect(later[f('days_since_drop')]).toBe(30);
-    const before = computeFeatures(history, day(10), context)!;
-    expect(before[f('days_since_drop')]).toBe(NEVER_DAYS);
-    expect(computeFeatures(history, day(-1), context)).toBeUndefined();
-  });
-
-  it('has no look-ahead: changing future rows does not change past features', () => {
-    const base = snapshots();
-    const altered = base.map((o) => (o.observedAt > day(30) ? { ...o, price: o.price * 0.5 + 3, oldPrice: 99 } : o));
-    altered.push(obs(70, 1));
-    const a = historyOf(base)!;
-    const b = historyOf(altered)!;
-    for (let d = 0; d <= 30; d++) {
-      for (const hours of [0, 5]) {
-        const t = day(d, hours);
-        expect(Array.from(computeFeatures(b, t, context)!)).toEqual(Array.from(computeFeatures(a, t, context)!));
+describe('features', () => {
+  it('uses nothing after the decision day: changing every later price moves no earlier feature, for every feature', () => {
+    for (const kind of ['snapshots', 'changes'] as const) {
+      const options: FixtureOptions = { products: 24, days: 300, mode: kind, seed: 3 };
+      const cutoffDay = Math.floor(Date.parse('2025-01-01T00:00:00Z') / DAY_MS) + 200;
+      const before = allRows(prepare(histories(options), kind));
+      const changed = histories(options, (price, t, k) => (t >= (cutoffDay + 1) * DAY_MS ? price * (k % 2 === 0 ? 0.5 : 1.7) : price));
+      const after = allRows(prepare(changed, kind));
+      let compared = 0;
+      for (const [key, row] of before) {
+        const day = Number(key.split('@')[1]);
+        if (day > cutoffDay) continue;
+        const other = after.get(key)!;
+        for (let f = 0; f < FEATURE_COUNT; f++) {
+          if (!Object.is(row[f], other[f])) throw new Error(`${FEATURE_NAMES[f]} of ${key} (${kind}) changed with later prices: ${row[f]} → ${other[f]}`);
+        }
+        compared++;
       }
+      expect(compared).toBeGreaterThan(24 * 150);
     }
-    // …and the category rate only reads days strictly before the decision's day.
-    const rates = new CategoryDropRates([
-      { category: 'dairy', day: Math.floor(day(5) / DAY_MS), drops: 1, rows: 4 },
-      { category: 'dairy', day: Math.floor(day(6) / DAY_MS), drops: 4, rows: 4 },
-    ]);
-    expect(rates.rate('dairy', day(6))).toBe(0.25);
-    expect(rates.rate('dairy', day(7))).toBe(5 / 8);
-    expect(rates.rate('dairy', day(40))).toBe(0);
-    expect(rates.rate('unknown', day(7))).toBe(0);
   });
 
-  it('survives gaps: the price holds, and decision points fill the gap weekly', () => {
-    const rows = snapshots().filter((o) => o.observedAt < day(30) || o.observedAt >= day(52));
-    const history = historyOf(rows)!;
-    expect(priceAt(history, day(45))).toBe(10);
-    const points = decisionPoints(history, 7);
-    expect(points.filter((t) => t > day(29) && t < day(52))).toEqual([day(36), day(43), day(50)]);
-    expect(Array.from(computeFeatures(history, day(45), context)!).every((v) => Number.isFinite(v))).toBe(true);
+  it('are finite on every day of every product', () => {
+    const rows = allRows(prepare(histories({ products: 12, days: 400, seed: 5 }), 'snapshots'));
+    const notFinite = [...rows].flatMap(([key, row]) => FEATURE_NAMES.filter((_, f) => !Number.isFinite(row[f]!)).map((name) => `${name} of ${key}`));
+    expect(rows.size).toBe(12 * 400);
+    expect(notFinite).toEqual([]);
   });
 
-  it('labels a drop of at least X % within H days, and leaves it unknown past the data end', () => {
-    const history = historyOf(changeLog())!;
-    const end = day(59);
-    expect(labelAt(history, day(10), 14, 5, end)).toEqual({ label: 1, maxDropPct: 20 });
-    expect(labelAt(history, day(5), 14, 5, end).label).toBe(0);
-    expect(labelAt(history, day(10), 14, 25, end).label).toBe(0);
-    // A rise is not a drop; a drop exactly at t + H counts.
-    expect(labelAt(history, day(30), 14, 5, end).label).toBe(0);
-    expect(labelAt(history, day(6), 14, 5, end).label).toBe(1);
-    expect(labelAt(history, day(50), 14, 5, end).label).toBeUndefined();
+  it('learn a product\'s discount cycle: gap, days since the last one, depth and the expected next one', () => {
+    const data = prepare(histories({ products: 1, days: 300, seed: 7 }), 'snapshots');
+    const latest = latestFeatures(inputsOf(data, data.products[0]!, categoryCoder(data.categories)))!;
+    const x = latest.features;
+    expect(x[F.drops_365d]).toBeGreaterThanOrEqual(7);
+    expect(x[F.typical_gap_days]).toBeGreaterThanOrEqual(21);
+    expect(x[F.typical_gap_days]).toBeLessThanOrEqual(35);
+    expect(x[F.typical_depth_pct]).toBeGreaterThanOrEqual(10);
+    expect(x[F.typical_depth_pct]).toBeLessThanOrEqual(30);
+    expect(x[F.days_to_expected_drop]).toBeCloseTo(x[F.typical_gap_days]! - x[F.days_since_drop_start]!, 9);
+    expect(x[F.past_drop_rate]).toBeGreaterThan(0.2);
+    expect(x[F.dropped_year_ago]).toBe(-1); // 300 days do not reach a year back
   });
 
-  it('keeps the last of several observations at one instant, and rejects out-of-order rows', () => {
-    const history = historyOf([obs(0, 10), obs(1, 9), { ...obs(1, 10) }, obs(2, 10)])!;
-    expect(Array.from(history.price)).toEqual([10]);
-    expect(() => historyOf([obs(2, 10), obs(1, 9)])).toThrow(/time order/);
+  it('share the market: when every product starts a sale on the same day, the store share says so that day', () => {
+    // Every product goes into a 40 % sale from day 150 on (the same calendar day for all).
+    const saleStart = Date.parse('2025-01-01T00:00:00Z') + 150 * DAY_MS;
+    const data = prepare(histories({ products: 10, days: 200, seed: 11 }, (price, t) => (t >= saleStart ? price * 0.6 : price)), 'snapshots');
+    const code = categoryCoder(data.categories);
+    const day = Math.floor(saleStart / DAY_MS) + 1;
+    let shares = 0;
+    for (const product of data.products) {
+      forEachFeatureRow(inputsOf(data, product, code), (d) => product.timeline.firstDay + d === day, (_d, row) => {
+        expect(row[F.source_on_drop_share]).toBeGreaterThan(0.9);
+        expect(row[F.source_start_share_7d]).toBeGreaterThan(0.5);
+        shares++;
+      });
+    }
+    expect(shares).toBe(10);
+  });
+});
+
+describe('slices and training rows', () => {
+  it('cut train | H | validation | H | test in time order with 20 % held out each', () => {
+    const data = prepare(histories({ products: 8, days: 400, seed: 2 }), 'snapshots');
+    const s = planSlices(data);
+    expect(s.train.from).toBe(data.firstDay);
+    expect(s.validation.from - s.train.to - 1).toBe(14);
+    expect(s.test.from - s.validation.to - 1).toBe(14);
+    expect(s.test.to).toBe(data.lastDay - 14);
+    const span = data.lastDay - 14 - data.firstDay + 1;
+    expect(s.test.to - s.test.from + 1).toBe(Math.round(span * 0.2));
+    expect(s.validation.to - s.validation.from + 1).toBe(Math.round(span * 0.2));
+  });
+
+  it('refuse a history shorter than the minimum, saying how much is needed', () => {
+    const data = prepare(histories({ products: 4, days: minimumHistoryDays(14) - 2, seed: 2 }), 'snapshots');
+    expect(() => planSlices(data)).toThrow(/needs at least 111/);
+  });
+
+  it('take training labels only from decisions whose horizon ends before validation', () => {
+    const data = prepare(histories({ products: 8, days: 300, seed: 4 }), 'snapshots');
+    const s = planSlices(data);
+    const table = trainingTable(data, s, categoryCoder(data.categories), 1e9, 1);
+    const days = data.products.reduce((n, p) => n + Math.max(0, Math.min(s.train.to, p.timeline.firstDay + p.timeline.price.length - 1) - Math.max(s.train.from, p.timeline.firstDay) + 1), 0);
+    expect(table.rows).toBe(days); // snapshots every day: every training day has a known label
+    const sampled = trainingTable(data, s, categoryCoder(data.categories), 300, 1);
+    expect(sampled.rows).toBeGreaterThan(200);
+    expect(sampled.rows).toBeLessThanOrEqual(300);
   });
 });

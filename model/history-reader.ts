@@ -1,7 +1,9 @@
 import { type CacheDb } from '../pipeline/cache/cache-db';
 import { BLOCK_COLUMNS, decodeBlock, MAX_BLOCK_ROWS, rowColumns } from '../pipeline/cache/observation-blocks';
 import type { StoredBlock } from '../pipeline/cache/observation-reader';
-import { CategoryDropRates, DAY_MS, HistoryBuilder, type ProductHistory } from './features';
+import { HistoryBuilder, type ProductHistory } from './price-history';
+import type { HistorySource } from './decision-data';
+import type { SourceKind } from './timeline';
 
 /**
  * Reads price histories out of the cache's observation blocks (pipeline/cache/observation-blocks.ts),
@@ -134,35 +136,61 @@ export function readDataEnd(db: CacheDb, source: string): number | undefined {
   return last === null ? undefined : last;
 }
 
-/**
- * Daily drop counts per category (from the ETL's is_drop), for the category drop-rate feature:
- * the dashboard's `rollup_daily` (pipeline/cache/dashboard-rollups.ts), which the observation
- * writer keeps exactly consistent with the rows. With `category` and `days` ({from, to} as
- * YYYY-MM-DD, inclusive), only that slice: what one product's prediction needs.
- */
-export function readCategoryDropRates(db: CacheDb, category?: string, days?: { from: string; to: string }): CategoryDropRates {
-  const where: string[] = [];
-  const params: string[] = [];
-  if (days) {
-    where.push('dt >= ? AND dt <= ?');
-    params.push(days.from, days.to);
-  }
-  if (category !== undefined) {
-    where.push('category = ?');
-    params.push(category);
-  }
-  const rows = db
-    .prepare(
-      `SELECT category, dt, SUM(CASE WHEN is_drop = 1 THEN observations ELSE 0 END) AS drops, SUM(observations) AS rows
-         FROM rollup_daily ${where.length ? `WHERE ${where.join(' AND ')}` : ''} GROUP BY category, dt`,
-    )
-    .all(...params) as { category: string; dt: string; drops: number; rows: number }[];
-  return new CategoryDropRates(rows.map((row) => ({ category: row.category, day: Math.floor(Date.parse(`${row.dt}T00:00:00Z`) / DAY_MS), drops: row.drops, rows: row.rows })));
-}
-
 /** Total observation rows (for progress totals). */
 export function countObservations(db: CacheDb, filter: HistoryFilter = {}): number {
   if (filter.source === undefined && filter.productId === undefined) return db.prepare('SELECT COALESCE(SUM(n), 0) FROM observation_blocks').pluck().get() as number;
   const { sql, params } = whereClause(filter);
   return db.prepare(`SELECT COALESCE(SUM(b.n), 0) FROM product_keys k JOIN observation_blocks b ON b.product = k.id ${sql}`).pluck().get(...params) as number;
+}
+
+/** Share of consecutive observations that repeat the price at or above which a source is read as snapshots. */
+export const SNAPSHOT_REPEAT_SHARE = 0.25;
+
+/**
+ * A source's kind from its histories: a change log records a row only when the price changes, so
+ * almost no observed day repeats the previous price; snapshots repeat it most days. The share is
+ * 1 − (price changes) / (observed days after the first), over all the source's products.
+ */
+export function detectSourceKinds(histories: readonly ProductHistory[]): Map<string, { kind: SourceKind; repeatShare: number }> {
+  const totals = new Map<string, { changes: number; days: number }>();
+  for (const history of histories) {
+    const total = totals.get(history.source) ?? { changes: 0, days: 0 };
+    total.changes += history.start.length - 1;
+    total.days += history.checkpoints.length - 1;
+    totals.set(history.source, total);
+  }
+  return new Map(
+    [...totals].map(([source, { changes, days }]) => {
+      const repeatShare = days > 0 ? Math.max(0, 1 - changes / days) : 1;
+      return [source, { kind: repeatShare >= SNAPSHOT_REPEAT_SHARE ? 'snapshots' : 'changes', repeatShare }];
+    }),
+  );
+}
+
+/** The kinds a user or the import stored (table source_kinds), where the cache has that table. */
+function storedSourceKinds(db: CacheDb): Map<string, SourceKind> {
+  const table = db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' AND name = 'source_kinds'").get();
+  if (!table) return new Map();
+  const rows = db.prepare('SELECT source, kind FROM source_kinds').all() as { source: string; kind: SourceKind }[];
+  return new Map(rows.map((row) => [row.source, row.kind]));
+}
+
+/**
+ * Every history of the cache with each source's kind (stored, else detected) and data end: what
+ * training reads (decision-data.ts's HistorySource).
+ */
+export function workspaceHistories(db: CacheDb, filter: { source?: string } = {}): HistorySource & { products: number; kinds: Record<string, SourceKind> } {
+  const histories = [...iterateHistories(db, filter)];
+  const stored = storedSourceKinds(db);
+  const detected = detectSourceKinds(histories);
+  const kinds: Record<string, SourceKind> = {};
+  for (const source of detected.keys()) kinds[source] = stored.get(source) ?? detected.get(source)!.kind;
+  const dataEnds = readDataEnds(db);
+  return {
+    histories,
+    products: histories.length,
+    kinds,
+    kindOf: (source) => kinds[source] ?? 'snapshots',
+    dataEndOf: (source) => dataEnds.get(source) ?? Number.NaN,
+  };
 }

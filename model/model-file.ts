@@ -1,19 +1,22 @@
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { FEATURE_NAMES, FEATURE_SCHEMA_VERSION, categoryCoder } from './features';
+import { FEATURE_NAMES, FEATURE_SCHEMA_VERSION } from './features';
 import { deserializeForest, type Forest, type SerializedForest } from './forest/random-forest';
 import { type IsotonicCalibration } from './evaluation/calibration';
-import { type CalibrationBin, type ThresholdReport } from './evaluation/metrics';
+import type { BacktestReport, PolicyInUse, SliceInfo } from './evaluation/report-types';
+import type { PolicyParams } from './policy';
+import type { SourceKind } from './timeline';
 
 /**
  * The model file: one JSON document (`<workspace>/models/current.json` by default). JSON rather
  * than a binary pair because the desktop, the CLI and the server all read it with nothing but
  * JSON.parse, and the forests inside are compact anyway (typed arrays as base64: about 2–8 MB
  * for 100 trees of depth 12). It carries everything needed to predict and to judge the model:
- * version, feature schema, options, training window and metrics.
+ * version, feature schema, options, slices, the policy chosen on validation and the test-period
+ * backtest.
  */
 export const MODEL_FORMAT = 'pricedrop-model';
-export const MODEL_FORMAT_VERSION = 1;
+export const MODEL_FORMAT_VERSION = 2;
 
 /** Where `train` writes and `predict`/`backtest` read by default. */
 export function defaultModelPath(workspace: string): string {
@@ -21,57 +24,44 @@ export function defaultModelPath(workspace: string): string {
 }
 
 export interface ModelOptions {
+  /** H: the buyer's horizon in days. */
   horizon_days: number;
+  /** X: the smallest fall (% of today's price) that counts as a drop. */
   min_drop_pct: number;
-  /** will_drop when the calibrated drop probability p is at least this (0.5: a drop is more likely than not). */
-  threshold: number;
-  /**
-   * recommendation is Wait when p is at least this. Tuned at training time on the calibration
-   * slice of the training period (the threshold that saved the most there), unless given.
-   */
-  wait_threshold: number;
-  /** How wait_threshold was set: 'tuned' or 'fixed'. */
-  wait_threshold_source: 'tuned' | 'fixed';
-  /** risk_level bands on p: Low below `medium` (= wait_threshold), High from `high` on. */
-  risk_bands: { medium: number; high: number };
   trees: number;
   max_depth: number;
   min_samples_leaf: number;
   max_features: 'sqrt' | number;
   seed: number;
-  test_fraction: number;
+  /** Training rows are an even sample beyond this many product-days. */
+  max_training_rows: number;
+}
+
+/** The policy chosen on validation (evaluation/policy-choice.ts) and its parameters. */
+export interface PolicyChoice {
+  in_use: PolicyInUse;
+  reason: string;
+  /** The model's own policy (policy.ts), whether or not it is in use. */
+  model: PolicyParams;
+  /** rule_tuned: Wait while the price is more than threshold_pct above its window_days low. */
+  rule: { threshold_pct: number; window_days: number };
+  /** frequency_baseline: Wait while the product's own past drop rate is above level. */
+  frequency: { level: number };
+  /** Each candidate's validation figures, best first. */
+  validation: { name: string; savings_captured_pct: number; worse_than_buy_now_pct: number; worse_by_half_pct: [number, number]; kept: boolean }[];
 }
 
 export interface TrainingWindow {
-  /** ISO times: rows used for training have train_from ≤ t < train_to. */
+  /** ISO dates (inclusive) of each slice's decision days. */
   train_from: string;
   train_to: string;
-  /** Rows of the test period: test_from ≤ t ≤ test_to (labels look H days further). */
+  validation_from: string;
+  validation_to: string;
   test_from: string;
   test_to: string;
   gap_days: number;
   /** The last observation in the cache when the model was trained. */
   data_end: string;
-}
-
-export interface ModelMetrics {
-  rows: { total: number; labelled: number; train: number; test: number };
-  positives_rate: { train: number; test: number };
-  /** On the test period, with calibrated probabilities. */
-  auc: number;
-  pr_auc: number;
-  brier: number;
-  /** Brier of the raw (uncalibrated) forest vote share, for comparison. */
-  brier_uncalibrated: number;
-  /** Brier of always predicting the training positives rate (a skill reference). */
-  brier_base_rate: number;
-  calibration: CalibrationBin[];
-  /** Precision/recall of will_drop (p ≥ threshold) on the test period. */
-  at_threshold: ThresholdReport;
-  /** Precision/recall of the Wait advice (p ≥ wait_threshold), "positive" meaning a drop came. */
-  at_wait_threshold: ThresholdReport;
-  /** Mean absolute error (percentage points) of the drop-size estimate on test rows that did drop. */
-  drop_size_mae_pct: number;
 }
 
 export interface ModelFile {
@@ -83,25 +73,38 @@ export interface ModelFile {
   feature_schema: { version: number; names: string[] };
   options: ModelOptions;
   training_window: TrainingWindow;
+  /** How much each slice had (products, days, decisions). */
+  slices: { train: SliceInfo; validation: SliceInfo; test: SliceInfo };
+  /** Each source's kind as training read it. */
+  source_kinds: Record<string, SourceKind>;
   /** The category code table (feature `category_code` is the index here, −1 if unknown). */
   categories: string[];
-  metrics: ModelMetrics;
-  /** Raw forest vote share → probability. */
+  /** The classifier's raw vote share → probability, fitted on the validation slice. */
   calibration: IsotonicCalibration;
-  /** Mean drop size (%) of positive training rows: used only when no regressor could be trained. */
-  drop_size_fallback_pct: number;
+  policy: PolicyChoice;
+  /** The test-period report (read once, at training). */
+  backtest: BacktestReport;
   /** Features ranked by importance in the classifier. */
   importance: { feature: string; importance: number }[];
-  classifier: SerializedForest;
-  /** Drop size in % given a drop, trained on the positive training rows. */
-  regressor: SerializedForest | null;
+  forests: {
+    /** Drop of at least X % within H days (vote share, calibrated above). */
+    classifier: SerializedForest;
+    /** Deepest fall in % given a drop. */
+    drop_size: SerializedForest;
+    /** Deadline change in % given no drop. */
+    deadline_change: SerializedForest;
+    /** Deadline price above today's (vote share). */
+    worse: SerializedForest;
+  };
 }
 
 /** A model ready to predict. `meta` is the file without its forests (small, safe to send to a UI). */
 export interface LoadedModel {
-  meta: Omit<ModelFile, 'classifier' | 'regressor'>;
+  meta: Omit<ModelFile, 'forests'>;
   classifier: Forest;
-  regressor: Forest | undefined;
+  dropSize: Forest;
+  deadlineChange: Forest;
+  worse: Forest;
   /** `meta.categories` as the feature `category_code` (built once per model, not per prediction). */
   categoryCode: (category: string) => number;
 }
@@ -135,21 +138,21 @@ export function loadModel(file: string): LoadedModel {
 export function parseModel(json: unknown): LoadedModel {
   const model = json as Partial<ModelFile> | null;
   if (!model || typeof model !== 'object' || model.format !== MODEL_FORMAT) throw new Error('not a PriceDrop model file');
-  if (model.format_version !== MODEL_FORMAT_VERSION) throw new Error(`model format version ${String(model.format_version)} is not supported (expected ${MODEL_FORMAT_VERSION})`);
+  if (model.format_version !== MODEL_FORMAT_VERSION) throw new Error(`model format version ${String(model.format_version)} is not supported (expected ${MODEL_FORMAT_VERSION}): retrain (pricedrop train)`);
   const schema = model.feature_schema;
   if (!schema || schema.version !== FEATURE_SCHEMA_VERSION || schema.names.join(',') !== FEATURE_NAMES.join(',')) {
     throw new Error(`the model was trained on feature schema ${String(schema?.version)}, this build computes ${FEATURE_SCHEMA_VERSION}: retrain it`);
   }
-  if (!model.classifier || !model.options || !model.calibration || !Array.isArray(model.categories)) throw new Error('model file is incomplete');
-  const classifier = deserializeForest(model.classifier);
-  if (classifier.features !== FEATURE_NAMES.length) throw new Error('model forest does not match the feature schema');
-  const regressor = model.regressor ? deserializeForest(model.regressor) : undefined;
-  const { classifier: _classifier, regressor: _regressor, ...meta } = model as ModelFile;
-  const options = meta.options;
-  if (typeof options.threshold !== 'number' || !(options.threshold > 0 && options.threshold < 1)) throw new Error('model options: threshold must be in (0, 1)');
-  // Files written before the wait threshold existed advised Wait from `threshold` on.
-  if (typeof options.wait_threshold !== 'number') {
-    meta.options = { ...options, wait_threshold: options.threshold, wait_threshold_source: 'fixed', risk_bands: options.risk_bands ?? { medium: options.threshold, high: options.threshold } };
-  }
-  return { meta, classifier, regressor, categoryCode: categoryCoder(meta.categories) };
+  const forests = model.forests;
+  if (!forests?.classifier || !forests.drop_size || !forests.deadline_change || !forests.worse || !model.options || !model.calibration || !model.policy || !Array.isArray(model.categories)) throw new Error('model file is incomplete');
+  const [classifier, dropSize, deadlineChange, worse] = [forests.classifier, forests.drop_size, forests.deadline_change, forests.worse].map(deserializeForest) as [Forest, Forest, Forest, Forest];
+  if ([classifier, dropSize, deadlineChange, worse].some((forest) => forest.features !== FEATURE_NAMES.length)) throw new Error('model forest does not match the feature schema');
+  const { forests: _forests, ...meta } = model as ModelFile;
+  return { meta, classifier, dropSize, deadlineChange, worse, categoryCode: categoryCoder(meta.categories) };
+}
+
+/** A code table over sorted category names (stored in the model file). */
+export function categoryCoder(categories: readonly string[]): (category: string) => number {
+  const codes = new Map(categories.map((category, i) => [category, i]));
+  return (category) => codes.get(category) ?? -1;
 }

@@ -1,8 +1,11 @@
-import { FEATURE_COUNT, FEATURE_NAMES, NEVER_DAYS, type FeatureName } from './features';
-import { explainRow, predictRow } from './forest/random-forest';
+import { F, FEATURE_COUNT, FEATURE_NAMES, NEVER_DAYS, type FeatureName } from './features';
+import { explainRow } from './forest/random-forest';
 import { applyCalibration } from './evaluation/calibration';
 import { round } from './evaluation/metrics';
+import type { PolicyInUse } from './evaluation/report-types';
 import { type LoadedModel } from './model-file';
+import { confidenceOf, dropWithin, modelAdvice, riskLevel } from './policy';
+import { scoreRow } from './scoring';
 
 export { defaultModelPath, loadModel, parseModel, type LoadedModel, type ModelFile } from './model-file';
 
@@ -11,21 +14,18 @@ export { defaultModelPath, loadModel, parseModel, type LoadedModel, type ModelFi
  * server. It reads no database: the server calls `predictFromFeatures` on the feature vectors
  * that `productStates` (cache-predictions.ts) put in the bundle, or that a client posts.
  *
- * What a prediction says (the JSON of `pricedrop predict` and `POST /api/predict`):
- * - `confidence`: the calibrated probability that `will_drop` is right, i.e. p when will_drop and
- *   1 − p otherwise, where p is the isotonic-calibrated probability of a drop of at least X %
- *   within H days (X, H: the model's options);
- * - `will_drop`: p ≥ the model's `threshold` (0.5: a drop is more likely than not);
- * - `recommendation`: `Wait` when p ≥ the model's `wait_threshold`, else `Buy now`. The wait
- *   threshold is tuned at training time on a slice of the training period (the one that saved
- *   the most money there), because waiting pays off well before a drop is more likely than not
- *   when drops are deep and rises are rare;
- * - `risk_level`: the risk that buying now overpays, from p: Low when p < wait_threshold (Buy
- *   now), Medium when wait_threshold ≤ p < max(0.5, wait_threshold), High from there on (the
- *   bands are stored in the model's options as `risk_bands`);
- * - `expected_drop_pct`: the drop size the regressor forest expects *should a drop come* (in % of
- *   today's price), and `expected_drop_amount` the same in money (currency of the product);
- * - `reasons`: the features that moved p most for this product, from the forest's decision paths.
+ * What a prediction says (the JSON of `pricedrop predict` and `POST /api/predict`), for a buyer
+ * who must buy within the model's H days:
+ * - `recommendation`: the advice of the policy in use (`policy`): the model's expected-savings
+ *   rule (policy.ts), or the baseline that beat it on validation (`rule_tuned`,
+ *   `frequency_baseline`), which the reasons then name;
+ * - `will_drop`: true exactly when the advice is Wait (a drop worth waiting for is expected);
+ * - `confidence`: the chance the advice is right: for Wait, that waiting ends no worse than
+ *   buying now; for Buy now, that no drop of X % comes (or that waiting would end worse);
+ * - `risk_level`: from the confidence (Low ≥ 0.8, Medium ≥ 0.65, else High);
+ * - `expected_drop_pct` / `expected_drop_amount`: the drop's depth the model expects should one
+ *   come (in % of today's price, and in the product's currency);
+ * - `reasons`: the features that moved the drop chance most for this product.
  */
 export interface Prediction {
   product_id: string;
@@ -36,10 +36,12 @@ export interface Prediction {
   risk_level: 'Low' | 'Medium' | 'High';
   recommendation: 'Buy now' | 'Wait';
   reasons: Reason[];
+  policy: PolicyInUse;
 }
 
 export interface Reason {
-  feature: FeatureName;
+  /** The feature, or `policy` for the line that names a baseline's advice. */
+  feature: FeatureName | 'policy';
   /** The feature's value for this product. */
   value: number;
   /** How far it moved the drop probability, in percentage points (+ toward a drop). */
@@ -50,41 +52,64 @@ export interface Reason {
 
 /** The calibrated drop probability p for a feature vector. */
 export function dropProbability(model: LoadedModel, features: ArrayLike<number>): number {
-  return applyCalibration(model.meta.calibration, predictRow(model.classifier, features));
+  return scoreRow(forestsOf(model), features).p;
 }
 
-/** Predicts from a feature vector (FEATURE_NAMES order). Pure: no I/O, microseconds. */
+/** Does the policy in use say Wait for these features, `daysLeft` days before the deadline? */
+export function adviseWait(model: LoadedModel, features: ArrayLike<number>, daysLeft: number): boolean {
+  const { policy, options } = model.meta;
+  if (policy.in_use === 'rule_tuned') return features[F[`rel_min_${policy.rule.window_days}d` as FeatureName]]! > policy.rule.threshold_pct;
+  if (policy.in_use === 'frequency_baseline') return features[F.past_drop_rate]! > policy.frequency.level;
+  return modelAdvice(scoreRow(forestsOf(model), features), daysLeft, options.horizon_days, policy.model).wait;
+}
+
+/** Predicts from a feature vector (FEATURE_NAMES order). Pure: no I/O, well under a millisecond. */
 export function predictFromFeatures(model: LoadedModel, features: ArrayLike<number>, productId: string, reasonCount = 3): Prediction {
   if (features.length !== FEATURE_COUNT) throw new Error(`expected ${FEATURE_COUNT} features, got ${features.length}`);
-  const { options } = model.meta;
+  const { options, policy } = model.meta;
+  const h = options.horizon_days;
+  const scores = scoreRow(forestsOf(model), features);
+  const wait = adviseWait(model, features, h);
+  const confidence = confidenceOf(wait, dropWithin(scores.p, h, h), scores.worse);
   const explained = explainRow(model.classifier, features);
-  const p = applyCalibration(model.meta.calibration, explained.prediction);
-  const willDrop = p >= options.threshold;
-  const price = features[0] as number;
-  const dropPct = Math.max(0, model.regressor ? predictRow(model.regressor, features) : model.meta.drop_size_fallback_pct);
   // Contributions are in raw vote share; scale them to the calibrated probability's move.
   const rawMove = explained.prediction - explained.bias;
-  const scale = Math.abs(rawMove) > 1e-9 ? (p - applyCalibration(model.meta.calibration, explained.bias)) / rawMove : 1;
+  const scale = Math.abs(rawMove) > 1e-9 ? (scores.p - applyCalibration(model.meta.calibration, explained.bias)) / rawMove : 1;
   const ranked = Array.from(explained.contributions.keys())
     .filter((f) => explained.contributions[f] !== 0)
     .sort((a, b) => Math.abs(explained.contributions[b]!) - Math.abs(explained.contributions[a]!))
     .slice(0, reasonCount);
-  const reasons = ranked.map((f) => {
+  const reasons: Reason[] = ranked.map((f) => {
     const feature = FEATURE_NAMES[f]!;
     const effect = round(explained.contributions[f]! * scale * 100, 1);
     const value = features[f] as number;
     return { feature, value: round(value, 4), effect_pct_points: effect, text: describe(feature, value, effect) };
   });
+  if (policy.in_use !== 'model') reasons.unshift({ feature: 'policy', value: 0, effect_pct_points: 0, text: policyText(model) });
+  const price = features[F.price] as number;
   return {
     product_id: productId,
-    will_drop: willDrop,
-    confidence: round(willDrop ? p : 1 - p, 4),
-    expected_drop_amount: round((price * dropPct) / 100, 2),
-    expected_drop_pct: round(dropPct, 2),
-    risk_level: p >= options.risk_bands.high ? 'High' : p >= options.risk_bands.medium ? 'Medium' : 'Low',
-    recommendation: p >= options.wait_threshold ? 'Wait' : 'Buy now',
+    will_drop: wait,
+    confidence: round(confidence, 4),
+    expected_drop_amount: round((price * scores.dropPct) / 100, 2),
+    expected_drop_pct: round(scores.dropPct, 2),
+    risk_level: riskLevel(confidence),
+    recommendation: wait ? 'Wait' : 'Buy now',
     reasons,
+    policy: policy.in_use,
   };
+}
+
+/** The sentence naming a baseline's advice (the reasons' first line when one is in use). */
+export function policyText(model: LoadedModel): string {
+  const { policy } = model.meta;
+  if (policy.in_use === 'rule_tuned') return `Advice from the tuned rule (it beat the model on validation): wait while the price is more than ${policy.rule.threshold_pct}% above its ${policy.rule.window_days}-day low`;
+  if (policy.in_use === 'frequency_baseline') return `Advice from the product's own drop frequency (it beat the model on validation): wait while its past rate of drops is above ${round(policy.frequency.level * 100, 1)}%`;
+  return "Advice from the model's expected savings";
+}
+
+function forestsOf(model: LoadedModel) {
+  return { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
 }
 
 /**
@@ -107,64 +132,64 @@ function describe(feature: FeatureName, value: number, effect: number): string {
   const direction = effect >= 0 ? 'raises' : 'lowers';
   const tail = ` (${direction} the drop chance by ${Math.abs(effect).toFixed(1)} pts)`;
   const pct = (v: number) => `${Math.abs(v).toFixed(1)}%`;
-  const span = (suffix: string) => suffix.replace(/^(\d+)d$/, '$1-day');
-  const rel = (window: string) => (value >= 0 ? `price is ${pct(value)} above its ${window}` : `price is ${pct(value)} below its ${window}`);
   const days = (v: number) => `${Math.round(v)} day${Math.round(v) === 1 ? '' : 's'}`;
+  const window = /^rel_(min|max|mean)_(\d+)d$/.exec(feature);
   let text: string;
+  if (window) {
+    const what = { min: 'low', max: 'high', mean: 'average' }[window[1] as 'min' | 'max' | 'mean'];
+    const span = `${window[2]}-day ${what}`;
+    text = Math.abs(value) <= 0.05 ? `price is at its ${span}` : `price is ${pct(value)} ${value > 0 ? 'above' : 'below'} its ${span}`;
+    return text + tail;
+  }
   switch (feature) {
-    case 'rel_mean_7d':
-    case 'rel_mean_30d':
-    case 'rel_mean_90d':
-      text = rel(`${span(feature.slice(9))} average`);
-      break;
-    case 'rel_min_7d':
-    case 'rel_min_30d':
-    case 'rel_min_90d':
-      text = value <= 0.05 ? `price is at its ${span(feature.slice(8))} low` : rel(`${span(feature.slice(8))} low`);
-      break;
-    case 'rel_max_7d':
-    case 'rel_max_30d':
-    case 'rel_max_90d':
-      text = value >= -0.05 ? `price is at its ${span(feature.slice(8))} high` : rel(`${span(feature.slice(8))} high`);
-      break;
     case 'rel_all_time_low':
-      text = value <= 0.05 ? 'price is at its all-time low' : rel('all-time low');
+      text = value <= 0.05 ? 'price is at its lowest so far' : `price is ${pct(value)} above its lowest so far`;
       break;
-    case 'drop_pct_now':
-      text = value > 0 ? `on promotion: ${pct(value)} below the list price` : 'not on promotion';
+    case 'rel_regular':
+      text = Math.abs(value) <= 0.05 ? 'price is at its regular level' : `price is ${pct(value)} ${value > 0 ? 'above' : 'below'} its regular price`;
+      break;
+    case 'list_discount_pct':
+      text = value > 0 ? `on promotion: ${pct(value)} below the list price` : 'no list-price discount shown';
+      break;
+    case 'on_drop':
+      text = value > 0 ? 'on a discount now' : 'not on a discount now';
+      break;
+    case 'current_discount_pct':
+      text = `${pct(value)} below its regular price`;
       break;
     case 'days_since_change':
       text = `price unchanged for ${days(value)}`;
       break;
-    case 'days_since_drop':
-      text = value >= NEVER_DAYS ? 'no price drop seen yet' : `last drop ${days(value)} ago`;
+    case 'days_since_drop_start':
+      text = value >= NEVER_DAYS ? 'no discount seen yet' : `last discount began ${days(value)} ago`;
       break;
-    case 'changes_30d':
-      text = `${value} price change${value === 1 ? '' : 's'} in the last 30 days`;
+    case 'typical_gap_days':
+      text = value < 0 ? 'no discount cycle yet' : `discounts recur about every ${days(value)}`;
       break;
-    case 'mean_abs_change_pct_30d':
-      text = `recent price changes average ${pct(value)}`;
+    case 'days_to_expected_drop':
+      text = value >= NEVER_DAYS ? 'no discount cycle yet' : value >= 0 ? `next discount expected in about ${days(value)}` : `a discount is ${days(-value)} overdue`;
       break;
-    case 'last_change_dir':
-      text = value < 0 ? 'the last change was a drop' : value > 0 ? 'the last change was a rise' : 'no price change yet';
+    case 'drops_365d':
+    case 'drops_180d':
+    case 'drops_90d':
+      text = `${value} discount${value === 1 ? '' : 's'} in the last ${feature.slice(6, -1)} days`;
       break;
-    case 'last_change_pct':
-      text = `the last change was ${value >= 0 ? '+' : '−'}${pct(value)}`;
+    case 'past_drop_rate':
+      text = value < 0 ? 'no past drops to go by' : `dropped within the horizon on ${(value * 100).toFixed(0)}% of past days`;
       break;
-    case 'promo_age_days':
-      text = value > 0 ? `current reduced price has lasted ${days(value)}` : 'no reduced price running';
+    case 'source_on_drop_share':
+    case 'category_on_drop_share':
+      text = `${(value * 100).toFixed(0)}% of its ${feature.startsWith('source') ? 'store' : 'category'} is on a discount today`;
+      break;
+    case 'source_start_share_7d':
+    case 'category_start_share_7d':
+      text = `${(value * 100).toFixed(0)}% of its ${feature.startsWith('source') ? 'store' : 'category'} went on a discount this week`;
+      break;
+    case 'dropped_year_ago':
+      text = value < 0 ? 'no data from a year ago' : value > 0 ? 'it dropped around this date a year ago' : 'no drop around this date a year ago';
       break;
     case 'category_code':
       text = 'its category';
-      break;
-    case 'category_drop_rate_30d':
-      text = `${(value * 100).toFixed(0)}% of its category's recent prices were drops`;
-      break;
-    case 'day_of_week':
-      text = `day of week (${['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'][value] ?? value})`;
-      break;
-    case 'month':
-      text = `time of year (month ${value})`;
       break;
     case 'history_days':
       text = `price history of ${days(value)}`;

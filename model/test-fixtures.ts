@@ -1,6 +1,6 @@
 import { openCache, type CacheDb } from '../pipeline/cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../pipeline/cache/observation-writer';
-import { DAY_MS } from './features';
+import { DAY_MS } from './price-history';
 import { createRandom } from './forest/random-forest';
 
 /**

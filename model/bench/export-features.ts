@@ -10,18 +10,20 @@
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { FEATURE_COUNT, FEATURE_NAMES } from '../features';
-import { buildDataset, timeSplit, type Dataset } from '../dataset';
+import { planSlices, prepareData, trainingTable, type FeatureTable } from '../decision-data';
+import { categoryCoder } from '../model-file';
 import { openWorkspaceCache } from '../training';
+import { workspaceHistories } from '../history-reader';
 import { parseArgs, numberFlag, requiredFlag } from '../../pipeline/cli/command';
 
-async function writeTable(file: string, dataset: Dataset, rows: Int32Array): Promise<void> {
+async function writeTable(file: string, table: FeatureTable): Promise<void> {
   const out = createWriteStream(file);
   out.write([...FEATURE_NAMES, 'label'].join(',') + '\n');
-  for (const i of rows) {
+  for (let i = 0; i < table.rows; i++) {
     const cells: string[] = [];
-    for (let f = 0; f < FEATURE_COUNT; f++) cells.push(String(dataset.x[i * FEATURE_COUNT + f]));
-    cells.push(String(dataset.label[i]));
-    if (!out.write(cells.join(",") + "\n")) await new Promise<void>((resolve) => out.once("drain", () => resolve()));
+    for (let f = 0; f < FEATURE_COUNT; f++) cells.push(String(table.x[i * FEATURE_COUNT + f]));
+    cells.push(String(table.label[i]));
+    if (!out.write(cells.join(',') + '\n')) await new Promise<void>((resolve) => out.once('drain', () => resolve()));
   }
   await new Promise<void>((resolve) => out.end(() => resolve()));
 }
@@ -29,10 +31,13 @@ async function writeTable(file: string, dataset: Dataset, rows: Int32Array): Pro
 const args = parseArgs(process.argv.slice(2));
 const outDir = requiredFlag(args, 'out');
 const db = openWorkspaceCache(requiredFlag(args, 'workspace'));
-const dataset = buildDataset(db, { horizonDays: numberFlag(args, 'horizon-days', 14), minDropPct: numberFlag(args, 'min-drop-pct', 5) });
+const data = prepareData(workspaceHistories(db), { horizonDays: numberFlag(args, 'horizon-days', 14), minDropPct: numberFlag(args, 'min-drop-pct', 5) });
 db.close();
-const split = timeSplit(dataset);
+const slices = planSlices(data);
+const code = categoryCoder(data.categories);
+const train = trainingTable(data, slices, code, Number.MAX_SAFE_INTEGER, 1);
+const test = trainingTable(data, { ...slices, train: slices.test }, code, Number.MAX_SAFE_INTEGER, 1);
 mkdirSync(outDir, { recursive: true });
-await writeTable(join(outDir, 'train.csv'), dataset, split.train);
-await writeTable(join(outDir, 'test.csv'), dataset, split.test);
-process.stdout.write(JSON.stringify({ train: join(outDir, 'train.csv'), test: join(outDir, 'test.csv'), rows_train: split.train.length, rows_test: split.test.length, features: FEATURE_COUNT }) + '\n');
+await writeTable(join(outDir, 'train.csv'), train);
+await writeTable(join(outDir, 'test.csv'), test);
+process.stdout.write(JSON.stringify({ train: join(outDir, 'train.csv'), test: join(outDir, 'test.csv'), rows_train: train.rows, rows_test: test.rows, features: FEATURE_COUNT }) + '\n');

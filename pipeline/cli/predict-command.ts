@@ -9,21 +9,23 @@ export const predictCommand: Command = {
   summary: 'Predict whether a product will get cheaper soon: Buy now or Wait, with reasons',
   usage: `Usage: pricedrop predict --product ID [--workspace DIR] [--model FILE] [--source NAME] [--json]
 
-Computes the product's features from its history in the cache (as of the source's last
-observation) and asks the model. Prints {"product_id","will_drop","confidence",
-"expected_drop_amount","expected_drop_pct","risk_level","recommendation","reasons"}.
+Computes the product's features from its history in the cache (as of its last known day, with
+its source's cross-section) and asks the model. Prints {"product_id","will_drop","confidence",
+"expected_drop_amount","expected_drop_pct","risk_level","recommendation","reasons","policy"}.
 
   --product ID     the product id (as in the cache)
   --model FILE     model file (default DIR/models/current.json)
   --source NAME    when the same id exists in several sources (default: the most recently seen)
   --json           one JSON object on stdout
 
-p is the calibrated probability of a drop of at least X % within H days (the model's options).
-will_drop: p >= 0.5; confidence: the calibrated probability that will_drop is right.
-recommendation: Wait when p >= the model's wait threshold (tuned at training), else Buy now.
-risk_level (of overpaying by buying now): Low when p < wait threshold, Medium up to
-max(0.5, wait threshold), High above. expected_drop_*: the size of the drop should one come,
-estimated by a regression forest. reasons: the features that moved p most, with their effect.`,
+recommendation: the advice of the policy in use ("policy": "model", or the baseline that beat the
+model on validation, "rule_tuned" or "frequency_baseline", named in the reasons). The model's
+policy waits when the expected saving of waiting (chance of a drop of X % within the H days times
+its expected depth, minus the expected rise otherwise) exceeds a cost chosen on validation, and
+the chance that waiting ends worse is small. will_drop is true exactly when the advice is Wait;
+confidence is the chance the advice is right; risk_level follows it (Low >= 0.8, Medium >= 0.65,
+High below). expected_drop_*: the depth of the drop should one come. reasons: the features that
+moved the drop chance most, with their effect.`,
   async run(args, io) {
     const workspace = workspaceOf(args);
     const productId = requiredFlag(args, 'product');
@@ -40,15 +42,15 @@ estimated by a regression forest. reasons: the features that moved p most, with 
         risk_level: full.risk_level,
         recommendation: full.recommendation,
         reasons: full.reasons,
+        policy: full.policy,
       };
       if (args.switches.has('json')) {
         io.json(prediction);
         return;
       }
       io.out(`${full.title} (${full.product_id}, ${full.source}): ${full.price} ${full.currency} as of ${full.as_of}`);
-      const p = prediction.will_drop ? prediction.confidence : 1 - prediction.confidence;
-      const { horizon_days: h, min_drop_pct: x, wait_threshold: wait } = model.meta.options;
-      io.out(`${prediction.recommendation}: ${(p * 100).toFixed(0)}% chance of a drop of ${x}% or more within ${h} days (Wait from ${(wait * 100).toFixed(0)}%; risk ${prediction.risk_level})`);
+      const { horizon_days: h } = model.meta.options;
+      io.out(`${prediction.recommendation} (buying within ${h} days): ${(prediction.confidence * 100).toFixed(0)}% confident, risk ${prediction.risk_level}; advice from ${prediction.policy}`);
       io.out(`expected drop if it comes: ${prediction.expected_drop_pct}% (${prediction.expected_drop_amount} ${full.currency})`);
       for (const reason of prediction.reasons) io.out(`  - ${reason.text}`);
     } finally {

@@ -4,45 +4,54 @@ import { trainModel, type TrainPhase } from '../../model/training';
 /** `pricedrop train`: trains the forecaster on the workspace's cache and writes the model file. */
 export const trainCommand: Command = {
   name: 'train',
-  summary: 'Train the price-drop forecaster (random forest) on the cache; report test metrics',
+  summary: 'Train the Buy now / Wait forecaster (random forests) on the cache; report the backtest against baselines',
   usage: `Usage: pricedrop train [--workspace DIR] [--horizon-days H] [--min-drop-pct X] [--out FILE] [options] [--json]
 
-Target: does the price fall at least X % below today's within the next H days? Trains on the past,
-tests on the most recent period (the last quarter of the labelled span), with a gap of H days
-between them so no label leaks, and writes the model (default DIR/models/current.json).
+A buyer must buy within H days. Target: does the price fall at least X % below today's within
+them? Time order: train | gap H | validation | gap H | test (validation and test 20 % each).
+Four forests learn on the training slice; on validation the drop probabilities are calibrated
+and the advice policy is chosen (the model's expected savings, or a baseline when the model does
+not beat it there: the report says which and why); the test period is read once, for the report.
+Writes the model (default DIR/models/current.json).
 
 Options:
   --horizon-days H      horizon in days (default 14)
   --min-drop-pct X      minimum fall in % that counts as a drop (default 5)
   --out FILE            model file (default DIR/models/current.json)
-  --threshold P         will_drop from this calibrated drop probability on (default 0.5)
-  --wait-threshold P    recommend Wait from this probability on (default: tuned by replaying
-                        the training period with out-of-time scores: the one that saved most)
-  --trees N             trees in the forest (default 100)
+  --trees N             trees in the drop classifier (default 100; the other three get half)
   --max-depth D         default 8
   --min-samples-leaf N  default 50
   --max-features F      features tried per split: "sqrt" (default), a fraction (<= 1) or a count
+  --max-training-rows N an even sample beyond this many training decisions (default 250000)
   --seed N              default 1
   --threads N           worker threads (default: all cores)
-  --json                print the report as one JSON object: rows, positives_rate, auc, pr_auc,
-                        brier, calibration, at_threshold and at_wait_threshold (precision/recall),
-                        training_window, ...`,
+  --json                print the report as one JSON object: policy, policy_reason, slices,
+                        positives_rate, backtest (the test period against every baseline), ...`,
   async run(args, io) {
     const workspace = workspaceOf(args);
     const threads = args.flags.get('threads');
-    const labels: Record<TrainPhase, string> = { reading: 'reading histories', calibration: 'cross-fitting calibration forests', classifier: 'training drop classifier', 'drop size': 'training drop-size forest', evaluating: 'evaluating', saving: 'saving model' };
+    const labels: Record<TrainPhase, string> = {
+      reading: 'reading histories',
+      features: 'computing features',
+      classifier: 'training drop classifier',
+      'drop size': 'training drop-size forest',
+      'deadline change': 'training deadline-change forest',
+      worse: 'training worse-at-deadline forest',
+      validation: 'calibrating and choosing the policy on validation',
+      test: 'backtesting the test period',
+      saving: 'saving model',
+    };
     const report = await trainModel(
       {
         workspace,
         out: stringFlag(args, 'out'),
         horizonDays: numberFlag(args, 'horizon-days', 14, { min: 1, max: 365 }),
         minDropPct: numberFlag(args, 'min-drop-pct', 5, { min: 0.01, max: 99 }),
-        threshold: numberFlag(args, 'threshold', 0.5, { min: 0.01, max: 0.99 }),
-        waitThreshold: args.flags.has('wait-threshold') ? numberFlag(args, 'wait-threshold', 0.5, { min: 0.01, max: 1 }) : undefined,
         trees: numberFlag(args, 'trees', 100, { min: 1, max: 2000, integer: true }),
         maxDepth: numberFlag(args, 'max-depth', 8, { min: 1, max: 40, integer: true }),
         minSamplesLeaf: numberFlag(args, 'min-samples-leaf', 50, { min: 1, integer: true }),
         maxFeatures: stringFlag(args, 'max-features', 'sqrt') === 'sqrt' ? 'sqrt' : numberFlag(args, 'max-features', 1, { min: 0.01 }),
+        maxTrainingRows: numberFlag(args, 'max-training-rows', 250_000, { min: 1000, integer: true }),
         seed: numberFlag(args, 'seed', 1, { integer: true }),
         threads: threads === undefined ? undefined : numberFlag(args, 'threads', 2, { min: 1, max: 64, integer: true }),
       },
@@ -52,10 +61,12 @@ Options:
       io.json(report);
       return;
     }
+    const { slices, backtest: b } = report;
     io.out(`model ${report.model_version} written to ${report.model_file}`);
-    io.out(`rows: ${report.rows.train} train, ${report.rows.test} test (positives ${(report.positives_rate.train * 100).toFixed(1)}% / ${(report.positives_rate.test * 100).toFixed(1)}%)`);
-    io.out(`test AUC ${report.auc}, PR-AUC ${report.pr_auc}, Brier ${report.brier} (base rate ${report.brier_base_rate})`);
-    io.out(`will_drop at ${report.at_threshold.threshold}: precision ${report.at_threshold.precision}, recall ${report.at_threshold.recall}`);
-    io.out(`Wait at ${report.at_wait_threshold.threshold}: precision ${report.at_wait_threshold.precision}, recall ${report.at_wait_threshold.recall}`);
+    io.out(`slices: train ${slices.train.from}..${slices.train.to} (${slices.train.decisions} decisions), validation ${slices.validation.from}..${slices.validation.to} (${slices.validation.decisions}), test ${slices.test.from}..${slices.test.to} (${slices.test.decisions})`);
+    io.out(`advice in use: ${report.policy} (${report.policy_reason})`);
+    io.out(`test period: advice captures ${b.savings_captured_pct}% of a clairvoyant's savings [${b.ci95.savings_captured_pct.join(', ')}], worse than buying at once in ${b.worse_than_buy_now_pct}%`);
+    io.out(`baselines: rule ${b.rule_baseline.savings_captured_pct}%, tuned rule ${b.rule_tuned.savings_captured_pct}%, frequency ${b.frequency_baseline.savings_captured_pct}%, always buy now ${b.always_buy_now.savings_captured_pct}%`);
+    io.out(`forecast: AUC ${b.forecast.auc}, Brier skill ${b.forecast.brier_skill}, ECE ${b.forecast.ece}`);
   },
 };

@@ -1,0 +1,172 @@
+import { FEATURE_COUNT, forEachFeatureRow, type FeatureInputs } from './features';
+import { MarketContext } from './market-context';
+import { dayOf, type ProductHistory } from './price-history';
+import { episodesOf, outcomesOf, timelineOf, type DayOutcomes, type Episodes, type SourceKind, type Timeline } from './timeline';
+
+/**
+ * From product histories to what training and the backtest read: each product's daily timeline,
+ * discount episodes and outcomes, the market cross-section, and the time-ordered slices
+ * train | gap H | validation | gap H | test. Reads no database: the caller streams histories in.
+ */
+export interface ProductDays {
+  timeline: Timeline;
+  episodes: Episodes;
+  outcomes: DayOutcomes;
+}
+
+export interface ForecastData {
+  horizonDays: number;
+  minDropPct: number;
+  products: ProductDays[];
+  market: MarketContext;
+  /** Sorted category names (the model's code table). */
+  categories: string[];
+  firstDay: number;
+  lastDay: number;
+}
+
+export interface HistorySource {
+  histories: Iterable<ProductHistory>;
+  /** The kind of a source (snapshots or change log). */
+  kindOf(source: string): SourceKind;
+  /** A source's last observation time (epoch ms): a change log's prices hold up to it. */
+  dataEndOf(source: string): number;
+}
+
+export interface PrepareOptions {
+  horizonDays: number;
+  minDropPct: number;
+  onProgress?: (productsDone: number) => void;
+  signal?: AbortSignal;
+}
+
+export function prepareData(input: HistorySource, options: PrepareOptions): ForecastData {
+  const products: ProductDays[] = [];
+  let firstDay = Number.POSITIVE_INFINITY;
+  let lastDay = Number.NEGATIVE_INFINITY;
+  for (const history of input.histories) {
+    if (products.length % 256 === 0) {
+      options.signal?.throwIfAborted();
+      options.onProgress?.(products.length);
+    }
+    const timeline = timelineOf(history, input.kindOf(history.source), dayOf(input.dataEndOf(history.source)));
+    products.push({ timeline, episodes: episodesOf(timeline, options.minDropPct), outcomes: outcomesOf(timeline, options.horizonDays, options.minDropPct) });
+    firstDay = Math.min(firstDay, timeline.firstDay);
+    lastDay = Math.max(lastDay, timeline.firstDay + timeline.price.length - 1);
+  }
+  if (products.length === 0) throw new Error('no price history to learn from: fill the cache first (pricedrop etl, or pricedrop import)');
+  const market = new MarketContext(firstDay, lastDay, options.horizonDays);
+  for (const product of products) market.add(product.timeline, product.episodes, product.outcomes);
+  market.finish();
+  const categories = [...new Set(products.map((p) => p.timeline.category))].sort();
+  return { horizonDays: options.horizonDays, minDropPct: options.minDropPct, products, market, categories, firstDay, lastDay };
+}
+
+/** Inclusive epoch-day ranges of the three slices (decision days). */
+export interface Slices {
+  train: { from: number; to: number };
+  validation: { from: number; to: number };
+  test: { from: number; to: number };
+}
+
+/** Share of the decision span each of validation and test gets. */
+const HELD_OUT_SHARE = 0.2;
+/** The fewest days a training slice may have. */
+const MIN_TRAIN_DAYS = 30;
+
+/**
+ * The least history (days from the first to the last observation) that gives every slice enough
+ * days: training at least max(30, 2H) days, validation and test H days each at the least, with
+ * the gaps. About 111 days for H = 14.
+ */
+export function minimumHistoryDays(horizonDays: number): number {
+  return horizonDays + Math.ceil((Math.max(MIN_TRAIN_DAYS, 2 * horizonDays) + 2 * horizonDays) / (1 - 2 * HELD_OUT_SHARE));
+}
+
+/**
+ * train | gap H | validation | gap H | test over the decision days (a decision on day d needs the
+ * prices up to d + H, so the last one is lastDay − H). Validation and test take 20 % of the span
+ * each (at least H days). A training label looks H days ahead, so training decisions end H days
+ * before validation begins, and validation's H days before the test period.
+ */
+export function planSlices(data: Pick<ForecastData, 'firstDay' | 'lastDay' | 'horizonDays'>): Slices {
+  const { firstDay, lastDay, horizonDays: h } = data;
+  const lastDecision = lastDay - h;
+  const span = lastDecision - firstDay + 1;
+  if (lastDay - firstDay + 1 < minimumHistoryDays(h)) {
+    throw new Error(`the history spans ${Math.max(0, lastDay - firstDay + 1)} days; a ${h}-day horizon needs at least ${minimumHistoryDays(h)} (training, validation and test periods with ${h}-day gaps)`);
+  }
+  const heldOut = Math.max(h, Math.round(span * HELD_OUT_SHARE));
+  const test = { from: lastDecision - heldOut + 1, to: lastDecision };
+  const validation = { from: test.from - h - heldOut, to: test.from - h - 1 };
+  const train = { from: firstDay, to: validation.from - h - 1 };
+  return { train, validation, test };
+}
+
+/** Rows of features with what they are learnt against, in a growing typed table. */
+export interface FeatureTable {
+  rows: number;
+  /** Row-major: row i is x.subarray(i * FEATURE_COUNT, (i + 1) * FEATURE_COUNT). */
+  x: Float32Array;
+  label: Float32Array;
+  maxDropPct: Float32Array;
+  deadlineChangePct: Float32Array;
+}
+
+/**
+ * The training rows: every product-day of the training slice with a known label, at most
+ * `maxRows` of them (an even, seeded sample beyond that: product-days a day apart are near
+ * duplicates, so a sample loses little and keeps training minutes, not hours, on big sources).
+ */
+export function trainingTable(data: ForecastData, slices: Slices, categoryCode: (category: string) => number, maxRows: number, seed: number): FeatureTable {
+  let candidates = 0;
+  for (const product of data.products) forEachKnownLabel(product, slices.train, () => candidates++);
+  const keep = Math.min(1, maxRows / Math.max(1, candidates));
+  let state = seed >>> 0 || 1;
+  const random = () => {
+    state = (state + 0x6d2b79f5) >>> 0;
+    let t = state;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+  const capacity = Math.min(candidates, Math.ceil(candidates * keep) + 16);
+  const table: FeatureTable = { rows: 0, x: new Float32Array(capacity * FEATURE_COUNT), label: new Float32Array(capacity), maxDropPct: new Float32Array(capacity), deadlineChangePct: new Float32Array(capacity) };
+  for (const product of data.products) {
+    const chosen = new Set<number>();
+    forEachKnownLabel(product, slices.train, (d) => {
+      if (keep >= 1 || random() < keep) chosen.add(d);
+    });
+    if (chosen.size === 0) continue;
+    forEachFeatureRow(inputsOf(data, product, categoryCode), (d) => chosen.has(d), (d, row) => {
+      if (table.rows === capacity) return;
+      const i = table.rows++;
+      table.x.set(row, i * FEATURE_COUNT);
+      table.label[i] = product.outcomes.label[d]!;
+      table.maxDropPct[i] = product.outcomes.maxDropPct[d]!;
+      table.deadlineChangePct[i] = product.outcomes.deadlineChangePct[d]!;
+    });
+  }
+  return table;
+}
+
+function forEachKnownLabel(product: ProductDays, range: { from: number; to: number }, visit: (d: number) => void): void {
+  const { firstDay } = product.timeline;
+  const from = Math.max(0, range.from - firstDay);
+  const to = Math.min(product.timeline.price.length - 1, range.to - firstDay);
+  for (let d = from; d <= to; d++) if (!Number.isNaN(product.outcomes.label[d]!)) visit(d);
+}
+
+export function inputsOf(data: ForecastData, product: ProductDays, categoryCode: (category: string) => number): FeatureInputs {
+  return { ...product, market: data.market, categoryCode: categoryCode(product.timeline.category), horizonDays: data.horizonDays };
+}
+
+/** Column-major copies of some columns of a table's rows, as the forest trainer takes them. */
+export function columnsOf(table: FeatureTable, rows: ArrayLike<number>): Float64Array[] {
+  const columns = Array.from({ length: FEATURE_COUNT }, () => new Float64Array(rows.length));
+  for (let r = 0; r < rows.length; r++) {
+    const offset = (rows[r] as number) * FEATURE_COUNT;
+    for (let f = 0; f < FEATURE_COUNT; f++) columns[f]![r] = table.x[offset + f]!;
+  }
+  return columns;
+}
