@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { countDropsBefore, dropLabels, frequencyPolicy, rulePolicy, ruleText, trailingLow } from './baseline-policies';
 import { type GridProduct, type WaitPolicy } from './buyer-backtest';
-import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
+import { gridFixture } from './grid-fixtures';
 
 const DAY0 = 20_000;
 
@@ -11,17 +11,6 @@ function product(prices: number[]): GridProduct {
 
 function decisions(policy: WaitPolicy, days: number): boolean[] {
   return Array.from({ length: days }, (_, t) => policy(0, DAY0 + t, 14));
-}
-
-/** A random walk with sales and missing days. */
-function randomProduct(seed: number, days: number): GridProduct {
-  const random = seededSequence(seed);
-  let price = 100;
-  const prices = Array.from({ length: days }, () => {
-    price *= random() < 0.1 ? 0.8 + random() * 0.15 : random() < 0.15 ? 1.05 + random() * 0.2 : 1;
-    return random() < 0.1 ? Number.NaN : Math.round(price * 100) / 100;
-  });
-  return product(prices);
 }
 
 describe('baseline policies', () => {
@@ -59,7 +48,7 @@ describe('baseline policies', () => {
     const factories: ((p: GridProduct[]) => WaitPolicy)[] = [(p) => rulePolicy(p, 5, 90), (p) => rulePolicy(p, 2, 30), (p) => frequencyPolicy(p, 14, 5, 0.5)];
     const laterDiffered = factories.map(() => false);
     for (let seed = 1; seed <= 5; seed++) {
-      const original = randomProduct(seed, 400);
+      const original = gridFixture({ products: 1, days: 400, seed })[0]!;
       const cut = 100 + seed * 30;
       // The same past, then a price that never moves again.
       const altered = product(Array.from(original.prices, (price, t) => (t <= cut ? price : 123)));
