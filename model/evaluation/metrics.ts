@@ -119,6 +119,17 @@ export function precisionRecallAt(labels: ArrayLike<number>, probabilities: Arra
   return { threshold, precision: tp + fp > 0 ? tp / (tp + fp) : 0, recall: tp + fn > 0 ? tp / (tp + fn) : 0, predictedPositive: tp + fp };
 }
 
+/** The q-quantile (0 ≤ q ≤ 1) of ascending `sorted` values, linearly interpolated (numpy's default); NaN when empty. */
+export function quantile(sorted: ArrayLike<number>, q: number): number {
+  const n = sorted.length;
+  if (n === 0) return Number.NaN;
+  const position = q * (n - 1);
+  const below = Math.floor(position);
+  const above = Math.min(n - 1, below + 1);
+  const low = sorted[below] as number;
+  return low + (position - below) * ((sorted[above] as number) - low);
+}
+
 export function round(value: number, digits: number): number {
   if (!Number.isFinite(value)) return value;
   const f = 10 ** digits;

@@ -1,0 +1,128 @@
+import { type GridProduct, type WaitPolicy } from './buyer-backtest';
+
+/**
+ * The simple policies the model must beat, as WaitPolicy factories over the price grid. Each
+ * decides on day t from prices up to and including t only (no look-ahead), ignores the days left,
+ * and is computed once per product, on its first call, into one byte per day.
+ */
+
+/** The fixed yardstick: "wait while the price is more than 5 % above its 90-day low". */
+export const RULE_BASELINE_WINDOW_DAYS = 90;
+
+/** Wait while today's price is more than `thresholdPct` % above the lowest known price of the last `windowDays` days (today included). */
+export function rulePolicy(products: readonly GridProduct[], thresholdPct: number, windowDays: number): WaitPolicy {
+  return dailyPolicy(products, (p) => {
+    const low = trailingLow(p.prices, windowDays);
+    const waits = new Uint8Array(p.prices.length);
+    for (let t = 0; t < waits.length; t++) if ((100 * (p.prices[t]! - low[t]!)) / low[t]! > thresholdPct) waits[t] = 1;
+    return waits;
+  });
+}
+
+export function ruleText(thresholdPct: number, windowDays: number): string {
+  return `wait while the price is more than ${thresholdPct} % above its ${windowDays}-day low, otherwise buy`;
+}
+
+/**
+ * Wait when the product's own past rate of ≥ X % drops within H days is above `level`: the share
+ * of its past start days whose whole horizon ended before today (labels known by today) that saw
+ * such a drop. No past labels: Buy now.
+ */
+export function frequencyPolicy(products: readonly GridProduct[], horizonDays: number, minDropPct: number, level: number): WaitPolicy {
+  return dailyPolicy(products, (p) => {
+    const labels = dropLabels(p.prices, horizonDays, minDropPct);
+    const waits = new Uint8Array(p.prices.length);
+    let labelled = 0;
+    let positives = 0;
+    for (let t = 0; t < waits.length; t++) {
+      const s = t - horizonDays - 1; // the start day whose horizon [s, s + H] ended yesterday
+      if (s >= 0 && labels[s] !== UNKNOWN) {
+        labelled++;
+        positives += labels[s]!;
+      }
+      if (labelled > 0 && positives / labelled > level) waits[t] = 1;
+    }
+    return waits;
+  });
+}
+
+export function frequencyText(horizonDays: number, minDropPct: number, level: number): string {
+  return `wait while this product's past share of ${horizonDays}-day windows with a drop of ${minDropPct} % or more is above ${Math.round(level * 100)} %, otherwise buy`;
+}
+
+const UNKNOWN = 2;
+
+/**
+ * Per start day s: 1 when the lowest known price in [s + 1, s + H] is at least X % below the price
+ * on s, 0 when not, UNKNOWN when the price on s or on the deadline s + H is unknown (the same
+ * starts as the backtest's decisions).
+ */
+export function dropLabels(prices: Float64Array, horizonDays: number, minDropPct: number): Uint8Array {
+  const low = trailingLow(prices, horizonDays);
+  const labels = new Uint8Array(prices.length).fill(UNKNOWN);
+  const factor = (1 - minDropPct / 100) * (1 + 1e-9);
+  for (let s = 0; s + horizonDays < prices.length; s++) {
+    const start = prices[s]!;
+    if (Number.isNaN(start) || Number.isNaN(prices[s + horizonDays]!)) continue;
+    labels[s] = low[s + horizonDays]! <= start * factor ? 1 : 0;
+  }
+  return labels;
+}
+
+/**
+ * How many ≥ X % drops began before `beforeIndex`: a drop begins on a day whose price is at least
+ * X % below the highest known price of the H days before it, when the previous known day was not
+ * already so far below (a sale that lasts counts once).
+ */
+export function countDropsBefore(prices: Float64Array, horizonDays: number, minDropPct: number, beforeIndex: number): number {
+  const high = trailingHigh(prices, horizonDays);
+  const factor = (1 - minDropPct / 100) * (1 + 1e-9);
+  let drops = 0;
+  let inDrop = false;
+  const end = Math.min(beforeIndex, prices.length);
+  for (let t = 1; t < end; t++) {
+    const price = prices[t]!;
+    if (Number.isNaN(price)) continue;
+    const down = price <= high[t - 1]! * factor; // NaN (nothing known before) compares false
+    if (down && !inDrop) drops++;
+    inDrop = down;
+  }
+  return drops;
+}
+
+/** The lowest known price over the `window` days ending on each day (NaN where none is known). Monotonic deque: O(days). */
+export function trailingLow(prices: Float64Array, window: number): Float64Array {
+  const out = new Float64Array(prices.length);
+  const deque = new Int32Array(prices.length);
+  let head = 0;
+  let tail = 0;
+  for (let t = 0; t < prices.length; t++) {
+    const price = prices[t]!;
+    if (!Number.isNaN(price)) {
+      while (tail > head && prices[deque[tail - 1]!]! >= price) tail--;
+      deque[tail++] = t;
+    }
+    while (tail > head && deque[head]! <= t - window) head++;
+    out[t] = tail > head ? prices[deque[head]!]! : Number.NaN;
+  }
+  return out;
+}
+
+function trailingHigh(prices: Float64Array, window: number): Float64Array {
+  const low = trailingLow(prices.map((price) => -price), window);
+  return low.map((price) => -price);
+}
+
+/** A policy that decides per (product, day) from a table computed once per product. */
+function dailyPolicy(products: readonly GridProduct[], waitsOf: (product: GridProduct) => Uint8Array): WaitPolicy {
+  const tables: (Uint8Array | undefined)[] = new Array(products.length);
+  return (product, day) => {
+    const p = products[product]!;
+    let waits = tables[product];
+    if (waits === undefined) {
+      waits = waitsOf(p);
+      tables[product] = waits;
+    }
+    return waits[day - p.firstDay] === 1;
+  };
+}
