@@ -23,6 +23,8 @@ export interface ForecastData {
   categories: string[];
   firstDay: number;
   lastDay: number;
+  /** Per source, 1 on each day (index from firstDay) it observed any product: its snapshot days. */
+  activeDays: Map<string, Uint8Array>;
 }
 
 export interface HistorySource {
@@ -41,25 +43,44 @@ export interface PrepareOptions {
 }
 
 export function prepareData(input: HistorySource, options: PrepareOptions): ForecastData {
-  const products: ProductDays[] = [];
+  const timelines: Timeline[] = [];
   let firstDay = Number.POSITIVE_INFINITY;
   let lastDay = Number.NEGATIVE_INFINITY;
   for (const history of input.histories) {
-    if (products.length % 256 === 0) {
+    if (timelines.length % 256 === 0) {
       options.signal?.throwIfAborted();
-      options.onProgress?.(products.length);
+      options.onProgress?.(timelines.length);
     }
     const timeline = timelineOf(history, input.kindOf(history.source), dayOf(input.dataEndOf(history.source)));
-    products.push({ timeline, episodes: episodesOf(timeline, options.minDropPct), outcomes: outcomesOf(timeline, options.horizonDays, options.minDropPct) });
+    timelines.push(timeline);
     firstDay = Math.min(firstDay, timeline.firstDay);
     lastDay = Math.max(lastDay, timeline.firstDay + timeline.price.length - 1);
   }
-  if (products.length === 0) throw new Error('no price history to learn from: fill the cache first (pricedrop etl, or pricedrop import)');
+  if (timelines.length === 0) throw new Error('no price history to learn from: fill the cache first (pricedrop etl, or pricedrop import)');
+  const activeDays = sourceDays(timelines, firstDay, lastDay);
+  const sourceEnds = new Map([...activeDays].map(([source, active]) => [source, firstDay + active.lastIndexOf(1)]));
+  const products = timelines.map((timeline): ProductDays => {
+    const active = activeDays.get(timeline.source)!;
+    const outcomes = outcomesOf(timeline, options.horizonDays, options.minDropPct, (day) => active[day - firstDay] === 1, sourceEnds.get(timeline.source)!);
+    return { timeline, episodes: episodesOf(timeline, options.minDropPct), outcomes };
+  });
   const market = new MarketContext(firstDay, lastDay, options.horizonDays);
   for (const product of products) market.add(product.timeline, product.episodes, product.outcomes);
   market.finish();
   const categories = [...new Set(products.map((p) => p.timeline.category))].sort();
-  return { horizonDays: options.horizonDays, minDropPct: options.minDropPct, products, market, categories, firstDay, lastDay };
+  return { horizonDays: options.horizonDays, minDropPct: options.minDropPct, products, market, categories, firstDay, lastDay, activeDays };
+}
+
+/** Per source, 1 on each day (from `firstDay`) on which any of its products has a known price. */
+function sourceDays(timelines: readonly Timeline[], firstDay: number, lastDay: number): Map<string, Uint8Array> {
+  const days = new Map<string, Uint8Array>();
+  for (const timeline of timelines) {
+    let active = days.get(timeline.source);
+    if (!active) days.set(timeline.source, (active = new Uint8Array(lastDay - firstDay + 1)));
+    const offset = timeline.firstDay - firstDay;
+    for (let d = 0; d < timeline.price.length; d++) if (!Number.isNaN(timeline.price[d]!)) active[offset + d] = 1;
+  }
+  return days;
 }
 
 /** Inclusive epoch-day ranges of the three slices (decision days). */
@@ -158,7 +179,8 @@ function forEachKnownLabel(product: ProductDays, range: { from: number; to: numb
 }
 
 export function inputsOf(data: ForecastData, product: ProductDays, categoryCode: (category: string) => number): FeatureInputs {
-  return { ...product, market: data.market, categoryCode: categoryCode(product.timeline.category), horizonDays: data.horizonDays };
+  const active = data.activeDays.get(product.timeline.source)!;
+  return { ...product, market: data.market, categoryCode: categoryCode(product.timeline.category), horizonDays: data.horizonDays, activeDays: active.subarray(product.timeline.firstDay - data.firstDay) };
 }
 
 /** Column-major copies of some columns of a table's rows, as the forest trainer takes them. */

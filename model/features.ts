@@ -82,6 +82,8 @@ export interface FeatureInputs {
   /** The category's code in the model's table (−1 for a category it never saw). */
   categoryCode: number;
   horizonDays: number;
+  /** 1 on the days (index as the timeline's) the product's source observed anything. */
+  activeDays: Uint8Array;
 }
 
 /**
@@ -98,7 +100,9 @@ export function forEachFeatureRow(inputs: FeatureInputs, wanted: (d: number) => 
   const labelPrefix = new Float64Array(n + 1);
   const labelKnownPrefix = new Float64Array(n + 1);
   const knownPrefix = new Float64Array(n + 1);
+  const activePrefix = new Float64Array(n + 1);
   for (let d = 0; d < n; d++) {
+    activePrefix[d + 1] = activePrefix[d]! + (inputs.activeDays[d] ?? 0);
     const label = outcomes.label[d]!;
     labelPrefix[d + 1] = labelPrefix[d]! + (Number.isNaN(label) ? 0 : label);
     labelKnownPrefix[d + 1] = labelKnownPrefix[d]! + (Number.isNaN(label) ? 0 : 1);
@@ -178,7 +182,7 @@ export function forEachFeatureRow(inputs: FeatureInputs, wanted: (d: number) => 
     row[F.source_drop_rate_90d] = market.labelRate(source, undefined, day);
     row[F.history_days] = d;
     const from30 = Math.max(0, d - 29);
-    row[F.observed_share_30d] = (knownPrefix[d + 1]! - knownPrefix[from30]!) / (d + 1 - from30);
+    row[F.observed_share_30d] = (knownPrefix[d + 1]! - knownPrefix[from30]!) / Math.max(1, activePrefix[d + 1]! - activePrefix[from30]!);
     row[F.category_code] = inputs.categoryCode;
     emit(d, row);
   }

@@ -34,6 +34,15 @@ describe('timeline', () => {
     expect(o.deadlineChangePct[5]).toBeCloseTo(-10, 6);
   });
 
+  it('reads a weekly source: the days between its snapshots miss nothing, a week without the product does', () => {
+    const t = timelineOf(history([[0, 10], [7, 10], [14, 8], [28, 8]]), 'snapshots', firstDay + 28);
+    const weekly = (day: number) => (day - firstDay) % 7 === 0;
+    const o = outcomesOf(t, 14, 5, weekly);
+    expect(o.label[0]).toBe(1); // 8 on day 14
+    expect(o.label[14]).toBeNaN(); // day 21 was a snapshot without the product, and no drop was seen
+    expect(outcomesOf(t, 7, 5, weekly).label[0]).toBe(0); // days 1–6 had no snapshot; day 7 is known
+  });
+
   it('finds discount episodes against the regular (most common) price', () => {
     const prices: [number, number][] = [];
     for (let d = 0; d < 60; d++) prices.push([d, d % 20 >= 15 ? 8 : 10]);

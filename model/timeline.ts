@@ -68,8 +68,14 @@ export interface DayOutcomes {
   deadlineChangePct: Float32Array;
 }
 
-export function outcomesOf(timeline: Timeline, horizonDays: number, minDropPct: number): DayOutcomes {
-  const { price } = timeline;
+/**
+ * @param active whether the source took a snapshot on an epoch day (any of its products seen):
+ * only a snapshot day without this product is a missing day; a weekly source has no snapshot on
+ * the days between, and those miss nothing.
+ * @param lastDay the source's last observed day: a horizon reaching past it is not known yet.
+ */
+export function outcomesOf(timeline: Timeline, horizonDays: number, minDropPct: number, active: (day: number) => boolean = () => true, lastDay = timeline.firstDay + timeline.price.length - 1): DayOutcomes {
+  const { price, firstDay } = timeline;
   const n = price.length;
   const label = new Float32Array(n).fill(Number.NaN);
   const maxDropPct = new Float32Array(n);
@@ -78,11 +84,12 @@ export function outcomesOf(timeline: Timeline, horizonDays: number, minDropPct: 
     const today = price[d]!;
     if (Number.isNaN(today)) continue;
     let low = Number.POSITIVE_INFINITY;
-    let missing = d + horizonDays >= n;
-    for (let j = d + 1; j <= d + horizonDays && j < n; j++) {
-      const p = price[j]!;
-      if (Number.isNaN(p)) missing = true;
-      else if (p < low) low = p;
+    let missing = firstDay + d + horizonDays > lastDay;
+    for (let j = d + 1; j <= d + horizonDays; j++) {
+      const p = j < n ? price[j]! : Number.NaN;
+      if (Number.isNaN(p)) {
+        if (active(firstDay + j)) missing = true;
+      } else if (p < low) low = p;
     }
     const drop = low < today ? (100 * (today - low)) / today : 0;
     maxDropPct[d] = drop;

@@ -6,8 +6,8 @@ import { openCache } from '../pipeline/cache/cache-db';
 import { parseArgs, type CommandIo } from '../pipeline/cli/command';
 import { predictCommand } from '../pipeline/cli/predict-command';
 import { backtestCommand } from '../pipeline/cli/backtest-command';
-import { DAY_MS, FEATURE_NAMES } from './features';
-import { buildDataset, timeSplit } from './dataset';
+import { FEATURE_NAMES } from './features';
+import { DAY_MS } from './price-history';
 import { trainModel, type TrainReport } from './training';
 import { trainModelInWorker } from './train-model-runner';
 import { featuresFromRecord, loadModel, predictFromFeatures } from './predictor';
@@ -40,70 +40,87 @@ describe('training on a learnable fixture', () => {
     report = await trainModel({ workspace: ws, trees: 40 }, { onProgress: (p) => phases.add(p.phase) });
   });
 
-  it('reports test metrics of a model that learned (AUC, PR-AUC, Brier, calibration, P/R)', () => {
-    expect(report.auc).toBeGreaterThan(0.9);
-    expect(report.pr_auc).toBeGreaterThan(0.8);
-    expect(report.brier).toBeLessThan(report.brier_base_rate);
-    expect(report.rows.train).toBeGreaterThan(1000);
+  it('reports a model that learned, and the backtest of the advice against every baseline on the test period', () => {
+    const b = report.backtest;
+    expect(b.forecast.auc).toBeGreaterThan(0.9);
+    expect(b.forecast.brier_skill).toBeGreaterThan(0.2);
+    expect(b.forecast.ece).toBeLessThan(0.1);
+    expect(b.forecast.reliability.length).toBeGreaterThan(1);
+    expect(report.training_rows).toBeGreaterThan(1000);
     expect(report.positives_rate.train).toBeGreaterThan(0.1);
-    expect(report.calibration.length).toBeGreaterThan(1);
-    expect(report.at_threshold.threshold).toBe(0.5);
-    expect(report.at_wait_threshold.threshold).toBe(report.options.wait_threshold);
-    expect(report.at_wait_threshold.recall).toBeGreaterThanOrEqual(report.at_threshold.recall - (report.options.wait_threshold <= 0.5 ? 0 : 1));
-    expect([...phases]).toEqual(['reading', 'calibration', 'classifier', 'drop size', 'evaluating', 'saving']);
+    // The fixture's cycles are learnable: the model's advice beats the fixed rule and never buying later.
+    expect(report.policy).toBe('model');
+    expect(b.savings_captured_pct).toBeGreaterThan(b.rule_baseline.savings_captured_pct);
+    expect(b.savings_captured_pct).toBeGreaterThan(50);
+    expect(b.worse_than_buy_now_pct).toBeLessThanOrEqual(5);
+    expect(b.always_buy_now.savings_captured_pct).toBe(0);
+    for (const name of ['always_buy_now', 'rule_baseline', 'rule_tuned', 'frequency_baseline', 'model'] as const) {
+      expect(Object.keys(b[name])).toEqual(expect.arrayContaining(['savings_captured_pct', 'savings_captured_pct_by_decision', 'worse_than_buy_now_pct', 'loss_when_worse_mean_pct', 'loss_when_worse_p95_pct', 'waited_pct', 'decisions', 'products']));
+    }
+    expect(b.ci95.savings_captured_pct[0]).toBeLessThanOrEqual(b.savings_captured_pct);
+    expect(b.ci95.savings_captured_pct[1]).toBeGreaterThanOrEqual(b.savings_captured_pct);
+    expect(b.segments.history_length.length).toBeGreaterThan(0);
+    expect(report.policy_reason).toMatch(/validation/);
+    expect([...phases]).toEqual(['reading', 'features', 'classifier', 'drop size', 'deadline change', 'worse', 'validation', 'test', 'saving']);
   });
 
-  it('writes a model file with version, feature schema, options, training window and metrics', () => {
+  it('writes a model file with version, feature schema, options, slices, policy and backtest', () => {
     const file = JSON.parse(readFileSync(join(ws, 'models', 'current.json'), 'utf8'));
     expect(file.format).toBe('pricedrop-model');
+    expect(file.format_version).toBe(2);
     expect(file.model_version).toBe(report.model_version);
     expect(file.feature_schema.names).toEqual([...FEATURE_NAMES]);
-    expect(file.options).toMatchObject({ horizon_days: 14, min_drop_pct: 5, threshold: 0.5, trees: 40, wait_threshold_source: 'tuned' });
-    expect(file.options.risk_bands.medium).toBe(file.options.wait_threshold);
+    expect(file.options).toMatchObject({ horizon_days: 14, min_drop_pct: 5, trees: 40 });
     expect(file.training_window.gap_days).toBe(14);
-    expect(file.metrics.auc).toBe(report.auc);
+    expect(file.policy.in_use).toBe(report.policy);
+    expect(file.backtest.savings_captured_pct).toBe(report.backtest.savings_captured_pct);
+    expect(file.source_kinds).toEqual({ fixture: 'snapshots' });
     expect(file.categories).toEqual(['bakery', 'dairy', 'drinks', 'snacks']);
   });
 
-  it('splits by time with a gap of H days: no training label window reaches the test period', () => {
-    const db = openCache(join(ws, 'cache.db'), { readonly: true });
-    const dataset = buildDataset(db, { horizonDays: 14, minDropPct: 5 });
-    db.close();
-    const split = timeSplit(dataset);
-    let lastTrain = 0;
-    for (const i of split.train) lastTrain = Math.max(lastTrain, dataset.t[i]!);
-    let firstTest = Number.POSITIVE_INFINITY;
-    for (const i of split.test) firstTest = Math.min(firstTest, dataset.t[i]!);
-    expect(lastTrain + 14 * DAY_MS).toBeLessThan(firstTest);
-    expect(split.test.length).toBeGreaterThan(0);
-    expect(new Date(split.testStart).toISOString()).toBe(report.training_window.test_from);
+  it('splits by time: train | H | validation | H | test, and says how much each slice had', () => {
+    const w = report.training_window;
+    const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY_MS;
+    expect(day(w.validation_from) - day(w.train_to) - 1).toBe(14);
+    expect(day(w.test_from) - day(w.validation_to) - 1).toBe(14);
+    for (const slice of ['train', 'validation', 'test'] as const) {
+      expect(report.slices[slice].products).toBe(60);
+      expect(report.slices[slice].decisions).toBeGreaterThan(0);
+    }
+    expect(report.backtest.period).toEqual({ from: w.test_from, to: w.test_to });
   });
 
   it('predicts with exactly the documented JSON fields, through the CLI', async () => {
     const io = captureIo();
     await predictCommand.run(parseArgs(['--product', 'P0003', '--workspace', ws, '--json']), io);
     const prediction = JSON.parse(io.stdout.at(-1)!);
-    expect(Object.keys(prediction)).toEqual(['product_id', 'will_drop', 'confidence', 'expected_drop_amount', 'expected_drop_pct', 'risk_level', 'recommendation', 'reasons']);
+    expect(Object.keys(prediction)).toEqual(['product_id', 'will_drop', 'confidence', 'expected_drop_amount', 'expected_drop_pct', 'risk_level', 'recommendation', 'reasons', 'policy']);
     expect(prediction.product_id).toBe('P0003');
     expect(typeof prediction.will_drop).toBe('boolean');
     expect(prediction.confidence).toBeGreaterThanOrEqual(0.5);
     expect(prediction.confidence).toBeLessThanOrEqual(1);
     expect(['Low', 'Medium', 'High']).toContain(prediction.risk_level);
     expect(['Wait', 'Buy now']).toContain(prediction.recommendation);
-    // Wait exactly when the risk of overpaying is not Low (the bands start at the wait threshold).
-    expect(prediction.recommendation === 'Wait').toBe(prediction.risk_level !== 'Low');
+    // The three never contradict: will_drop means Wait, and the advice is more likely right than not.
+    expect(prediction.will_drop).toBe(prediction.recommendation === 'Wait');
+    expect(prediction.policy).toBe('model');
     expect(prediction.reasons.length).toBeGreaterThan(0);
     expect(FEATURE_NAMES).toContain(prediction.reasons[0].feature);
     expect(typeof prediction.reasons[0].text).toBe('string');
   });
 
-  it('estimates the drop size from the model, not a constant', () => {
+  it('never contradicts itself on any product, and estimates the drop size from the model, not a constant', () => {
     const model = loadModel(report.model_file);
     const db = openCache(join(ws, 'cache.db'), { readonly: true });
-    const sizes = new Set(['P0000', 'P0001', 'P0002', 'P0005', 'P0007'].map((id) => predictProduct(db, model, id).expected_drop_pct));
+    const predictions = [...productStates(db, model, { historyDays: 0 })].map((state) => predictFromFeatures(model, state.features, state.product_id));
     db.close();
-    expect(model.regressor).toBeDefined();
-    expect(sizes.size).toBeGreaterThan(1);
+    expect(predictions.length).toBe(60);
+    for (const p of predictions) {
+      expect(p.will_drop).toBe(p.recommendation === 'Wait');
+      expect(p.confidence).toBeGreaterThanOrEqual(0.5);
+    }
+    expect(new Set(predictions.map((p) => p.recommendation)).size).toBe(2);
+    expect(new Set(predictions.map((p) => p.expected_drop_pct)).size).toBeGreaterThan(1);
   });
 
   it('exports product states that predict the same without a database', () => {
@@ -128,17 +145,14 @@ describe('training on a learnable fixture', () => {
     const io = captureIo();
     await backtestCommand.run(parseArgs(['--workspace', ws, '--json']), io);
     const result = JSON.parse(io.stdout.at(-1)!);
+    // The same decisions, the same advice: the CLI recomputes what training reported.
+    expect(result).toEqual({ model_version: report.model_version, ...report.backtest });
     expect(result.decisions).toBeGreaterThan(100);
-    expect(result.always_buy_now.savings_captured_pct).toBe(0);
-    expect(result.savings_captured_pct).toBeGreaterThan(50);
-    expect(result.period.from).toBe(report.training_window.test_from);
-    for (const key of ['worse_than_buy_now_pct', 'avg_savings_per_decision', 'avg_savings_pct_per_decision']) expect(result).toHaveProperty(key);
-    expect(result.rule_baseline).toHaveProperty('savings_captured_pct');
   });
 });
 
-describe('predicting from a cache the ETL writer filled (with dashboard rollups)', () => {
-  it('reads the category rate from the rollups and predicts exactly as from the full history', async () => {
+describe('predicting from a cache the ETL writer filled', () => {
+  it('predicts one product exactly as the batch of every product does (the same cross-section)', async () => {
     const ws = workspace();
     const rows = fixtureRows({ products: 24, days: 150, seed: 3 });
     const db = openCache(join(ws, 'cache.db'));
@@ -151,7 +165,6 @@ describe('predicting from a cache the ETL writer filled (with dashboard rollups)
     const report = await trainModel({ workspace: ws, trees: 10 });
     const model = loadModel(report.model_file);
     const reader = openCache(join(ws, 'cache.db'), { readonly: true });
-    const rollupRows = (reader.prepare('SELECT COUNT(*) AS n FROM rollup_daily').get() as { n: number }).n;
     const states = [...productStates(reader, model)];
     for (const state of states.slice(0, 6)) {
       const direct = predictProduct(reader, model, state.product_id);
@@ -159,9 +172,8 @@ describe('predicting from a cache the ETL writer filled (with dashboard rollups)
       expect(direct).toMatchObject(predictFromFeatures(model, state.features, state.product_id));
     }
     reader.close();
-    expect(rollupRows).toBeGreaterThan(0);
-    // The category rate is really exercised (not 0 everywhere).
-    expect(states.some((state) => state.features[FEATURE_NAMES.indexOf('category_drop_rate_30d')]! > 0)).toBe(true);
+    // The cross-section is really exercised (not 0 everywhere).
+    expect(states.some((state) => state.features[FEATURE_NAMES.indexOf('category_drop_rate_90d')]! > 0)).toBe(true);
   });
 });
 
@@ -170,15 +182,17 @@ describe('training on awkward histories', () => {
     const ws = workspace();
     writeFixtureCache(join(ws, 'cache.db'), { products: 40, days: 200, mode: 'changes', gap: { fromDay: 60, toDay: 75 }, currency: (p) => (p % 2 ? 'ZAR' : 'EUR') });
     const report = await trainModel({ workspace: ws, trees: 20 });
-    expect(report.rows.train).toBeGreaterThan(200);
-    expect(report.auc).toBeGreaterThan(0.8);
+    expect(report.source_kinds).toEqual({ fixture: 'changes' });
+    expect(report.training_rows).toBeGreaterThan(200);
+    expect(report.backtest.forecast.auc).toBeGreaterThan(0.8);
+    expect(report.backtest.currencies).toEqual(['EUR', 'ZAR']);
   });
 
   it('says clearly when there is no cache or too little history', async () => {
     await expect(trainModel({ workspace: join(workspace(), 'nothing') })).rejects.toThrow(/no cache/);
     const ws = workspace();
     writeFixtureCache(join(ws, 'cache.db'), { products: 3, days: 10 });
-    await expect(trainModel({ workspace: ws })).rejects.toThrow(/horizon|training rows/);
+    await expect(trainModel({ workspace: ws })).rejects.toThrow(/spans 10 days; a 14-day horizon needs at least 111/);
   });
 
   it('trains on a worker thread with progress events, and stops on abort without writing a model', async () => {

@@ -8,7 +8,7 @@ import { fitForest } from './forest/train-forest';
 import { applyCalibration, fitIsotonic, type IsotonicCalibration } from './evaluation/calibration';
 import { round } from './evaluation/metrics';
 import type { BacktestReport, PolicyInUse, SliceInfo } from './evaluation/report-types';
-import { choosePolicies, evaluatePeriod, sliceInfo } from './evaluation/period-evaluation';
+import { choosePolicies, evaluatePeriod, labelRate, sliceInfo } from './evaluation/period-evaluation';
 import { categoryCoder, MODEL_FORMAT, MODEL_FORMAT_VERSION, defaultModelPath, saveModel, type ModelFile, type ModelOptions } from './model-file';
 import { scoreRange, type ScoringForests } from './scoring';
 import { workspaceHistories } from './history-reader';
@@ -133,7 +133,7 @@ function readData(source: HistorySource & { products: number }, settings: { hori
   });
 }
 
-type Settings = typeof DEFAULT_TRAIN & { threads?: number; out: string };
+type Settings = Omit<typeof DEFAULT_TRAIN, 'maxFeatures'> & { maxFeatures: 'sqrt' | number; threads?: number; out: string };
 
 /** Trains on prepared data (the CLI, the app and tests all come through here). */
 export async function trainOnData(data: ForecastData, kinds: ModelFile['source_kinds'], settings: Settings, control: TrainControl = {}): Promise<TrainReport> {
@@ -186,7 +186,7 @@ export async function trainOnData(data: ForecastData, kinds: ModelFile['source_k
   // The test period, read once.
   const testProducts = data.products.map((_, i) => i);
   const testScores = scoreRange(data, forests, testProducts, { from: slices.test.from, to: slices.test.to + h }, categoryCode, (done) => progress('test', done, testProducts.length));
-  const backtest = evaluatePeriod(data, testScores, slices.test, policy, slices);
+  const backtest = evaluatePeriod(data, testScores, slices.test, policy, slices.train);
   control.signal?.throwIfAborted();
 
   progress('saving', 0, 1);
@@ -277,21 +277,6 @@ function calibrateOn(data: ForecastData, scored: ReturnType<typeof scoreRange>, 
   const positives = labels.reduce((a, b) => a + b, 0);
   if (scores.length < 100 || positives === 0 || positives === labels.length) return { x: [0, 1], y: [0, 1] };
   return fitIsotonic(scores, labels);
-}
-
-function labelRate(data: ForecastData, range: { from: number; to: number }): number {
-  let sum = 0;
-  let count = 0;
-  for (const product of data.products) {
-    const { firstDay } = product.timeline;
-    for (let day = Math.max(range.from, firstDay); day <= Math.min(range.to, firstDay + product.timeline.price.length - 1); day++) {
-      const label = product.outcomes.label[day - firstDay]!;
-      if (Number.isNaN(label)) continue;
-      sum += label;
-      count++;
-    }
-  }
-  return count > 0 ? sum / count : Number.NaN;
 }
 
 function windowOf(data: ForecastData, slices: Slices): ModelFile['training_window'] {

@@ -1,38 +1,50 @@
-import { buildDataset } from './dataset';
-import { runBacktest, type BacktestReport } from './evaluation/backtest';
+import { prepareData } from './decision-data';
+import type { BacktestReport } from './evaluation/report-types';
+import { evaluatePeriod } from './evaluation/period-evaluation';
+import { workspaceHistories } from './history-reader';
 import { defaultModelPath, loadModel, type LoadedModel } from './model-file';
+import { scoreRange } from './scoring';
 import { openWorkspaceCache } from './training';
 
 export interface WorkspaceBacktestOptions {
   workspace: string;
   /** A model file (default: the workspace's current model) or an already loaded model. */
   model?: string | LoadedModel;
-  /** Decision starts from / to (epoch ms); default: the model's test period. */
-  from?: number;
-  to?: number;
+  /** First and last decision day (epoch days); default: the model's test period. */
+  fromDay?: number;
+  toDay?: number;
   onProgress?: (done: number, total: number) => void;
   signal?: AbortSignal;
 }
 
+const DAY = 86_400_000;
+
 /**
- * The backtest as `pricedrop backtest` runs it: reads the workspace's cache with the model's
- * horizon, minimum drop and category table, then replays the decisions (see evaluation/backtest.ts).
- * The desktop's Model screen calls this too.
+ * The backtest as `pricedrop backtest` runs it: reads the workspace's histories with the model's
+ * horizon and minimum drop, scores the period's days with the model's forests, and replays the
+ * decisions under the advice in use and every baseline (evaluation/period-evaluation.ts), with the
+ * baselines' parameters as chosen on validation at training time. The Model screen calls this too.
  */
 export function backtestWorkspace(options: WorkspaceBacktestOptions): BacktestReport & { model_version: string } {
   const model = typeof options.model === 'object' ? options.model : loadModel(options.model ?? defaultModelPath(options.workspace));
+  const { horizon_days: h, min_drop_pct: x } = model.meta.options;
   const db = openWorkspaceCache(options.workspace);
-  let dataset;
+  let source;
   try {
-    dataset = buildDataset(db, {
-      horizonDays: model.meta.options.horizon_days,
-      minDropPct: model.meta.options.min_drop_pct,
-      categories: model.meta.categories,
-      onProgress: options.onProgress,
-      signal: options.signal,
-    });
+    source = workspaceHistories(db);
   } finally {
     db.close();
   }
-  return { model_version: model.meta.model_version, ...runBacktest(model, dataset, { from: options.from, to: options.to }) };
+  const data = prepareData(source, { horizonDays: h, minDropPct: x, signal: options.signal, onProgress: (done) => options.onProgress?.(done, source.products * 2) });
+  const range = {
+    from: options.fromDay ?? Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`) / DAY,
+    to: Math.min(options.toDay ?? Date.parse(`${model.meta.training_window.test_to}T00:00:00Z`) / DAY, data.lastDay - h),
+  };
+  const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY;
+  const trainRange = { from: day(model.meta.training_window.train_from), to: day(model.meta.training_window.train_to) };
+  if (range.to < range.from) throw new Error(`no decision in ${new Date(range.from * DAY).toISOString().slice(0, 10)} .. ${new Date(range.to * DAY).toISOString().slice(0, 10)}: a decision needs ${h} days of prices after it`);
+  const forests = { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
+  const products = data.products.map((_, i) => i);
+  const scores = scoreRange(data, forests, products, { from: range.from, to: range.to + h }, model.categoryCode, (done) => options.onProgress?.(source.products + done, source.products * 2));
+  return { model_version: model.meta.model_version, ...evaluatePeriod(data, scores, range, model.meta.policy, trainRange) };
 }

@@ -5,14 +5,18 @@ import { backtestWorkspace } from '../../model/workspace-backtest';
 /** `pricedrop backtest`: replays buying decisions on the model's test period. */
 export const backtestCommand: Command = {
   name: 'backtest',
-  summary: 'Replay Buy now / Wait decisions on the test period: savings captured vs a clairvoyant',
+  summary: 'Replay Buy now / Wait decisions on the test period against every baseline, with CIs',
   usage: `Usage: pricedrop backtest [--workspace DIR] [--model FILE] [--from DATE] [--to DATE] [--json]
 
-A buyer must buy within H days (the model's horizon). Following the advice, they wait while it
-says Wait and buy at the first Buy now, or at the deadline. Reports savings_captured_pct (savings
-as a % of what a clairvoyant buyer saves; Etzioni et al. 2003), the same for always-buy-now and
-for a simple rule, the share of decisions where following the advice cost more than buying at
-once (worse_than_buy_now_pct) and the average savings per decision.
+One buyer per product per calendar day of the period on which the product is tracked, who must
+buy within H days (the model's horizon): it looks once a day and buys at the first Buy now, or at
+the deadline. Reports, for the advice in use and for each baseline over the same decisions
+(always_buy_now, rule_baseline, rule_tuned, frequency_baseline): savings_captured_pct (money-
+weighted share of a clairvoyant's savings; Etzioni et al. 2003), savings_captured_pct_by_decision,
+worse_than_buy_now_pct, loss_when_worse_mean_pct / _p95_pct, waited_pct; ci95 (bootstrap over
+products) for the advice and for advice minus the best baseline; segments (history length, past
+drop frequency, price band); and forecast quality (auc, brier, brier_skill, log_loss, ece, the
+reliability table).
 
   --model FILE   model file (default DIR/models/current.json)
   --from DATE    first decision day (default: the model's test period start)
@@ -21,26 +25,34 @@ once (worse_than_buy_now_pct) and the average savings per decision.
   async run(args, io) {
     const workspace = workspaceOf(args);
     const model = loadModel(stringFlag(args, 'model') ?? defaultModelPath(workspace));
-    const parseDate = (name: string): number | undefined => {
+    const parseDay = (name: string): number | undefined => {
       const raw = args.flags.get(name);
       if (raw === undefined) return undefined;
-      const value = Date.parse(raw);
+      const value = Date.parse(`${raw.slice(0, 10)}T00:00:00Z`);
       if (Number.isNaN(value)) throw new UsageError(`--${name} must be a date (YYYY-MM-DD), got "${raw}"`);
-      return value;
+      return value / 86_400_000;
     };
-    const from = parseDate('from');
-    const to = parseDate('to');
-    if (from !== undefined && from < Date.parse(model.meta.training_window.train_to)) {
-      io.log(`warning: --from is inside the model's training period (before ${model.meta.training_window.train_to}): savings will look better than they are`);
+    const fromDay = parseDay('from');
+    const toDay = parseDay('to');
+    if (fromDay !== undefined && fromDay * 86_400_000 < Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`)) {
+      io.log(`warning: --from is before the model's test period (${model.meta.training_window.test_from}): the model or its policy saw those days, so savings will look better than they are`);
     }
-    const report = backtestWorkspace({ workspace, model, from, to: to === undefined ? undefined : to + 86_399_999, onProgress: (done, total) => io.progress('reading histories', done, total) });
+    const report = backtestWorkspace({ workspace, model, fromDay, toDay, onProgress: (done, total) => io.progress('reading and scoring histories', done, total) });
     if (args.switches.has('json')) {
       io.json(report);
       return;
     }
-    io.out(`${report.decisions} decisions on ${report.products} products, ${report.period.from.slice(0, 10)} to ${report.period.to.slice(0, 10)}, horizon ${report.horizon_days} days`);
-    io.out(`model:         ${report.savings_captured_pct}% of clairvoyant savings; worse than buying at once in ${report.worse_than_buy_now_pct}% of decisions`);
-    io.out(`rule baseline: ${report.rule_baseline.savings_captured_pct}% (${report.rule_baseline.rule})`);
-    io.out(`always buy now: ${report.always_buy_now.savings_captured_pct}%`);
+    const line = (name: string, r: { savings_captured_pct: number; worse_than_buy_now_pct: number; waited_pct: number }) =>
+      io.out(`${name.padEnd(20)} ${String(r.savings_captured_pct).padStart(6)} %   worse ${String(r.worse_than_buy_now_pct).padStart(5)} %   waited ${String(r.waited_pct).padStart(5)} %`);
+    io.out(`${report.decisions} decisions on ${report.products} products, ${report.period.from} to ${report.period.to}, horizon ${report.horizon_days} days`);
+    io.out(`advice in use: ${report.policy} (${report.policy_reason})`);
+    line('advice', report);
+    line('model policy', report.model);
+    line('rule_baseline', report.rule_baseline);
+    line('rule_tuned', report.rule_tuned);
+    line('frequency_baseline', report.frequency_baseline);
+    line('always_buy_now', report.always_buy_now);
+    io.out(`95 % CI: advice [${report.ci95.savings_captured_pct.join(', ')}], advice − ${report.ci95.best_baseline} [${report.ci95.model_minus_best_baseline.join(', ')}]`);
+    io.out(`forecast: AUC ${report.forecast.auc}, Brier skill ${report.forecast.brier_skill}, ECE ${report.forecast.ece}`);
   },
 };

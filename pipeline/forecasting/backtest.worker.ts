@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import type { BacktestReport } from '../../model/evaluation/backtest';
+import type { BacktestReport } from '../../model/evaluation/report-types';
 import { backtestWorkspace } from '../../model/workspace-backtest';
 import { postWorkerTask } from '../runtime/worker-threads';
 

@@ -13,7 +13,7 @@ import { publishBundle, type PublishReport } from '../../model/bundle/publish-bu
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
 import { readSettings } from '../settings/settings-store';
 import { awaitTerminableTask, startWorker } from '../runtime/worker-threads';
-import type { BacktestReport } from '../../model/evaluation/backtest';
+import type { BacktestReport } from '../../model/evaluation/report-types';
 import type { BacktestProgress } from './backtest.worker';
 
 /**
@@ -78,14 +78,13 @@ export function forecastHandlers(ctx: AppContext) {
       return { model: model ? model.meta : null, file: defaultModelPath(ctx.workspace) };
     },
     /** Trains a new model from the cache as a task (progress per phase, cancellable); it replaces the current one when done. */
-    'model/train': async (params: { trees?: number; horizonDays?: number; minDropPct?: number; maxDepth?: number; threshold?: number }): Promise<TaskRun> => {
+    'model/train': async (params: { trees?: number; horizonDays?: number; minDropPct?: number; maxDepth?: number }): Promise<TaskRun> => {
       const input = record(params);
       const options = {
         trees: optionalNumber(input, 'trees', { min: 1, max: 1000, integer: true }),
         horizonDays: optionalNumber(input, 'horizonDays', { min: 1, max: 365, integer: true }),
         minDropPct: optionalNumber(input, 'minDropPct', { min: 0.1, max: 90 }),
         maxDepth: optionalNumber(input, 'maxDepth', { min: 1, max: 40, integer: true }),
-        threshold: optionalNumber(input, 'threshold', { min: 0.01, max: 0.99 }),
       };
       return taskRunnerOf(ctx).start('train', `Train the forecaster${options.trees ? ` (${options.trees} trees)` : ''}`, async (task): Promise<TrainReport> => {
         // The whole training runs on a worker thread: the backend (Electron's main process) stays responsive.
@@ -93,7 +92,7 @@ export function forecastHandlers(ctx: AppContext) {
           { workspace: ctx.workspace, ...Object.fromEntries(Object.entries(options).filter(([, v]) => v !== undefined)) },
           { signal: task.signal, onProgress: (p) => task.progress(p.done, p.total, `${p.phase}: ${p.done} / ${p.total}`) },
         );
-        task.progress(1, 1, `Model ${report.model_version}: AUC ${report.auc.toFixed(3)}, Brier ${report.brier.toFixed(3)}`);
+        task.progress(1, 1, `Model ${report.model_version}: advice from ${report.policy} captures ${report.backtest.savings_captured_pct} % on the test period (rule ${report.backtest.rule_baseline.savings_captured_pct} %)`);
         return report;
       });
     },

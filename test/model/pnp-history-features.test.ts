@@ -2,7 +2,10 @@ import { describe, expect, it } from 'vitest';
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { FEATURE_NAMES, computeFeatures, decisionPoints, historyOf, type FeatureContext, type Observation } from '../../model/features';
+import { FEATURE_NAMES, forEachFeatureRow } from '../../model/features';
+import { inputsOf, prepareData } from '../../model/decision-data';
+import { categoryCoder } from '../../model/model-file';
+import { historyOf, type Observation } from '../../model/price-history';
 
 /**
  * Features on the real Pick n Pay weekly snapshots (../shared/data/pnp_weekly): products appear
@@ -34,41 +37,42 @@ function readWeeks(count: number): Observation[][] {
   });
 }
 
-const context: FeatureContext = { categoryCode: () => 0, categoryDropRate: () => 0.05 };
-
-function histories(weeks: Observation[][], products: Set<string>) {
+/** Every product's feature rows (snapshots: only the weeks it was seen), keyed by product and day. */
+function featureRows(weeks: Observation[][], products: Set<string>): Map<string, number[]> {
   const byProduct = new Map<string, Observation[]>();
   for (const week of weeks) for (const row of week) if (products.has(row.productId)) (byProduct.get(row.productId) ?? byProduct.set(row.productId, []).get(row.productId)!).push(row);
-  return new Map([...byProduct].map(([id, rows]) => [id, historyOf(rows)!]));
+  const histories = [...byProduct.values()].map((rows) => historyOf(rows)!);
+  const end = weeks.at(-1)![0]!.observedAt;
+  const data = prepareData({ histories, kindOf: () => 'snapshots', dataEndOf: () => end }, { horizonDays: 14, minDropPct: 5 });
+  const code = categoryCoder(data.categories);
+  const rows = new Map<string, number[]>();
+  for (const product of data.products) {
+    forEachFeatureRow(inputsOf(data, product, code), () => true, (d, row) => rows.set(`${product.timeline.productId}@${product.timeline.firstDay + d}`, Array.from(row)));
+  }
+  return rows;
 }
 
 describe.skipIf(!available)('features on the real Pick n Pay history', () => {
   const weeks = available ? readWeeks(12) : [];
   const products = new Set([...new Set(weeks.flat().map((row) => row.productId))].slice(0, 1500));
 
-  it('computes finite features at every decision point of 1,500 products over 12 weeks', () => {
-    let points = 0;
-    for (const history of histories(weeks, products).values()) {
-      for (const t of decisionPoints(history)) {
-        const x = computeFeatures(history, t, context)!;
-        for (let f = 0; f < FEATURE_NAMES.length; f++) if (!Number.isFinite(x[f]!)) throw new Error(`${FEATURE_NAMES[f]} of ${history.productId} at ${new Date(t).toISOString()} is ${x[f]}`);
-        points++;
-      }
-    }
-    expect(points).toBeGreaterThan(10_000);
+  it('computes finite features on every week each of 1,500 products was seen, and on no other day', () => {
+    const rows = featureRows(weeks, products);
+    for (const [key, x] of rows) for (let f = 0; f < FEATURE_NAMES.length; f++) if (!Number.isFinite(x[f]!)) throw new Error(`${FEATURE_NAMES[f]} of ${key} is ${x[f]}`);
+    const seen = new Set(weeks.flatMap((week) => week.filter((row) => products.has(row.productId)).map((row) => `${row.productId}@${Math.floor(row.observedAt / 86_400_000)}`)));
+    expect(new Set(rows.keys())).toEqual(seen);
+    expect(rows.size).toBeGreaterThan(10_000);
   });
 
   it('gives the same features before week 8 whether or not weeks 8–12 exist', () => {
-    const full = histories(weeks, products);
-    const truncated = histories(weeks.slice(0, 7), products);
-    const cutoff = weeks[7]![0]!.observedAt;
+    const full = featureRows(weeks, products);
+    const truncated = featureRows(weeks.slice(0, 7), products);
     let compared = 0;
-    for (const [id, history] of truncated) {
-      for (const t of decisionPoints(history)) {
-        if (t >= cutoff) continue;
-        expect(Array.from(computeFeatures(full.get(id)!, t, context)!)).toEqual(Array.from(computeFeatures(history, t, context)!));
-        compared++;
-      }
+    for (const [key, x] of truncated) {
+      const other = full.get(key)!;
+      const differing = FEATURE_NAMES.filter((_, f) => !Object.is(other[f], x[f]));
+      expect(differing, key).toEqual([]);
+      compared++;
     }
     expect(compared).toBeGreaterThan(5_000);
   });
