@@ -9,16 +9,16 @@
  * With k days left before the buyer's deadline, the chance of the drop within those days is
  * p_k = 1 − (1 − p)^(k / H) (a constant hazard over the horizon), and waiting is worth
  *   gain = p_k · E[drop | drop] − (1 − p_k) · E[change | no drop]   (in % of today's price).
- * The advice is Wait when
- *   - q ≤ 0.5 and p_k ≥ 0.5 (a drop is more likely than not, and waiting is more likely than not
- *     to end no worse), or
- *   - q ≤ guard and gain > cost,
- * otherwise Buy now. `cost` (a waiting cost, % of the price) and `guard` (the largest chance of
- * ending worse the buyer accepts) are chosen on the validation slice (evaluation/policy-choice).
+ * The advice is Wait when q ≤ guard and either p_k ≥ 0.5 (a drop is more likely than not) or
+ * gain > cost; otherwise Buy now. `cost` (a waiting cost, % of the price) and `guard` (the largest
+ * chance of ending worse the buyer accepts, at most 0.5) are chosen on the validation slice
+ * (evaluation/period-evaluation.ts).
  *
- * So the three fields of a prediction never contradict: Wait ⇒ q ≤ 0.5, and its confidence
- * (1 − q, the chance waiting ends no worse) is at least 0.5; Buy now ⇒ p_k < 0.5 or q > 0.5, and
- * its confidence max(1 − p_k, q) is above 0.5; `will_drop` is true exactly when the advice is Wait.
+ * So the three fields of a prediction never contradict: `will_drop` is true exactly when the
+ * advice is Wait, and `confidence` is the chance the advice is right: for Wait 1 − q (at least
+ * 0.5, as q ≤ guard ≤ 0.5); for Buy now max(1 − p_k, q), the chance no drop comes or waiting would
+ * end worse, floored at 0.5 where the guard declined a likely drop because waiting was too risky
+ * (a coin flip either way, which the risk level says: High).
  */
 export interface ModelScores {
   /** Calibrated probability of a drop ≥ X % within H days. */
@@ -55,13 +55,13 @@ export function dropWithin(p: number, daysLeft: number, horizonDays: number): nu
 export function modelAdvice(scores: ModelScores, daysLeft: number, horizonDays: number, params: PolicyParams): Advice {
   const pk = dropWithin(scores.p, daysLeft, horizonDays);
   const gainPct = pk * scores.dropPct - (1 - pk) * scores.changePct;
-  const wait = scores.worse <= 0.5 && (pk >= 0.5 || (scores.worse <= params.guard && gainPct > params.cost_pct));
+  const wait = scores.worse <= params.guard && (pk >= 0.5 || gainPct > params.cost_pct);
   return { wait, pk, gainPct, confidence: confidenceOf(wait, pk, scores.worse) };
 }
 
 /** The chance an advice is right: Wait ends no worse; Buy now misses no drop or dodges a rise. */
 export function confidenceOf(wait: boolean, pk: number, worse: number): number {
-  return wait ? 1 - worse : Math.max(1 - pk, worse);
+  return wait ? 1 - worse : Math.max(1 - pk, worse, 0.5);
 }
 
 /** Risk that following the advice goes wrong, in words. */

@@ -48,10 +48,10 @@ describe('training on a learnable fixture', () => {
     expect(b.forecast.reliability.length).toBeGreaterThan(1);
     expect(report.training_rows).toBeGreaterThan(1000);
     expect(report.positives_rate.train).toBeGreaterThan(0.1);
-    // The fixture's cycles are learnable: the model's advice beats the fixed rule and never buying later.
-    expect(report.policy).toBe('model');
-    expect(b.savings_captured_pct).toBeGreaterThan(b.rule_baseline.savings_captured_pct);
-    expect(b.savings_captured_pct).toBeGreaterThan(50);
+    // The fixture's cycles are learnable: the model's own policy captures nearly all, and the
+    // advice in use is at least as good as every baseline (a tie goes to the baseline).
+    expect(b.model.savings_captured_pct).toBeGreaterThan(90);
+    expect(b.savings_captured_pct).toBeGreaterThanOrEqual(Math.max(b.rule_baseline.savings_captured_pct, b.frequency_baseline.savings_captured_pct, b.always_buy_now.savings_captured_pct));
     expect(b.worse_than_buy_now_pct).toBeLessThanOrEqual(5);
     expect(b.always_buy_now.savings_captured_pct).toBe(0);
     for (const name of ['always_buy_now', 'rule_baseline', 'rule_tuned', 'frequency_baseline', 'model'] as const) {
@@ -103,7 +103,7 @@ describe('training on a learnable fixture', () => {
     expect(['Wait', 'Buy now']).toContain(prediction.recommendation);
     // The three never contradict: will_drop means Wait, and the advice is more likely right than not.
     expect(prediction.will_drop).toBe(prediction.recommendation === 'Wait');
-    expect(prediction.policy).toBe('model');
+    expect(prediction.policy).toBe(report.policy);
     expect(prediction.reasons.length).toBeGreaterThan(0);
     expect(FEATURE_NAMES).toContain(prediction.reasons[0].feature);
     expect(typeof prediction.reasons[0].text).toBe('string');
