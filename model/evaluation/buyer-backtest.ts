@@ -25,9 +25,9 @@ export interface GridProduct {
 export type WaitPolicy = ((product: number, day: number, daysLeft: number) => boolean) & {
   /**
    * Set by policies that ignore daysLeft: the product's decision on every day of its grid (1 =
-   * Wait). The replay then reads one table per product instead of calling the policy per buyer
-   * per day (2.6M decisions: from about 2 s to a few hundred ms), which keeps tuning over 40
-   * parameter sets affordable.
+   * Wait). The replay then reads one table per product in one backward pass instead of calling
+   * the policy per buyer per day (2.6M decisions, H = 14, warm, on the loaded 2-core machine:
+   * 0.32 s instead of 0.69 s), and a table is computed once per product and replay.
    */
   readonly daily?: (product: number) => Uint8Array;
 };
