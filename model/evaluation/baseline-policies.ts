@@ -3,7 +3,7 @@ import { type GridProduct, type WaitPolicy } from './buyer-backtest';
 /**
  * The simple policies the model must beat, as WaitPolicy factories over the price grid. Each
  * decides on day t from prices up to and including t only (no look-ahead), ignores the days left,
- * and is computed once per product, on its first call, into one byte per day.
+ * and is computed per product into one byte per day.
  */
 
 /** The fixed yardstick: "wait while the price is more than 5 % above its 90-day low". */
@@ -113,10 +113,14 @@ function trailingHigh(prices: Float64Array, window: number): Float64Array {
   return low.map((price) => -price);
 }
 
-/** A policy that decides per (product, day) from a table computed once per product. */
+/**
+ * A policy that decides per (product, day) from a table computed once per product for calls, and
+ * fresh for the replay, which asks once per product (so tuning over 40 candidates does not keep
+ * 40 grids of tables alive).
+ */
 function dailyPolicy(products: readonly GridProduct[], waitsOf: (product: GridProduct) => Uint8Array): WaitPolicy {
   const tables: (Uint8Array | undefined)[] = new Array(products.length);
-  return (product, day) => {
+  const policy = (product: number, day: number): boolean => {
     const p = products[product]!;
     let waits = tables[product];
     if (waits === undefined) {
@@ -125,4 +129,5 @@ function dailyPolicy(products: readonly GridProduct[], waitsOf: (product: GridPr
     }
     return waits[day - p.firstDay] === 1;
   };
+  return Object.assign(policy, { daily: (product: number) => tables[product] ?? waitsOf(products[product]!) });
 }

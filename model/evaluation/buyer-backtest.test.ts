@@ -1,4 +1,6 @@
 import { describe, expect, it } from 'vitest';
+import { rulePolicy, frequencyPolicy } from './baseline-policies';
+import { gridFixture } from './grid-fixtures';
 import { alwaysBuyNow, decisionsOf, evaluatePolicy, measureReplay, replayPolicy, type GridProduct, type WaitPolicy } from './buyer-backtest';
 
 const DAY0 = 20_000;
@@ -99,5 +101,18 @@ describe('the buyer backtest on a daily grid', () => {
     const replay = replayPolicy([DROPS, RISES], set, alwaysWait);
     const risesOnly = Array.from(set.product.keys()).filter((i) => set.product[i] === 1);
     expect(measureReplay(set, replay, risesOnly)).toMatchObject({ decisions: 3, products: 1, worse_than_buy_now_pct: 100, savings_captured_pct: 0 });
+  });
+
+  it('replays a daily policy from its tables exactly as call by call', () => {
+    const grid = gridFixture({ products: 20, days: 300, seed: 2, missingChance: 0.15 });
+    const set = decisionsOf(grid, 14, DAY0 + 150, DAY0 + 280);
+    for (const policy of [rulePolicy(grid, 5, 90), rulePolicy(grid, 2, 30), frequencyPolicy(grid, 14, 5, 0.3)]) {
+      expect(policy.daily).toBeDefined();
+      const perCall: WaitPolicy = (p, day, daysLeft) => policy(p, day, daysLeft);
+      const fromTables = replayPolicy(grid, set, policy);
+      expect(fromTables).toEqual(replayPolicy(grid, set, perCall));
+      expect(fromTables.waited.some((w) => w === 1)).toBe(true);
+      expect(fromTables.waited.some((w) => w === 0)).toBe(true);
+    }
   });
 });

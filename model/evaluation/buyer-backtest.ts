@@ -22,7 +22,15 @@ export interface GridProduct {
 }
 
 /** true = Wait, false = Buy now. Called only on days with a known price. daysLeft = deadline − day (H on the first day, 0 on the deadline). */
-export type WaitPolicy = (product: number, day: number, daysLeft: number) => boolean;
+export type WaitPolicy = ((product: number, day: number, daysLeft: number) => boolean) & {
+  /**
+   * Set by policies that ignore daysLeft: the product's decision on every day of its grid (1 =
+   * Wait). The replay then reads one table per product in one backward pass instead of calling
+   * the policy per buyer per day (2.6M decisions, H = 14, warm, on the loaded 2-core machine:
+   * 0.32 s instead of 0.69 s), and a table is computed once per product and replay.
+   */
+  readonly daily?: (product: number) => Uint8Array;
+};
 
 export const alwaysBuyNow: WaitPolicy = () => false;
 
@@ -99,14 +107,18 @@ export function decisionsOf(products: readonly GridProduct[], horizonDays: numbe
  * Replays a policy over every decision: at most H calls per decision, fewer as soon as it buys.
  * No cache is needed to call the policy at most once per (product, day, daysLeft): those three
  * determine the buyer, so each call is already unique; policies that are costly per day (the
- * model's features) cache by (product, day) themselves.
+ * model's features) cache by (product, day) themselves, and daily policies give their table.
  */
 export function replayPolicy(products: readonly GridProduct[], set: DecisionSet, policy: WaitPolicy): Replay {
+  const replay: Replay = { paid: new Float64Array(set.day.length), waited: new Uint8Array(set.day.length) };
+  if (policy.daily) replayDaily(products, set, policy.daily, replay);
+  else replayPerCall(products, set, policy, replay);
+  return replay;
+}
+
+function replayPerCall(products: readonly GridProduct[], set: DecisionSet, policy: WaitPolicy, { paid, waited }: Replay): void {
   const H = set.horizonDays;
-  const n = set.day.length;
-  const paid = new Float64Array(n);
-  const waited = new Uint8Array(n);
-  for (let i = 0; i < n; i++) {
+  for (let i = 0; i < set.day.length; i++) {
     const index = set.product[i]!;
     const p = products[index]!;
     const d = set.day[i]!;
@@ -123,7 +135,26 @@ export function replayPolicy(products: readonly GridProduct[], set: DecisionSet,
     }
     paid[i] = price;
   }
-  return { paid, waited };
+}
+
+/** The same replay from per-day tables: the next day on or after t with a known price and Buy now, found in one backward pass. */
+function replayDaily(products: readonly GridProduct[], set: DecisionSet, waitsOf: (product: number) => Uint8Array, { paid, waited }: Replay): void {
+  const H = set.horizonDays;
+  let i = 0;
+  while (i < set.day.length) {
+    const index = set.product[i]!;
+    const p = products[index]!;
+    const waits = waitsOf(index);
+    const nextBuy = new Int32Array(p.prices.length + 1);
+    nextBuy[p.prices.length] = 0x7fffffff; // no Buy now ahead
+    for (let t = p.prices.length - 1; t >= 0; t--) nextBuy[t] = !Number.isNaN(p.prices[t]!) && waits[t] !== 1 ? t : nextBuy[t + 1]!;
+    for (; i < set.day.length && set.product[i] === index; i++) {
+      const offset = set.day[i]! - p.firstDay;
+      const buy = nextBuy[offset]!;
+      paid[i] = buy < offset + H ? p.prices[buy]! : p.prices[offset + H]!;
+      waited[i] = waits[offset] === 1 ? 1 : 0;
+    }
+  }
 }
 
 /** Prices above the start by more than this relative slack count as "worse than buying at once". */
