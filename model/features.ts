@@ -307,8 +307,12 @@ class EpisodeLog {
     const sinceStart = lastStart >= 0 ? d - lastStart : NEVER_DAYS;
     row[F.days_since_drop_start] = sinceStart;
     row[F.days_since_drop_end] = this.onDrop ? 0 : this.lastEnd >= 0 ? d - this.lastEnd : NEVER_DAYS;
-    row[F.cycle_position] = !Number.isNaN(gap) && gap > 0 && lastStart >= 0 ? sinceStart / gap : -1;
-    row[F.days_to_expected_drop] = !Number.isNaN(gap) && lastStart >= 0 ? gap - sinceStart : NEVER_DAYS;
+    // A discount cycle can skip a turn: the position counts whole periods off, so the next
+    // expected start stays right after a skipped one.
+    const period = Math.round(gap);
+    const cycled = !Number.isNaN(gap) && period > 0 && lastStart >= 0;
+    row[F.cycle_position] = cycled ? (sinceStart % period) / period : -1;
+    row[F.days_to_expected_drop] = cycled ? period - (sinceStart % period) : NEVER_DAYS;
     row[F.last_depth_pct] = this.onDrop ? this.currentDepth : this.lastDepth;
     const typical = median(this.depths);
     row[F.typical_depth_pct] = Number.isNaN(typical) ? 0 : typical;

@@ -104,8 +104,10 @@ export function outcomesOf(timeline: Timeline, horizonDays: number, minDropPct: 
 
 /**
  * Discount episodes: a product is "on a drop" while its price is at least X % below its regular
- * price (the most common price over the last 180 days, ties to the higher); an episode starts on
- * the first such day after one that was not. Everything here uses days ≤ d only.
+ * price; an episode starts on the first such day after one that was not. The regular price is the
+ * most common price over the last 60 days (ties to the higher), or today's price once it has held
+ * for 21 days in a row: a permanent markdown is the new regular price within three weeks, not a
+ * discount that lasts for months. Everything here uses days ≤ d only.
  */
 export interface Episodes {
   /** The regular price as of each day (NaN on unknown days). */
@@ -115,7 +117,9 @@ export interface Episodes {
   starts: Uint8Array;
 }
 
-export const REGULAR_WINDOW_DAYS = 180;
+export const REGULAR_WINDOW_DAYS = 60;
+/** A price held this many days in a row is regular whatever came before. */
+export const SETTLED_DAYS = 21;
 
 export function episodesOf(timeline: Timeline, minDropPct: number): Episodes {
   const { price } = timeline;
@@ -125,6 +129,7 @@ export function episodesOf(timeline: Timeline, minDropPct: number): Episodes {
   const starts = new Uint8Array(n);
   const counts = new Map<number, number>();
   let wasOnDrop = false;
+  let heldSince = 0;
   for (let d = 0; d < n; d++) {
     const leaving = d - REGULAR_WINDOW_DAYS;
     if (leaving >= 0 && !Number.isNaN(price[leaving]!)) {
@@ -135,12 +140,15 @@ export function episodesOf(timeline: Timeline, minDropPct: number): Episodes {
     const today = price[d]!;
     if (Number.isNaN(today)) continue;
     counts.set(today, (counts.get(today) ?? 0) + 1);
+    if (d === 0 || price[d - 1] !== today) heldSince = d;
     let mode = today;
     let best = 0;
-    for (const [value, count] of counts) {
-      if (count > best || (count === best && value > mode)) {
-        mode = value;
-        best = count;
+    if (d - heldSince + 1 < SETTLED_DAYS) {
+      for (const [value, count] of counts) {
+        if (count > best || (count === best && value > mode)) {
+          mode = value;
+          best = count;
+        }
       }
     }
     regular[d] = mode;
