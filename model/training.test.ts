@@ -105,7 +105,9 @@ describe('training on a learnable fixture', () => {
     expect(prediction.will_drop).toBe(prediction.recommendation === 'Wait');
     expect(prediction.policy).toBe(report.policy);
     expect(prediction.reasons.length).toBeGreaterThan(0);
-    expect(FEATURE_NAMES).toContain(prediction.reasons[0].feature);
+    // A baseline in use is named first; the model's features follow.
+    expect(prediction.reasons[0].feature).toBe(report.policy === 'model' ? prediction.reasons[0].feature : 'policy');
+    for (const reason of prediction.reasons.slice(report.policy === 'model' ? 0 : 1)) expect(FEATURE_NAMES).toContain(reason.feature);
     expect(typeof prediction.reasons[0].text).toBe('string');
   });
 
