@@ -3,7 +3,7 @@ import { buildBacktestReport, type BacktestReportInput } from './backtest-report
 import { frequencyPolicy, rulePolicy } from './baseline-policies';
 import { decisionsOf, evaluatePolicy } from './buyer-backtest';
 import { forecastQuality } from './forecast-quality';
-import { gridFixture } from './grid-fixtures';
+import { dropLabelsOf, gridFixture } from './grid-fixtures';
 
 const FROM = 20_450; // 2025-12-28
 const TO = 20_550; // 2026-04-07
@@ -26,7 +26,7 @@ const input: BacktestReportInput = {
   policyReason: 'model captured more on validation',
   model,
   ruleTuned: { policy: rulePolicy(products, 7.5, 60), rule: 'wait while the price is more than 7.5 % above its 60-day low, otherwise buy' },
-  frequency: { policy: frequencyPolicy(products, H, 5, 0.3), rule: 'frequency rule' },
+  frequency: { policy: frequencyPolicy(products, dropLabelsOf(products, H, 5), H, 0.3), rule: 'frequency rule' },
   forecast: forecastQuality(Float64Array.from([0.2, 0.7]), Float64Array.from([0, 1]), 0.4),
   bootstrap: { samples: 200, seed: 3 },
 };

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { countDropsBefore, dropLabels, frequencyPolicy, rulePolicy, ruleText, trailingLow } from './baseline-policies';
+import { countDropsBefore, frequencyPolicy, rulePolicy, ruleText, trailingLow } from './baseline-policies';
 import { type GridProduct, type WaitPolicy } from './buyer-backtest';
-import { gridFixture } from './grid-fixtures';
+import { dropLabelsOf, gridFixture } from './grid-fixtures';
 
 const DAY0 = 20_000;
 
@@ -26,15 +26,13 @@ describe('baseline policies', () => {
     expect(ruleText(5, 90)).toBe('wait while the price is more than 5 % above its 90-day low, otherwise buy');
   });
 
-  it('labels each start day by whether a ≥ X % drop follows within H days, unknown where the start or deadline is', () => {
-    expect(Array.from(dropLabels(Float64Array.from([100, 100, 80, 100, 100, Number.NaN, 100, 100]), 2, 10))).toEqual([1, 1, 0, 2, 0, 2, 2, 2]);
-  });
-
   it('waits when the product\'s past drop rate, from horizons ended before today, is above the level', () => {
     const p = [product([100, 100, 80, 100, 100, 100, 100, 100])];
-    // H = 2, labels 1, 1, 0, 0, …; day t knows the labels of s ≤ t − 3: rates –, –, –, 1, 1, 2/3, 1/2, 2/5.
-    expect(decisions(frequencyPolicy(p, 2, 10, 0.5), 8)).toEqual([false, false, false, true, true, true, false, false]);
-    expect(decisions(frequencyPolicy(p, 2, 10, 0.9), 8)).toEqual([false, false, false, true, true, false, false, false]);
+    // H = 2, labels 1, 1, 0, 0, 0, 0, –, –; day t knows the labels of s ≤ t − 2: rates –, –, 1, 1, 2/3, 1/2, 2/5, 1/3.
+    const labels = dropLabelsOf(p, 2, 10);
+    expect(Array.from(labels[0]!)).toEqual([1, 1, 0, 0, 0, 0, Number.NaN, Number.NaN]);
+    expect(decisions(frequencyPolicy(p, labels, 2, 0.5), 8)).toEqual([false, false, true, true, true, false, false, false]);
+    expect(decisions(frequencyPolicy(p, labels, 2, 0.9), 8)).toEqual([false, false, true, true, false, false, false, false]);
   });
 
   it('counts drops that began before a day, a lasting sale once', () => {
@@ -45,7 +43,7 @@ describe('baseline policies', () => {
   });
 
   it('decide from the past only: changing later prices changes no earlier decision', () => {
-    const factories: ((p: GridProduct[]) => WaitPolicy)[] = [(p) => rulePolicy(p, 5, 90), (p) => rulePolicy(p, 2, 30), (p) => frequencyPolicy(p, 14, 5, 0.5)];
+    const factories: ((p: GridProduct[]) => WaitPolicy)[] = [(p) => rulePolicy(p, 5, 90), (p) => rulePolicy(p, 2, 30), (p) => frequencyPolicy(p, dropLabelsOf(p, 14, 5), 14, 0.5)];
     const laterDiffered = factories.map(() => false);
     for (let seed = 1; seed <= 5; seed++) {
       const original = gridFixture({ products: 1, days: 400, seed })[0]!;

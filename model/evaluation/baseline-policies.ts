@@ -25,20 +25,22 @@ export function ruleText(thresholdPct: number, windowDays: number): string {
 
 /**
  * Wait when the product's own past rate of ≥ X % drops within H days is above `level`: the share
- * of its past start days whose whole horizon ended before today (labels known by today) that saw
- * such a drop. No past labels: Buy now.
+ * of drops among its past days whose label is known on the decision day (day ≤ t − H: the horizon
+ * has passed). `labels[i]` is product i's label per day of its grid (1, 0, NaN unknown), the
+ * forecaster's own (timeline.ts `outcomesOf`), so this is exactly its `past_drop_rate` feature.
+ * No past labels: Buy now.
  */
-export function frequencyPolicy(products: readonly GridProduct[], horizonDays: number, minDropPct: number, level: number): WaitPolicy {
-  return dailyPolicy(products, (p) => {
-    const labels = dropLabels(p.prices, horizonDays, minDropPct);
+export function frequencyPolicy(products: readonly GridProduct[], labels: readonly ArrayLike<number>[], horizonDays: number, level: number): WaitPolicy {
+  return dailyPolicy(products, (p, index) => {
+    const own = labels[index]!;
     const waits = new Uint8Array(p.prices.length);
     let labelled = 0;
     let positives = 0;
     for (let t = 0; t < waits.length; t++) {
-      const s = t - horizonDays - 1; // the start day whose horizon [s, s + H] ended yesterday
-      if (s >= 0 && labels[s] !== UNKNOWN) {
+      const s = t - horizonDays;
+      if (s >= 0 && !Number.isNaN(own[s] as number)) {
         labelled++;
-        positives += labels[s]!;
+        positives += own[s] as number;
       }
       if (labelled > 0 && positives / labelled > level) waits[t] = 1;
     }
@@ -48,25 +50,6 @@ export function frequencyPolicy(products: readonly GridProduct[], horizonDays: n
 
 export function frequencyText(horizonDays: number, minDropPct: number, level: number): string {
   return `wait while this product's past share of ${horizonDays}-day windows with a drop of ${minDropPct} % or more is above ${Math.round(level * 100)} %, otherwise buy`;
-}
-
-const UNKNOWN = 2;
-
-/**
- * Per start day s: 1 when the lowest known price in [s + 1, s + H] is at least X % below the price
- * on s, 0 when not, UNKNOWN when the price on s or on the deadline s + H is unknown (the same
- * starts as the backtest's decisions).
- */
-export function dropLabels(prices: Float64Array, horizonDays: number, minDropPct: number): Uint8Array {
-  const low = trailingLow(prices, horizonDays);
-  const labels = new Uint8Array(prices.length).fill(UNKNOWN);
-  const factor = (1 - minDropPct / 100) * (1 + 1e-9);
-  for (let s = 0; s + horizonDays < prices.length; s++) {
-    const start = prices[s]!;
-    if (Number.isNaN(start) || Number.isNaN(prices[s + horizonDays]!)) continue;
-    labels[s] = low[s + horizonDays]! <= start * factor ? 1 : 0;
-  }
-  return labels;
 }
 
 /**
@@ -118,16 +101,16 @@ function trailingHigh(prices: Float64Array, window: number): Float64Array {
  * fresh for the replay, which asks once per product (so tuning over 40 candidates does not keep
  * 40 grids of tables alive).
  */
-function dailyPolicy(products: readonly GridProduct[], waitsOf: (product: GridProduct) => Uint8Array): WaitPolicy {
+function dailyPolicy(products: readonly GridProduct[], waitsOf: (product: GridProduct, index: number) => Uint8Array): WaitPolicy {
   const tables: (Uint8Array | undefined)[] = new Array(products.length);
   const policy = (product: number, day: number): boolean => {
     const p = products[product]!;
     let waits = tables[product];
     if (waits === undefined) {
-      waits = waitsOf(p);
+      waits = waitsOf(p, product);
       tables[product] = waits;
     }
     return waits[day - p.firstDay] === 1;
   };
-  return Object.assign(policy, { daily: (product: number) => tables[product] ?? waitsOf(products[product]!) });
+  return Object.assign(policy, { daily: (product: number) => tables[product] ?? waitsOf(products[product]!, product) });
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { rulePolicy, frequencyPolicy } from './baseline-policies';
-import { gridFixture } from './grid-fixtures';
+import { dropLabelsOf, gridFixture } from './grid-fixtures';
 import { alwaysBuyNow, decisionsOf, evaluatePolicy, measureReplay, replayPolicy, type GridProduct, type WaitPolicy } from './buyer-backtest';
 
 const DAY0 = 20_000;
@@ -106,7 +106,7 @@ describe('the buyer backtest on a daily grid', () => {
   it('replays a daily policy from its tables exactly as call by call', () => {
     const grid = gridFixture({ products: 20, days: 300, seed: 2, missingChance: 0.15 });
     const set = decisionsOf(grid, 14, DAY0 + 150, DAY0 + 280);
-    for (const policy of [rulePolicy(grid, 5, 90), rulePolicy(grid, 2, 30), frequencyPolicy(grid, 14, 5, 0.3)]) {
+    for (const policy of [rulePolicy(grid, 5, 90), rulePolicy(grid, 2, 30), frequencyPolicy(grid, dropLabelsOf(grid, 14, 5), 14, 0.8)]) {
       expect(policy.daily).toBeDefined();
       const perCall: WaitPolicy = (p, day, daysLeft) => policy(p, day, daysLeft);
       const fromTables = replayPolicy(grid, set, policy);

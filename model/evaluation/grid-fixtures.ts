@@ -1,3 +1,4 @@
+import { outcomesOf } from '../timeline';
 import { type GridProduct } from './buyer-backtest';
 import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
 
@@ -39,4 +40,9 @@ export function gridFixture(options: GridFixtureOptions = {}): GridProduct[] {
     }
     return { currency: options.currency?.(index) ?? 'EUR', firstDay: options.firstDay ?? 20_000, prices };
   });
+}
+
+/** The forecaster's labels (timeline.ts `outcomesOf`: drop ≥ X % within H days, NaN unknown) of grid products. */
+export function dropLabelsOf(products: readonly GridProduct[], horizonDays: number, minDropPct: number): Float32Array[] {
+  return products.map((p) => outcomesOf({ source: 's', productId: 'p', title: 't', category: 'c', currency: p.currency, kind: 'snapshots', firstDay: p.firstDay, price: p.prices, list: new Float64Array(p.prices.length).fill(Number.NaN) }, horizonDays, minDropPct).label);
 }

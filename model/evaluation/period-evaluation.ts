@@ -3,18 +3,23 @@ import type { PolicyChoice } from '../model-file';
 import { POLICY_COSTS, POLICY_GUARDS, type PolicyParams } from '../policy';
 import { modelWaitPolicy, type ProductScores } from '../scoring';
 import { buildBacktestReport } from './backtest-report';
-import { frequencyText, rulePolicy } from './baseline-policies';
+import { frequencyPolicy, frequencyText, rulePolicy } from './baseline-policies';
 import { alwaysBuyNow, decisionsOf, type GridProduct, type WaitPolicy } from './buyer-backtest';
 import { forecastQuality } from './forecast-quality';
-import { choosePolicy, FREQUENCY_LEVELS, tuneRule, type CandidateResult, type PolicyCandidate } from './policy-choice';
+import { choosePolicy, tuneFrequency, tuneRule, type CandidateResult, type PolicyCandidate } from './policy-choice';
 import type { BacktestReport, PolicyInUse, SliceInfo } from './report-types';
 
 /**
  * The forecaster's data meets the buyer's backtest: the daily grids, the policies over them (the
- * model's, from its scores; the frequency baseline, from the same labels the features read), the
- * choice on validation and the report of a period.
+ * model's, from its scores; the frequency baseline, from the labels the `past_drop_rate` feature
+ * reads), the choice on validation and the report of a period.
  */
 type DayRange = { from: number; to: number };
+
+/** The forecaster's labels (drop ≥ X % within H days; NaN unknown) of the chosen products. */
+function labelsOf(data: ForecastData, products: readonly number[]): Float32Array[] {
+  return products.map((i) => data.products[i]!.outcomes.label);
+}
 
 /** Each product's timeline as the backtest's grid (the same arrays, not copies). */
 export function gridOf(data: ForecastData, products: readonly number[] = data.products.map((_, i) => i)): GridProduct[] {
@@ -22,34 +27,6 @@ export function gridOf(data: ForecastData, products: readonly number[] = data.pr
     const { timeline } = data.products[i]!;
     return { currency: timeline.currency, firstDay: timeline.firstDay, prices: timeline.price };
   });
-}
-
-/**
- * frequency_baseline: Wait while the product's own past rate of ≥ X % drops within H days is above
- * `level`, over the days whose label is known on the decision day (day ≤ t − H): exactly the
- * `past_drop_rate` feature, so the advice a prediction gives is the one backtested.
- */
-export function frequencyPolicy(data: ForecastData, products: readonly number[], level: number): WaitPolicy {
-  const h = data.horizonDays;
-  const rates = products.map((i) => {
-    const { label } = data.products[i]!.outcomes;
-    const rate = new Float32Array(label.length).fill(-1);
-    let positives = 0;
-    let known = 0;
-    for (let t = 0; t < label.length; t++) {
-      const s = t - h;
-      if (s >= 0 && !Number.isNaN(label[s]!)) {
-        known++;
-        positives += label[s]!;
-      }
-      if (known > 0) rate[t] = positives / known;
-    }
-    return { firstDay: data.products[i]!.timeline.firstDay, rate };
-  });
-  return (product, day) => {
-    const { firstDay, rate } = rates[product]!;
-    return rate[day - firstDay]! > level;
-  };
 }
 
 /**
@@ -65,12 +42,11 @@ export function choosePolicies(data: ForecastData, products: readonly number[], 
   const modelCandidates: PolicyCandidate<PolicyParams>[] = POLICY_COSTS.flatMap((cost_pct) => POLICY_GUARDS.map((guard) => ({ name: 'model', params: { cost_pct, guard }, policy: modelWaitPolicy(local, { cost_pct, guard }, h) })));
   const bestModel = choosePolicy(modelCandidates, grid, h, range.from, range.to);
   const rule = tuneRule(grid, h, range.from, range.to);
-  const frequencyCandidates: PolicyCandidate<{ level: number } | null>[] = [{ name: 'frequency_baseline', params: null, policy: alwaysBuyNow }, ...FREQUENCY_LEVELS.map((level) => ({ name: 'frequency_baseline', params: { level }, policy: frequencyPolicy(data, products, level) }))];
-  const frequency = choosePolicy(frequencyCandidates, grid, h, range.from, range.to);
+  const frequency = tuneFrequency(grid, labelsOf(data, products), h, data.minDropPct, range.from, range.to);
   const final = choosePolicy<unknown>(
     [
       { name: 'rule_tuned', policy: rule.policy, params: rule.params },
-      { name: 'frequency_baseline', policy: frequency.winner.policy, params: frequency.winner.params },
+      { name: 'frequency_baseline', policy: frequency.policy, params: frequency.params },
       { name: 'model', policy: bestModel.winner.policy, params: bestModel.winner.params },
     ],
     grid,
@@ -86,7 +62,7 @@ export function choosePolicies(data: ForecastData, products: readonly number[], 
     kept: result.eligible,
   });
   const ruleParams = rule.params ?? { thresholdPct: Number.POSITIVE_INFINITY, windowDays: 90 };
-  const level = (frequency.winner.params as { level: number } | null)?.level ?? 1;
+  const level = frequency.params?.level ?? 1;
   return {
     in_use: final.winner.name as PolicyInUse,
     reason: final.reason,
@@ -105,7 +81,7 @@ export function evaluatePeriod(data: ForecastData, scores: Map<number, ProductSc
   const grid = gridOf(data, all);
   const ruleTuned = policy.rule.threshold_pct >= 1e9 ? alwaysBuyNow : rulePolicy(grid, policy.rule.threshold_pct, policy.rule.window_days);
   const ruleText = policy.rule.threshold_pct >= 1e9 ? 'buy at once (no threshold and window captured savings on validation within the cap)' : `wait while the price is more than ${policy.rule.threshold_pct} % above its ${policy.rule.window_days}-day low, otherwise buy`;
-  const frequency = policy.frequency.level >= 1 ? alwaysBuyNow : frequencyPolicy(data, all, policy.frequency.level);
+  const frequency = policy.frequency.level >= 1 ? alwaysBuyNow : frequencyPolicy(grid, labelsOf(data, all), h, policy.frequency.level);
   return buildBacktestReport({
     products: grid,
     horizonDays: h,

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { choosePolicy, tuneFrequency, tuneRule } from './policy-choice';
+import { dropLabelsOf } from './grid-fixtures';
 import { evaluatePolicy, type GridProduct, type WaitPolicy } from './buyer-backtest';
 
 const DAY0 = 20_000;
@@ -62,7 +63,7 @@ describe('choosing a policy on validation', () => {
     expect(rule.rule).toBe(`wait while the price is more than ${rule.params!.thresholdPct} % above its ${rule.params!.windowDays}-day low, otherwise buy`);
     expect(evaluatePolicy(spiky, rule.policy, 4, DAY0 + 300, DAY0 + 390).savings_captured_pct).toBe(100);
 
-    const frequency = tuneFrequency(spiky, 4, 5, DAY0 + 300, DAY0 + 390);
+    const frequency = tuneFrequency(spiky, dropLabelsOf(spiky, 4, 5), 4, 5, DAY0 + 300, DAY0 + 390);
     // Waiting whenever a drop is likely also waits on the low days, before the next spike: worse there.
     expect(frequency.validation.worse_than_buy_now_pct).toBeLessThanOrEqual(3);
     expect(frequency.params === null || frequency.validation.savings_captured_pct > 0).toBe(true);

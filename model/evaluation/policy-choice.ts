@@ -107,9 +107,9 @@ export function tuneRule(products: readonly GridProduct[], horizonDays: number, 
   return tuned(candidates, products, horizonDays, valFrom, valTo, options, (p) => ruleText(p.thresholdPct, p.windowDays), 'no threshold and window');
 }
 
-/** The frequency baseline, its level chosen on validation. */
-export function tuneFrequency(products: readonly GridProduct[], horizonDays: number, minDropPct: number, valFrom: number, valTo: number, options: TuneOptions = {}): TunedBaseline<{ level: number }> {
-  const candidates = FREQUENCY_LEVELS.map((level) => ({ name: 'frequency_baseline', policy: frequencyPolicy(products, horizonDays, minDropPct, level), params: { level } }));
+/** The frequency baseline (see frequencyPolicy; `labels` per product), its level chosen on validation. */
+export function tuneFrequency(products: readonly GridProduct[], labels: readonly ArrayLike<number>[], horizonDays: number, minDropPct: number, valFrom: number, valTo: number, options: TuneOptions = {}): TunedBaseline<{ level: number }> {
+  const candidates = FREQUENCY_LEVELS.map((level) => ({ name: 'frequency_baseline', policy: frequencyPolicy(products, labels, horizonDays, level), params: { level } }));
   return tuned(candidates, products, horizonDays, valFrom, valTo, options, (p) => frequencyText(horizonDays, minDropPct, p.level), 'no level');
 }
 
