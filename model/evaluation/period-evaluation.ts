@@ -4,7 +4,7 @@ import { POLICY_COSTS, POLICY_GUARDS, type PolicyParams } from '../policy';
 import { modelWaitPolicy, type ProductScores } from '../scoring';
 import { buildBacktestReport } from './backtest-report';
 import { frequencyPolicy, frequencyText, rulePolicy } from './baseline-policies';
-import { alwaysBuyNow, decisionsOf, type GridProduct, type WaitPolicy } from './buyer-backtest';
+import { alwaysBuyNow, decisionsOf, type GridProduct } from './buyer-backtest';
 import { forecastQuality } from './forecast-quality';
 import { choosePolicy, tuneFrequency, tuneRule, type CandidateResult, type PolicyCandidate } from './policy-choice';
 import type { BacktestReport, PolicyInUse, SliceInfo } from './report-types';
