@@ -93,7 +93,7 @@ export interface ModelFile {
     drop_size: SerializedForest;
     /** Deadline change in % given no drop. */
     deadline_change: SerializedForest;
-    /** Deadline price above today's (vote share). */
+    /** Waiting ends worse: no drop, and the deadline price above today's (vote share). */
     worse: SerializedForest;
   };
 }

@@ -3,8 +3,8 @@
  *
  * The forests give, for a product on a day: p, the calibrated chance of a drop of at least X %
  * within H days; E[drop | drop], the expected depth of that drop; E[change | no drop], where the
- * price stands at the deadline when no drop comes (a rise is a cost); and q, the chance that the
- * deadline price is above today's (waiting to the end would cost money).
+ * price stands at the deadline when no drop comes (a rise is a cost); and q, the chance that
+ * waiting ends worse than buying today (no drop comes, and the deadline price is above today's).
  *
  * With k days left before the buyer's deadline, the chance of the drop within those days is
  * p_k = 1 − (1 − p)^(k / H) (a constant hazard over the horizon), and waiting is worth
@@ -27,7 +27,7 @@ export interface ModelScores {
   dropPct: number;
   /** E[deadline change | no drop], % of today's price (positive: a rise). */
   changePct: number;
-  /** Chance the deadline price is above today's. */
+  /** Chance waiting ends worse: no drop, and the deadline price above today's. */
   worse: number;
 }
 
@@ -72,5 +72,5 @@ export function riskLevel(confidence: number): 'Low' | 'Medium' | 'High' {
 }
 
 /** The grid `cost_pct × guard` searched on validation. */
-export const POLICY_COSTS = [-1, 0, 0.5, 1, 2, 3, 5];
-export const POLICY_GUARDS = [0.05, 0.1, 0.2, 0.3, 0.4, 0.5];
+export const POLICY_COSTS = [-1, 0, 0.5, 1, 2, 3, 5, 8];
+export const POLICY_GUARDS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5];

@@ -19,7 +19,8 @@ export { minimumHistoryDays } from './decision-data';
  * Training, in time order: the cache's histories → daily timelines → slices
  * train | gap H | validation | gap H | test →
  * - four forests on the training slice: drop ≥ X % within H (classifier), the drop's depth given a
- *   drop, the deadline change given none, and whether the deadline price is above today's;
+ *   drop, the deadline change given none, and whether waiting ends worse (no drop, and the
+ *   deadline price above today's);
  * - on validation: the classifier's own scores calibrated (isotonic), then the decision policy
  *   chosen among the model's (a grid of waiting costs and risk guards) and two tuned baselines,
  *   keeping only candidates that end worse than buying at once in at most 3 % of decisions in
@@ -150,7 +151,8 @@ export async function trainOnData(data: ForecastData, kinds: ModelFile['source_k
   const all = Int32Array.from({ length: table.rows }, (_, i) => i);
   const positives = all.filter((i) => table.label[i] === 1);
   const negatives = all.filter((i) => table.label[i] === 0 && !Number.isNaN(table.deadlineChangePct[i]!));
-  const withDeadline = all.filter((i) => !Number.isNaN(table.deadlineChangePct[i]!));
+  // Waiting ends worse when no drop comes and the deadline price is above today's.
+  const waitKnown = all.filter((i) => table.label[i] === 1 || !Number.isNaN(table.deadlineChangePct[i]!));
   if (positives.length < 20 || negatives.length < 20) throw new Error(`the training period has ${positives.length} drops and ${negatives.length} decisions without one: too few of one kind to learn from`);
 
   const base: ForestOptions = { trees: settings.trees, maxDepth: settings.maxDepth, maxFeatures: settings.maxFeatures, minSamplesLeaf: settings.minSamplesLeaf, bootstrap: true, seed: settings.seed };
@@ -169,7 +171,7 @@ export async function trainOnData(data: ForecastData, kinds: ModelFile['source_k
   const classifier = await fit('classifier', all, Float64Array.from(table.label), base);
   const dropSize = await fit('drop size', positives, Float64Array.from(positives, (i) => table.maxDropPct[i]!), { ...helper, seed: base.seed + 1 });
   const deadlineChange = await fit('deadline change', negatives, Float64Array.from(negatives, (i) => table.deadlineChangePct[i]!), { ...helper, seed: base.seed + 2 });
-  const worse = await fit('worse', withDeadline, Float64Array.from(withDeadline, (i) => (table.deadlineChangePct[i]! > 1e-9 ? 1 : 0)), { ...helper, seed: base.seed + 3 });
+  const worse = await fit('worse', waitKnown, Float64Array.from(waitKnown, (i) => (table.label[i] !== 1 && table.deadlineChangePct[i]! > 1e-9 ? 1 : 0)), { ...helper, seed: base.seed + 3 });
 
   // Validation: the classifier's own scores, calibrated there; then the policy.
   const identity: IsotonicCalibration = { x: [0, 1], y: [0, 1] };
