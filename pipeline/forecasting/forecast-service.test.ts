@@ -60,12 +60,17 @@ describe('the retrain rule', () => {
   });
 
   it('retrains on 25 % more product-days, or once the model is a day old and the data grew', () => {
-    const model = { created_at: '2025-06-01T00:00:00Z', trained_product_days: 4000 };
+    const model = { created_at: '2025-06-01T00:00:00Z', trained_product_days: 4000, quick: false };
     expect(nextTraining({ settings, history: history(4999, 150), horizonDays: 14, now, model })).toMatchObject({ due: false, product_days_target: 5000 });
     expect(nextTraining({ settings, history: history(5000, 150), horizonDays: 14, now, model }).due).toBe(true);
     const dayLater = now + 24 * 3_600_000;
     expect(nextTraining({ settings, history: history(4000, 150), horizonDays: 14, now: dayLater, model }).due).toBe(false);
     expect(nextTraining({ settings, history: history(4001, 150), horizonDays: 14, now: dayLater, model }).due).toBe(true);
+  });
+
+  it('replaces a quick first model with a full one at once', () => {
+    const model = { created_at: '2025-06-01T11:59:00Z', trained_product_days: 4000, quick: true };
+    expect(nextTraining({ settings, history: history(4000, 150), horizonDays: 14, now, model }).due).toBe(true);
   });
 
   it('never trains when automatic training is off', () => {
@@ -96,6 +101,12 @@ describe('the forecast service on a real cache', () => {
     expect(service.status().training?.id).toBe(first!.id);
     await settle(tasks, first!.id);
     expect(existsSync(defaultModelPath(workspace))).toBe(true);
+
+    // The quick first model is replaced by a full one at once, on the same data.
+    expect(service.status().next).toMatchObject({ due: true, reason: 'The model in use is the quick first one: training the full model.' });
+    const full = service.checkAndTrain();
+    expect(full?.label).toMatch(/full model/);
+    await settle(tasks, full!.id);
 
     const status = service.status();
     expect(status.training).toBeNull();
