@@ -6,7 +6,7 @@ import { parseArgs, UsageError, type CommandIo } from '../cli/command';
 import { importCommand } from '../cli/import-command';
 import { fixtureRows, writeFixtureRows } from '../../model/test-fixtures';
 import { useTempDirs } from '../../test/support/temp-dirs';
-import { describeSourceKind, detectSourceKinds, readSourceKinds, setSourceKind } from './source-kinds';
+import { describeSourceKind, detectNewSourceKinds, detectSourceKinds, readSourceKinds, setSourceKind } from './source-kinds';
 
 const tempDir = useTempDirs('pricedrop-source-kinds-');
 
@@ -31,6 +31,19 @@ describe('source kinds', () => {
       expect(kinds.get('daily')!.repeat_share).toBeGreaterThan(0.8);
       expect(kinds.get('log')!.repeat_share).toBe(0);
       expect(describeSourceKind(detected[0]!)).toMatch(/^source daily: snapshots \(detected: \d+ % of consecutive rows repeat the price\)$/);
+    } finally {
+      db.close();
+    }
+  });
+
+  it('detects only sources without a kind yet, for the embedded ETL loop', () => {
+    const db = openCache(cachePath(tempDir()));
+    try {
+      writeFixtureRows(db, fixtureRows({ products: 12, days: 90, mode: 'snapshots', source: 'daily' }));
+      expect(detectNewSourceKinds(db).map((d) => d.source)).toEqual(['daily']);
+      writeFixtureRows(db, fixtureRows({ products: 12, days: 90, mode: 'changes', source: 'log' }));
+      expect(detectNewSourceKinds(db).map((d) => d.source)).toEqual(['log']);
+      expect(detectNewSourceKinds(db)).toEqual([]);
     } finally {
       db.close();
     }

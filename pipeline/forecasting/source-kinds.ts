@@ -105,6 +105,16 @@ export function detectSourceKinds(db: CacheDb, sources?: readonly string[]): Det
   return out;
 }
 
+/**
+ * Detects the kind of the sources that have none stored yet (the embedded ETL loop, after each
+ * pass: a source's kind rarely changes, and reading samples of every source every few seconds
+ * would hold the backend's thread for nothing). Returns what it stored.
+ */
+export function detectNewSourceKinds(db: CacheDb): DetectedKind[] {
+  const unknown = db.prepare('SELECT DISTINCT source FROM product_keys WHERE source NOT IN (SELECT source FROM source_kinds) ORDER BY source').pluck().all() as string[];
+  return unknown.length > 0 ? detectSourceKinds(db, unknown) : [];
+}
+
 /** "source X: snapshots (detected: 83 % of consecutive rows repeat the price)", or "(given with --kind)". */
 export function describeSourceKind(entry: DetectedKind): string {
   const share = entry.repeat_share === null ? 'not measured yet' : `${Math.round(entry.repeat_share * 100)} % of consecutive rows repeat the price`;

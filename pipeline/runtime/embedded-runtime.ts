@@ -10,7 +10,7 @@ import { createProducerControl } from '../docker/producer-control';
 import { taskRunnerOf } from '../tasks/task-runner';
 import { announceLocalEtl } from '../tasks/pipeline-actions';
 import { ForecastService } from '../forecasting/forecast-service';
-import { detectSourceKinds, describeSourceKind } from '../forecasting/source-kinds';
+import { describeSourceKind, detectNewSourceKinds } from '../forecasting/source-kinds';
 
 /**
  * The embedded default, in one process tree: the market-simulator producer (a child process
@@ -91,8 +91,6 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   // A pass that fails (a full disk) fails again every few seconds until it is fixed: say it once,
   // and say when it works again.
   let lastFailure: string | undefined;
-  // Each source's kind is said once in the log, and again if a later detection changes it.
-  const knownKinds = new Set<string>();
   const etlPass = async () => {
     try {
       const summary = await runLocalEtl({ workspace: options.workspace });
@@ -103,10 +101,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       }
       announceLocalEtl(events, summary);
       if (summary.files > 0) {
-        for (const kind of detectSourceKinds(cache)) if (!knownKinds.has(`${kind.source}:${kind.kind}`)) {
-          knownKinds.add(`${kind.source}:${kind.kind}`);
-          log(describeSourceKind(kind));
-        }
+        for (const kind of detectNewSourceKinds(cache)) log(describeSourceKind(kind));
       } else {
         checkForecaster();
       }
