@@ -125,6 +125,29 @@ describe('the forecast service on a real cache', () => {
     close(cache);
   }, 120_000);
 
+  it('tries a failed automatic training again only once more data has arrived', async () => {
+    const { workspace, cache, tasks, more } = workspaceWith(150);
+    let calls = 0;
+    const failing = new ForecastService({
+      workspace,
+      cache,
+      tasks,
+      train: async () => {
+        calls++;
+        throw new Error('only 3 training rows');
+      },
+    });
+    const run = failing.checkAndTrain();
+    expect((await tasks.wait(run!.id)).status).toBe('failed');
+    await new Promise((resolve) => setImmediate(resolve)); // the service hears of the failure
+    expect(failing.status().last_failure?.message).toBe('only 3 training rows');
+    expect(failing.checkAndTrain()).toBeUndefined();
+    more(151);
+    await tasks.wait(failing.checkAndTrain()!.id);
+    expect(calls).toBe(2);
+    close(cache);
+  });
+
   it('does not train when automatic training is off in Settings', () => {
     const { service, workspace, cache } = workspaceWith(150);
     updateSettings(workspace, { forecaster: { autoTrain: false } });
