@@ -48,9 +48,9 @@ export function cliScript(): string {
 }
 
 /**
- * Two years of simulated history at start: enough for the forecaster's first model (about
- * 4 × 14 + 60 days) with a year-long test period, and the yearly sales seen twice. Written and
- * cleaned in about 15 s on a 2-core machine (docs/desktop-app.md).
+ * Two years of simulated history at start: the forecaster's first model needs about
+ * 4 × 14 + 60 days, and its slices see each year's sales twice. Written and cleaned in about
+ * 15 s on a 2-core machine; the first model starts once ~390 days are in (docs/desktop-app.md).
  */
 export const DEFAULT_BACKFILL_DAYS = 730;
 
@@ -100,11 +100,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
         events.emit('log/line', { level: 'info', source: 'etl', message: 'ETL passes work again.', at: new Date().toISOString() });
       }
       announceLocalEtl(events, summary);
-      if (summary.files > 0) {
-        for (const kind of detectNewSourceKinds(cache)) log(describeSourceKind(kind));
-      } else {
-        checkForecaster();
-      }
+      if (summary.files > 0) for (const kind of detectNewSourceKinds(cache)) log(describeSourceKind(kind));
+      checkForecaster();
       if (summary.files > 0) {
         events.emit('log/line', {
           level: summary.quarantined > 0 ? 'warn' : 'info',
@@ -121,8 +118,9 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       events.emit('log/line', { level: 'error', source: 'etl', message, at: new Date().toISOString() });
     }
   };
-  // Caught up with the lake (a backfill is in): the moment to train, if the rule says so. Its
-  // own failures (a cache being migrated) are the forecaster's, not the ETL's: said, not thrown.
+  // After each pass: train if the rule says so (a first model as soon as the history suffices,
+  // even while a backfill is still arriving: the full model follows the quick one). Its own
+  // failures (a cache being migrated) are the forecaster's, not the ETL's: said, not thrown.
   const checkForecaster = () => {
     try {
       forecaster.checkAndTrain();
