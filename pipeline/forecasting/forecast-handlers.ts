@@ -140,7 +140,8 @@ export function forecastHandlers(ctx: AppContext) {
 
 /** Why there is no advice yet, and what happens next. */
 function noModelReason(status: ForecasterStatus): string {
-  if (status.training) return `The forecaster is training its first model on ${status.history.days} days of history; the advice appears here when it is done.`;
+  if (status.training) return `The forecaster is training ${status.model_problem ? 'a new' : 'its first'} model on ${status.history.days} days of history; the advice appears here when it is done.`;
+  if (status.model_problem) return `The model file cannot be used (${status.model_problem}).`;
   if (status.last_failure) return `The last training failed (${status.last_failure.message}); it is tried again when more data arrives.`;
   return status.next.reason;
 }

@@ -1,4 +1,5 @@
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachePath, openCache, type CacheDb } from '../cache/cache-db';
 import { EventBus } from '../api/event-bus';
@@ -145,6 +146,19 @@ describe('the forecast service on a real cache', () => {
     more(151);
     await tasks.wait(failing.checkAndTrain()!.id);
     expect(calls).toBe(2);
+    close(cache);
+  });
+
+  it('replaces a model file it cannot use like a missing one', async () => {
+    const { service, workspace, cache, tasks } = workspaceWith(150);
+    mkdirSync(dirname(defaultModelPath(workspace)), { recursive: true });
+    writeFileSync(defaultModelPath(workspace), '{"format":"pricedrop-model","format_version":1,"feature_schema":{"version":0,"names":[]}}');
+    expect(service.model()).toBeUndefined();
+    expect(service.status()).toMatchObject({ model: null, model_problem: expect.stringMatching(/retrain it/) });
+    const run = service.checkAndTrain();
+    expect(run?.label).toMatch(/first model/);
+    tasks.cancel(run!.id);
+    expect((await tasks.wait(run!.id)).status).toBe('cancelled');
     close(cache);
   });
 

@@ -156,6 +156,8 @@ export interface ForecasterStatus {
   training: TaskRun | null;
   /** The last automatic training that failed, with its message, until one succeeds. */
   last_failure: { at: string; message: string } | null;
+  /** Why the workspace's model file cannot be used (trained by another version): it is replaced like a missing one. */
+  model_problem: string | null;
   sources: ({ source: string } & SourceKindInfo)[];
 }
 
@@ -175,22 +177,40 @@ export type TrainRequest = Partial<Pick<TrainModelOptions, 'trees' | 'horizonDay
 
 export class ForecastService {
   readonly #options: ForecastServiceOptions;
-  #loaded: { model: LoadedModel; mtimeMs: number } | undefined;
+  /** The model file as last read, by modification time: the model, or why it cannot be used. */
+  #loaded: { mtimeMs: number; model?: LoadedModel; problem?: string } | undefined;
   #lastFailure: { at: string; message: string; productDays: number } | undefined;
 
   constructor(options: ForecastServiceOptions) {
     this.#options = options;
   }
 
-  /** The workspace's current model, or undefined when none was trained; reloaded when the file changes. */
+  /**
+   * The workspace's current model, or undefined when none was trained or its file cannot be used
+   * (another feature schema: `modelProblem()` says why, and the retrain rule treats it as no
+   * model); reloaded when the file changes.
+   */
   model(): LoadedModel | undefined {
     const file = defaultModelPath(this.#options.workspace);
-    if (!existsSync(file)) return undefined;
+    if (!existsSync(file)) {
+      this.#loaded = undefined;
+      return undefined;
+    }
     const mtimeMs = statSync(file).mtimeMs;
-    if (this.#loaded?.mtimeMs === mtimeMs) return this.#loaded.model;
-    const model = loadModel(file);
-    this.#loaded = { model, mtimeMs };
-    return model;
+    if (this.#loaded?.mtimeMs !== mtimeMs) {
+      try {
+        this.#loaded = { mtimeMs, model: loadModel(file) };
+      } catch (error) {
+        this.#loaded = { mtimeMs, problem: (error as Error).message };
+      }
+    }
+    return this.#loaded.model;
+  }
+
+  /** Why the model file in the workspace cannot be used, if it cannot. */
+  modelProblem(): string | undefined {
+    this.model();
+    return this.#loaded?.problem;
   }
 
   /** The running training task, if any. */
@@ -274,6 +294,7 @@ export class ForecastService {
       next: this.#next(history, settings),
       training: this.runningTraining() ?? null,
       last_failure: this.#lastFailure ? { at: this.#lastFailure.at, message: this.#lastFailure.message } : null,
+      model_problem: this.modelProblem() ?? null,
       sources: [...readSourceKinds(this.#options.cache)].map(([source, info]) => ({ source, ...info })),
     };
   }
