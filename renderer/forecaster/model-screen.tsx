@@ -109,6 +109,7 @@ function ForecasterPanel({ status, training }: { status: ForecasterStatus; train
           {status.next.reason}
         </div>
       )}
+      {status.model_problem && <div className="banner warn">The workspace’s model file cannot be used ({status.model_problem}); it is replaced like a missing one.</div>}
       {status.last_failure && <div className="banner warn">The last automatic training failed ({status.last_failure.message}); it is tried again when more data arrives.</div>}
     </Panel>
   );
