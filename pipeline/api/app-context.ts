@@ -1,6 +1,7 @@
 import type { CacheDb } from '../cache/cache-db';
 import type { EventBus } from './event-bus';
 import type { ProducerControl } from '../docker/producer-control';
+import type { ForecastService } from '../forecasting/forecast-service';
 
 /**
  * What every handler may use. Created once by the process that hosts the backend
@@ -19,4 +20,6 @@ export interface AppContext {
   shell: 'electron' | 'browser';
   /** The one producer of this backend (container or child process); the embedded runtime starts its simulator through it. */
   producer?: ProducerControl;
+  /** The forecaster service; the embedded runtime's trains by itself. Without one the handlers make their own, which trains only when asked. */
+  forecaster?: ForecastService;
 }

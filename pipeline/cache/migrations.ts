@@ -1,6 +1,7 @@
 import type { CacheDb } from './cache-db';
 import { rebuildRollups } from './dashboard-rollups';
 import { backfillRollupColumns, convertObservationRows, rollupsAddUp } from './observation-blocks-migration';
+import { SOURCE_KINDS_MIGRATION } from './source-kinds-migration';
 
 /**
  * Versioned schema migrations of the cache (`<workspace>/cache.db`).
@@ -638,4 +639,5 @@ export const MIGRATIONS: readonly Migration[] = [
       if (!keepRollups) rebuildRollups(db);
     },
   },
+  SOURCE_KINDS_MIGRATION,
 ];

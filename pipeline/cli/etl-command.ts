@@ -1,6 +1,7 @@
 import { numberFlag, workspaceOf, type Command } from './command';
 import { logMigrations } from '../cache/cache-db';
 import { runLocalEtl } from '../etl/local-etl';
+import { recordSourceKinds } from '../forecasting/source-kinds';
 
 export const etlCommand: Command = {
   name: 'etl',
@@ -25,6 +26,7 @@ reason codes into DIR/quarantine/. Re-running is a no-op; a crash mid-run leaves
         if (p.file) io.progress(`etl ${p.filesDone + 1}/${p.filesTotal} files`, p.rowsRead);
       },
     });
+    if (summary.files > 0) for (const line of recordSourceKinds(workspace)) io.log(line);
     const result = { files: summary.files, read: summary.read, cleaned: summary.cleaned, duplicates: summary.duplicates, quarantined: summary.quarantined };
     if (args.switches.has('json')) io.json(result);
     else io.out(`${result.files} files, ${result.read} rows read: ${result.cleaned} cleaned, ${result.duplicates} duplicates, ${result.quarantined} quarantined`);

@@ -2,12 +2,13 @@ import { UsageError, numberFlag, workspaceOf, type Command } from './command';
 import { MappingError, displayPath, importHistory } from '../etl/history-import';
 import { logMigrations } from '../cache/cache-db';
 import { runLocalEtl } from '../etl/local-etl';
+import { isSourceKind, recordSourceKinds } from '../forecasting/source-kinds';
 
 export const importCommand: Command = {
   name: 'import',
   summary: 'Bring price-history CSV files into the lake and through the ETL',
   usage: `Usage: pricedrop import PATH... [--map FIELD=COL,...] [--date-from-filename] [--currency C] [--source NAME]
-                        [--workspace DIR] [--min-drop-pct P] [--json]
+                        [--kind snapshots|changes] [--workspace DIR] [--min-drop-pct P] [--json]
 
 Copies each CSV file (or every *.csv under a folder) into DIR/lake/price-stream/ as raw batches,
 mapping its columns onto the raw format, then runs the ETL (same rules, same quarantine).
@@ -19,6 +20,10 @@ mapping its columns onto the raw format, then runs the ETL (same rules, same qua
   --date-from-filename   observed_at (00:00 UTC) from a YYYY-MM-DD in the file name, when the row has none
   --currency C           currency for files without a currency column (e.g. ZAR)
   --source NAME          source for files without a source column (default: import)
+  --kind K               what the files are: "snapshots" (every tracked product at each scrape, so
+                         a product missing from one is unknown) or "changes" (a change log: no row
+                         means the price held). Stored for each source of the files and never
+                         overwritten; without it the kind is detected from the data and printed
   --json                 print {"files","read","cleaned","duplicates","quarantined"} on stdout
 
 Example (Pick n Pay weekly snapshots):
@@ -31,6 +36,9 @@ Example (Pick n Pay weekly snapshots):
     const minDropPct = numberFlag(args, 'min-drop-pct', 0.01, { min: 0 });
     const currency = args.flags.get('currency');
     if (currency !== undefined && !/^[A-Za-z]{3}$/.test(currency)) throw new UsageError(`--currency must be a 3-letter code, got "${currency}"`);
+    const kindFlag = args.flags.get('kind');
+    if (kindFlag !== undefined && !isSourceKind(kindFlag)) throw new UsageError(`--kind must be snapshots or changes, got "${kindFlag}"`);
+    const kind = kindFlag;
     let imported;
     try {
       imported = importHistory({
@@ -55,6 +63,11 @@ Example (Pick n Pay weekly snapshots):
         if (p.file) io.progress(`etl ${p.filesDone + 1}/${p.filesTotal} files`, p.rowsRead);
       },
     });
+    // The sources of these files; a file imported before names none, so --source stands in for it.
+    const sources = new Set(imported.flatMap((file) => file.sources));
+    const sourceFlag = args.flags.get('source');
+    if (sourceFlag !== undefined) sources.add(sourceFlag);
+    if (sources.size > 0) for (const line of recordSourceKinds(workspace, { sources: [...sources], kind })) io.log(line);
     const result = {
       files: imported.length,
       read: summary.read + malformed,
@@ -66,3 +79,4 @@ Example (Pick n Pay weekly snapshots):
     else io.out(`${result.files} files imported, ${result.read} rows read: ${result.cleaned} cleaned, ${result.duplicates} duplicates, ${result.quarantined} quarantined`);
   },
 };
+

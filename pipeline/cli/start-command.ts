@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { numberFlag, stringFlag, untilStopSignal, UsageError, workspaceOf, type Command, type ParsedArgs } from './command';
 import { startHttpTransport } from '../api/http-transport';
 import { createLaunchToken, launchUrl, tokenProblem } from '../api/launch-token';
-import { startEmbeddedRuntime } from '../runtime/embedded-runtime';
+import { DEFAULT_BACKFILL_DAYS, startEmbeddedRuntime } from '../runtime/embedded-runtime';
 import { rendererDir, VERSION } from '../runtime/paths';
 
 export const startCommand: Command = {
@@ -27,7 +27,8 @@ Stop with Ctrl+C.
                     other machines: only do that on purpose)
   --no-producer     do not start the simulator (serve what the cache holds)
   --products N      simulated products (default 300)
-  --backfill-days N days of simulated history written at start (default 120)
+  --backfill-days N days of simulated history written at start (default 730: enough for the
+                    forecaster to train a first model by itself within a minute)
   --interval S      seconds between live simulator ticks (default 5)`,
   booleanFlags: ['headless', 'no-producer'],
   async run(args, io) {
@@ -54,7 +55,7 @@ export async function runHeadless(args: Parameters<Command['run']>[0], io: Param
     producer: !args.switches.has('no-producer'),
     simulator: {
       products: numberFlag(args, 'products', 300, { min: 1, max: 100_000, integer: true }),
-      backfillDays: numberFlag(args, 'backfill-days', 120, { min: 0, max: 3650, integer: true }),
+      backfillDays: numberFlag(args, 'backfill-days', DEFAULT_BACKFILL_DAYS, { min: 0, max: 3650, integer: true }),
       intervalSeconds: numberFlag(args, 'interval', 5, { min: 0.1, max: 86_400 }),
     },
     log: (message) => io.log(message),

@@ -167,6 +167,8 @@ export function listHistoryFiles(paths: readonly string[]): string[] {
   return [...new Set(out)].sort();
 }
 
+const SOURCE_FIELD = RAW_COLUMNS.indexOf('source');
+
 export interface ImportedFile {
   input: string;
   /** Lake keys written for this input (one per day of observed_at); empty when already imported. */
@@ -174,6 +176,8 @@ export interface ImportedFile {
   rows: number;
   /** Rows that could not be mapped (wrong number of fields): in quarantine/import/. */
   malformed: number;
+  /** The sources its rows name (what `import --kind` applies to); empty when already imported. */
+  sources: string[];
 }
 
 export interface ImportOptions extends RowMapperOptions {
@@ -205,7 +209,8 @@ export function importHistory(options: ImportOptions): ImportedFile[] {
     const stem = basename(input).replace(/\.csv$/i, '').replace(/[^A-Za-z0-9._-]+/g, '_');
     const name = `import-${stem}-${hash}`;
     const marker = join(options.workspace, 'imports', `${name}.done`);
-    const result: ImportedFile = { input, lakeKeys: [], rows: 0, malformed: 0 };
+    const result: ImportedFile = { input, lakeKeys: [], rows: 0, malformed: 0, sources: [] };
+    const sources = new Set<string>();
     if (existsSync(marker)) {
       results.push(result);
       options.onFile?.(result);
@@ -234,6 +239,7 @@ export function importHistory(options: ImportOptions): ImportedFile[] {
           result.malformed++;
           continue;
         }
+        sources.add(raw[SOURCE_FIELD] as string);
         const ms = parseTimestamp(raw[7] as string);
         const day = ms === undefined ? today : formatTimestamp(ms).slice(0, 10);
         let writer = writers.get(day);
@@ -254,6 +260,7 @@ export function importHistory(options: ImportOptions): ImportedFile[] {
         result.lakeKeys.push(writer.key);
       }
       writers.clear();
+      result.sources = [...sources].sort();
       mkdirSync(join(options.workspace, 'imports'), { recursive: true });
       closeSync(openSync(marker, 'w'));
     } finally {

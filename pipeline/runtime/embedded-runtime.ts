@@ -9,6 +9,8 @@ import { packageRoot } from './paths';
 import { createProducerControl } from '../docker/producer-control';
 import { taskRunnerOf } from '../tasks/task-runner';
 import { announceLocalEtl } from '../tasks/pipeline-actions';
+import { ForecastService } from '../forecasting/forecast-service';
+import { describeSourceKind, detectNewSourceKinds } from '../forecasting/source-kinds';
 
 /**
  * The embedded default, in one process tree: the market-simulator producer (a child process
@@ -26,6 +28,8 @@ export interface EmbeddedRuntimeOptions {
   simulator?: { products?: number; backfillDays?: number; intervalSeconds?: number; seed?: number };
   /** How often the ETL looks for new raw files (default 2000 ms). */
   etlIntervalMs?: number;
+  /** Options of every automatic training (tests: fewer trees); the core's defaults otherwise. */
+  trainDefaults?: ConstructorParameters<typeof ForecastService>[0]['trainDefaults'];
   /** The node binary for child processes (Electron passes its own; it runs with ELECTRON_RUN_AS_NODE). */
   nodeBinary?: string;
   log?: (message: string) => void;
@@ -43,6 +47,13 @@ export function cliScript(): string {
   return join(packageRoot(), 'pipeline', 'cli', 'bin.mjs');
 }
 
+/**
+ * Two years of simulated history at start: the forecaster's first model needs about
+ * 4 × 14 + 60 days, and its slices see each year's sales twice. Written and cleaned in about
+ * 15 s on a 2-core machine; the first model starts once ~390 days are in (docs/desktop-app.md).
+ */
+export const DEFAULT_BACKFILL_DAYS = 730;
+
 export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
   const log = options.log ?? (() => {});
   mkdirSync(options.workspace, { recursive: true });
@@ -53,6 +64,8 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     ...(options.nodeBinary ? { processCommand: [options.nodeBinary, cliScript(), 'produce'] } : {}),
   });
   const ctx: AppContext = { workspace: options.workspace, cache, events, version: options.version, shell: options.shell, producer };
+  const forecaster = new ForecastService({ workspace: options.workspace, cache, tasks: taskRunnerOf(ctx), log, ...(options.trainDefaults ? { trainDefaults: options.trainDefaults } : {}) });
+  ctx.forecaster = forecaster;
   const handlers = createHandlers(ctx);
 
   let stopping = false;
@@ -64,7 +77,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     await producer.start({
       source: 'simulator',
       products: sim.products ?? 300,
-      backfillDays: sim.backfillDays ?? 120,
+      backfillDays: sim.backfillDays ?? DEFAULT_BACKFILL_DAYS,
       intervalSeconds: sim.intervalSeconds ?? 5,
       seed: sim.seed ?? 7,
       runner: 'process',
@@ -80,13 +93,29 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   let lastFailure: string | undefined;
   const etlPass = async () => {
     try {
-      const summary = await runLocalEtl({ workspace: options.workspace });
+      // A long pass (the backfill at start: 730 files) commits file by file: the screens are told
+      // about once a second what is in, rather than after the whole pass (~10 s on 2 cores).
+      let announcedAt = Date.now();
+      let announcedFiles = 0;
+      let announcedRows = 0;
+      const summary = await runLocalEtl({
+        workspace: options.workspace,
+        onProgress: (p) => {
+          if (p.filesDone === announcedFiles || Date.now() - announcedAt < 1000) return;
+          events.emit('data/changed', { origin: 'local', rows: p.rowsRead - announcedRows, at: new Date().toISOString() });
+          announcedAt = Date.now();
+          announcedFiles = p.filesDone;
+          announcedRows = p.rowsRead;
+        },
+      });
       if (lastFailure !== undefined) {
         lastFailure = undefined;
         log('ETL passes work again.');
         events.emit('log/line', { level: 'info', source: 'etl', message: 'ETL passes work again.', at: new Date().toISOString() });
       }
       announceLocalEtl(events, summary);
+      if (summary.files > 0) for (const kind of detectNewSourceKinds(cache)) log(describeSourceKind(kind));
+      checkForecaster();
       if (summary.files > 0) {
         events.emit('log/line', {
           level: summary.quarantined > 0 ? 'warn' : 'info',
@@ -101,6 +130,16 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
       lastFailure = message;
       log(`${message} (retried every ${Math.round(etlInterval / 1000)} s; said once until it changes)`);
       events.emit('log/line', { level: 'error', source: 'etl', message, at: new Date().toISOString() });
+    }
+  };
+  // After each pass: train if the rule says so (a first model as soon as the history suffices,
+  // even while a backfill is still arriving: the full model follows the quick one). Its own
+  // failures (a cache being migrated) are the forecaster's, not the ETL's: said, not thrown.
+  const checkForecaster = () => {
+    try {
+      forecaster.checkAndTrain();
+    } catch (error) {
+      log(`Forecaster check failed: ${error instanceof Error ? error.message : String(error)}`);
     }
   };
   const scheduleEtl = (delay: number) => {

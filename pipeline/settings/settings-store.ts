@@ -34,6 +34,15 @@ export interface Settings {
     dailyCap: number;
     desktopNotifications: boolean;
   };
+  /** The embedded default's own training (pipeline/forecasting/forecast-service.ts). */
+  forecaster: {
+    /** Train a first model once the cache holds enough history, and retrain in the background. */
+    autoTrain: boolean;
+    /** Retrain when the cached product-days grew by this many percent since the model's training. */
+    retrainGrowthPct: number;
+    /** Retrain when the model is this many hours old and the data has grown at all. */
+    retrainIntervalHours: number;
+  };
   /** The dashboard's last filters, restored on the next start. */
   dashboard: {
     from: string;
@@ -49,6 +58,7 @@ export const DEFAULT_SETTINGS: Settings = {
   aws: { profile: 'default', region: 'eu-west-1', bucket: '', glueDatabase: 'pricedrop', athenaWorkgroup: 'pricedrop', athenaOutput: '' },
   producer: { source: 'simulator', intervalSeconds: 5, sink: 'local', products: 300 },
   alerts: { dailyCap: 20, desktopNotifications: true },
+  forecaster: { autoTrain: true, retrainGrowthPct: 25, retrainIntervalHours: 24 },
   dashboard: { from: '', to: '', categories: [], dropStatus: 'all', grain: 'day' },
 };
 
@@ -91,7 +101,7 @@ export function updateSettings(workspace: string, patch: unknown): Settings {
 export function applySettingsPatch(base: Settings, patch: SettingsPatch): Settings {
   const next = clone(base);
   if (patch.mode) next.mode = patch.mode;
-  for (const section of ['aws', 'producer', 'alerts', 'dashboard'] as const) {
+  for (const section of ['aws', 'producer', 'alerts', 'forecaster', 'dashboard'] as const) {
     const part = patch[section];
     if (part) Object.assign(next[section], part);
   }
@@ -121,7 +131,7 @@ function onlyKeys(input: Input, allowed: readonly string[], where: string): void
  */
 export function parseSettingsPatch(raw: unknown, lenient: boolean): SettingsPatch {
   const input = record(raw, 'settings');
-  const sections = ['mode', 'aws', 'producer', 'alerts', 'dashboard'];
+  const sections = ['mode', 'aws', 'producer', 'alerts', 'forecaster', 'dashboard'];
   if (!lenient) onlyKeys(input, sections, 'settings');
   const patch: SettingsPatch = {};
   const mode = optionalEnum(input, 'mode', ['embedded', 'aws'] as const);
@@ -163,6 +173,14 @@ export function parseSettingsPatch(raw: unknown, lenient: boolean): SettingsPatc
     patch.alerts = defined({
       dailyCap: optionalNumber(alerts, 'dailyCap', { min: 0, max: 1000, integer: true }),
       desktopNotifications: optionalBoolean(alerts, 'desktopNotifications'),
+    });
+  }
+  const forecaster = section('forecaster', Object.keys(DEFAULT_SETTINGS.forecaster));
+  if (forecaster) {
+    patch.forecaster = defined({
+      autoTrain: optionalBoolean(forecaster, 'autoTrain'),
+      retrainGrowthPct: optionalNumber(forecaster, 'retrainGrowthPct', { min: 1, max: 1000 }),
+      retrainIntervalHours: optionalNumber(forecaster, 'retrainIntervalHours', { min: 1, max: 24 * 365 }),
     });
   }
   const dashboard = section('dashboard', Object.keys(DEFAULT_SETTINGS.dashboard));

@@ -2,17 +2,23 @@ import { useEffect, useMemo, useState } from 'react';
 import { invoke, on } from '../api-client';
 import type { HandlerResult } from '../../pipeline/api/contract';
 import { EChart, type ChartOption } from '../charts/echart';
-import { Counter, EmptyState, ErrorBanner, Panel, formatDateTime, numberFormat, useLoad } from '../components/ui';
+import { Counter, EmptyState, ErrorBanner, Panel, ProgressBar, formatDateTime, numberFormat, useLoad } from '../components/ui';
 import { RunHistory, TaskStatus, useTasks } from '../components/tasks';
+import { BacktestReportView } from './backtest-report';
+import { policyName } from './policy-names';
 
 type ModelMeta = NonNullable<HandlerResult<'model/status'>['model']>;
+type ForecasterStatus = HandlerResult<'forecaster/status'>;
 
 /** The forecaster: train with progress, the model in use with its metrics, calibration and feature importance, and the runs. */
 export function ModelScreen() {
   const tasks = useTasks(['train', 'backtest', 'publish'], 20);
   const [version, setVersion] = useState(0);
-  useEffect(() => on('task/updated', (run) => run.status === 'succeeded' && run.kind === 'train' && setVersion((v) => v + 1)), []);
+  useEffect(() => on('task/updated', (run) => run.kind === 'train' && run.status !== 'running' && setVersion((v) => v + 1)), []);
+  // New data moves the history counts and the next retrain condition.
+  useEffect(() => on('data/changed', () => setVersion((v) => v + 1)), []);
   const status = useLoad(() => invoke('model/status'), [version]);
+  const forecaster = useLoad(() => invoke('forecaster/status'), [version]);
   const [trees, setTrees] = useState('50');
   const [horizon, setHorizon] = useState('14');
   const [minDrop, setMinDrop] = useState('5');
@@ -56,12 +62,26 @@ export function ModelScreen() {
           </Panel>
         </div>
         <div className="column-right">
-          <ErrorBanner error={status.error} onRetry={status.reload} />
+          <ErrorBanner error={status.error ?? forecaster.error} onRetry={status.error ? status.reload : forecaster.reload} />
+          {forecaster.value && <ForecasterPanel status={forecaster.value} training={training} />}
           {status.value && !model && (
             <EmptyState title="No model yet" testId="model-empty">
-              Train one with the form on the left: it learns from the cache’s price histories (a minute or two for a few hundred products).
+              {forecaster.value?.auto_train
+                ? 'The forecaster trains one by itself once the cache holds enough history (see above), or train one now with the form on the left.'
+                : 'Train one with the form on the left: it learns from the cache’s price histories (a minute or two for a few hundred products).'}
             </EmptyState>
           )}
+          {model && forecaster.value?.model && <TrainedOn model={forecaster.value.model} />}
+          {forecaster.value?.model?.backtest ? (
+            <BacktestReportView report={forecaster.value.model.backtest} />
+          ) : (
+            model && (
+              <EmptyState title="No buyer’s backtest in this model file" testId="backtest-missing">
+                This model was trained before the forecaster reported its backtest against every baseline, its policy and its slices: retrain to see them.
+              </EmptyState>
+            )
+          )}
+          {forecaster.value && <SourceKinds sources={forecaster.value.sources} />}
           {model && <ModelDetails model={model} />}
           {model && <BacktestPanel tasks={tasks} />}
         </div>
@@ -70,29 +90,128 @@ export function ModelScreen() {
   );
 }
 
-function ModelDetails({ model }: { model: ModelMeta }) {
-  const m = model.metrics;
-  const calibration = useMemo<ChartOption>(
-    () => ({
-      animation: false,
-      tooltip: { trigger: 'item' },
-      legend: { bottom: 0, data: ['Model', 'Perfect calibration'] },
-      grid: { left: 48, right: 16, top: 16, bottom: 56 },
-      xAxis: { type: 'value', min: 0, max: 1, name: 'predicted', nameLocation: 'middle', nameGap: 24 },
-      yAxis: { type: 'value', min: 0, max: 1, name: 'observed' },
-      series: [
-        { name: 'Model', type: 'line', data: m.calibration.map((b) => [b.predicted, b.observed, b.count]), symbolSize: 8, color: '#d9480f' },
-        { name: 'Perfect calibration', type: 'line', data: [[0, 0], [1, 1]], symbol: 'none', lineStyle: { type: 'dashed' }, color: '#868e96' },
-      ],
-    }),
-    [m.calibration],
+/** Whether the forecaster trains by itself, what it waits for next, and the training under way. */
+function ForecasterPanel({ status, training }: { status: ForecasterStatus; training: ReturnType<ReturnType<typeof useTasks>['running']> }) {
+  return (
+    <Panel title="Forecaster" testId="forecaster-status">
+      <dl className="counters">
+        <Counter label="Automatic training" value={status.auto_train ? `on (+${status.retrain_growth_pct} % data or ${status.retrain_interval_hours} h)` : 'off'} />
+        <Counter label="History in the cache" value={`${status.history.days} days · ${numberFormat.format(status.history.product_days)} product-days`} />
+        <Counter label="Products" value={status.history.products} />
+      </dl>
+      {training ? (
+        <div data-testid="forecaster-training">
+          <div className="small">{training.label}</div>
+          <ProgressBar done={training.done} total={training.total} label={training.message ?? training.label} />
+        </div>
+      ) : (
+        <div className="muted small" data-testid="forecaster-next">
+          {status.next.reason}
+        </div>
+      )}
+      {status.model_problem && <div className="banner warn">The workspace’s model file cannot be used ({status.model_problem}); it is replaced like a missing one.</div>}
+      {status.last_failure && <div className="banner warn">The last automatic training failed ({status.last_failure.message}); it is tried again when more data arrives.</div>}
+    </Panel>
   );
+}
+
+/** When the model in use was trained, on what, and which advice it gives and why. */
+function TrainedOn({ model }: { model: NonNullable<ForecasterStatus['model']> }) {
+  const on = model.trained_on;
+  return (
+    <Panel title="Model in use" testId="model-in-use">
+      <dl className="counters">
+        <Counter label="Version" value={model.version} />
+        <Counter label="Trained" value={formatDateTime(model.trained_at)} />
+        <Counter label="On data from" value={`${formatDateTime(on.from)} – ${formatDateTime(on.to)}`} />
+        <Counter label="Products · decision days" value={`${on.products === null ? '–' : numberFormat.format(on.products)} · ${numberFormat.format(on.decision_days)}`} />
+        <Counter label="Horizon · min drop" value={`${model.horizon_days} d · ${model.min_drop_pct} %`} />
+      </dl>
+      <div className="small" data-testid="model-policy">
+        {model.policy ? (
+          <>
+            <strong>Advice in use: {policyName(model.policy)}.</strong> {model.policy_reason}
+          </>
+        ) : (
+          <span className="muted">This model file does not say which policy it advises with: retrain to see the policy in use and why.</span>
+        )}
+      </div>
+      {model.slices && (
+        <table className="table" data-testid="model-slices">
+          <thead>
+            <tr>
+              <th>Slice</th>
+              <th>From</th>
+              <th>To</th>
+              <th>Days</th>
+              <th>Products</th>
+              <th>Decision days</th>
+            </tr>
+          </thead>
+          <tbody>
+            {(['train', 'validation', 'test'] as const).map((name) => {
+              const slice = model.slices![name];
+              return (
+                <tr key={name}>
+                  <td>{name}</td>
+                  <td>{formatDateTime(slice.from)}</td>
+                  <td>{formatDateTime(slice.to)}</td>
+                  <td>{numberFormat.format(slice.days)}</td>
+                  <td>{numberFormat.format(slice.products)}</td>
+                  <td>{numberFormat.format(slice.decisions)}</td>
+                </tr>
+              );
+            })}
+          </tbody>
+        </table>
+      )}
+    </Panel>
+  );
+}
+
+const KIND_WORDS = { snapshots: 'snapshots: a product missing from one is unknown', changes: 'change log: no row means the price held' };
+
+/** Each source's kind, and whether the user said it or it was detected. */
+function SourceKinds({ sources }: { sources: ForecasterStatus['sources'] }) {
+  return (
+    <Panel title="Sources" testId="source-kinds">
+      {sources.length === 0 ? (
+        <p className="muted">No source has enough rows yet to tell snapshots from a change log.</p>
+      ) : (
+        <table className="table">
+          <thead>
+            <tr>
+              <th>Source</th>
+              <th>Kind</th>
+              <th>How known</th>
+            </tr>
+          </thead>
+          <tbody>
+            {sources.map((s) => (
+              <tr key={s.source}>
+                <td>{s.source}</td>
+                <td>{KIND_WORDS[s.kind]}</td>
+                <td>
+                  {s.detected ? 'detected' : 'given with import --kind'}
+                  {s.repeat_share !== null && ` (${Math.round(s.repeat_share * 100)} % of consecutive rows repeat the price)`}
+                </td>
+              </tr>
+            ))}
+          </tbody>
+        </table>
+      )}
+    </Panel>
+  );
+}
+
+/** What the drop classifier looks at (the backtest panel has its quality and reliability). */
+function ModelDetails({ model }: { model: ModelMeta }) {
   const importance = useMemo<ChartOption>(() => {
     const top = [...model.importance].slice(0, 10).reverse();
     return {
       animation: false,
       tooltip: { trigger: 'axis', axisPointer: { type: 'shadow' } },
-      grid: { left: 150, right: 24, top: 8, bottom: 24 },
+      grid: { left: 170, right: 24, top: 8, bottom: 24 },
       xAxis: { type: 'value' },
       yAxis: { type: 'category', data: top.map((f) => f.feature) },
       series: [{ type: 'bar', data: top.map((f) => Math.round(f.importance * 1000) / 1000), color: '#1f2933' }],
@@ -100,36 +219,12 @@ function ModelDetails({ model }: { model: ModelMeta }) {
   }, [model.importance]);
   return (
     <div className="model-details" data-testid="model-details">
-      <Panel title="Model in use">
-        <dl className="counters">
-          <Counter label="Version" value={model.model_version} />
-          <Counter label="Trained" value={formatDateTime(model.created_at)} />
-          <Counter label="Data up to" value={formatDateTime(model.training_window.data_end)} />
-          <Counter label="Horizon · min drop" value={`${model.options.horizon_days} d · ${model.options.min_drop_pct} %`} />
-          <Counter label="Trees · depth" value={`${model.options.trees} · ${model.options.max_depth}`} />
-        </dl>
-      </Panel>
-      <Panel title="Metrics on the test period" testId="model-metrics">
-        <dl className="counters">
-          <Counter label="ROC AUC" value={m.auc.toFixed(3)} />
-          <Counter label="PR AUC" value={m.pr_auc.toFixed(3)} />
-          <Counter label="Brier (base rate)" value={`${m.brier.toFixed(3)} (${m.brier_base_rate.toFixed(3)})`} />
-          <Counter label="Precision · recall" value={`${(m.at_threshold.precision * 100).toFixed(0)} % · ${(m.at_threshold.recall * 100).toFixed(0)} %`} />
-          <Counter label="Drop size MAE" value={`${m.drop_size_mae_pct.toFixed(2)} pts`} />
-          <Counter label="Rows (train / test)" value={`${numberFormat.format(m.rows.train)} / ${numberFormat.format(m.rows.test)}`} />
-        </dl>
+      <Panel title="What the model looks at">
+        <EChart option={importance} height={260} ariaLabel="Feature importance" />
         <div className="muted small">
-          Test period {formatDateTime(model.training_window.test_from)} – {formatDateTime(model.training_window.test_to)}; trained before {formatDateTime(model.training_window.train_to)}.
+          {model.feature_schema.names.length} features; {model.options.trees} trees of depth {model.options.max_depth}; data up to {formatDateTime(model.training_window.data_end)}.
         </div>
       </Panel>
-      <div className="chart-pair">
-        <Panel title="Calibration" testId="calibration-chart">
-          <EChart option={calibration} height={260} ariaLabel="Calibration: predicted versus observed drop rate" />
-        </Panel>
-        <Panel title="What the model looks at">
-          <EChart option={importance} height={260} ariaLabel="Feature importance" />
-        </Panel>
-      </div>
     </div>
   );
 }

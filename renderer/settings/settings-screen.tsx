@@ -47,7 +47,7 @@ export function SettingsScreen() {
   };
 
   const save = () => {
-    invoke('settings/update', { mode: draft.mode, aws: draft.aws, producer: draft.producer, alerts: draft.alerts })
+    invoke('settings/update', { mode: draft.mode, aws: draft.aws, producer: draft.producer, alerts: draft.alerts, forecaster: draft.forecaster })
       .then((next) => {
         setDraft({ ...draft, ...next });
         setError(null);
@@ -104,6 +104,20 @@ export function SettingsScreen() {
             <label className="field checkbox">
               <input type="checkbox" checked={draft.alerts.desktopNotifications} onChange={(e) => setDraft({ ...draft, alerts: { ...draft.alerts, desktopNotifications: e.target.checked } })} />
               <span>Desktop notifications (desktop app)</span>
+            </label>
+          </Panel>
+          <Panel title="Forecaster">
+            <label className="field checkbox">
+              <input type="checkbox" checked={draft.forecaster.autoTrain} onChange={(e) => setDraft({ ...draft, forecaster: { ...draft.forecaster, autoTrain: e.target.checked } })} data-testid="setting-auto-train" />
+              <span>Train a first model once the cache holds enough history, and retrain in the background</span>
+            </label>
+            <label className="field">
+              <span>Retrain when the data has grown by (%)</span>
+              <input type="number" min="1" max="1000" value={draft.forecaster.retrainGrowthPct} onChange={(e) => setDraft({ ...draft, forecaster: { ...draft.forecaster, retrainGrowthPct: Number(e.target.value) } })} />
+            </label>
+            <label className="field">
+              <span>or when the model is this many hours old (and the data has grown)</span>
+              <input type="number" min="1" max="8760" value={draft.forecaster.retrainIntervalHours} onChange={(e) => setDraft({ ...draft, forecaster: { ...draft.forecaster, retrainIntervalHours: Number(e.target.value) } })} />
             </label>
           </Panel>
           <div className="actions">

@@ -60,6 +60,7 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   'alerts/history': { limit: 10, markSeen: false },
   'alerts/evaluate': { reason: 'fuzz' },
   'model/status': {},
+  'forecaster/status': {},
   'model/train': { trees: 5, horizonDays: 7, minDropPct: 1, maxDepth: 4, threshold: 0.5 },
   'model/backtest': {},
   'model/publish': { out: '/nonexistent-fuzz-dir/current.pdbundle' },
@@ -373,8 +374,10 @@ describe('the app API under malformed calls', () => {
           count(status);
           const authorised = call.auth === 'bearer' || call.auth === 'cookie';
           const guarded = call.path.startsWith('/api') && call.path !== '/api/health';
+          // The session route takes only POST with the bearer token; another method from an
+          // authorised caller is a 405, like any route's wrong method.
           const foreign = call.headers.Origin !== undefined && call.headers.Origin !== `http://127.0.0.1:${port}`;
-          if (status !== -1 && guarded && !foreign && (status === 401) !== (!authorised || (call.path === '/api/session' && call.auth !== 'bearer'))) {
+          if (status !== -1 && guarded && !foreign && (status === 401) !== (!authorised || (call.path === '/api/session' && call.method === 'POST' && call.auth !== 'bearer'))) {
             authMismatches.push(`${call.method} ${call.path.slice(0, 80)} auth=${call.auth} → ${status}`);
           }
           if (call.handler) {

@@ -1,11 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from '../support/browser';
 import { REPO_ROOT, startHeadless, tempWorkspace, type ServingProcess } from '../support/cli-process';
+import type { BacktestReport, PolicyResult, SliceInfo } from '../../model/evaluation/report-types';
 
 /**
  * Every screen's main flow in Chromium against `pricedrop start --headless` (the browser build,
@@ -188,16 +189,34 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
   it('Model: trains with progress and shows the model in use with its metrics and calibration', async () => {
     await page.goto(`${server.base}#/model`);
     await expect.poll(() => page.getByTestId('model-empty').isVisible()).toBe(true);
+    // 61 days of history: too little for the forecaster's own first model, and it says so.
+    expect(await page.getByTestId('forecaster-next').textContent()).toMatch(/A first model trains once the cache holds 116 days of history \(\d+ so far/);
+    expect(await page.getByTestId('source-kinds').textContent()).toMatch(/simulator.*snapshots.*detected/);
     await page.getByTestId('train-trees').fill('20');
     await page.getByTestId('train-start').click();
     await expect.poll(() => page.getByTestId('train-status').getAttribute('data-status'), { timeout: 120_000, interval: 500 }).toBe('succeeded');
     await expect.poll(() => page.getByTestId('model-metrics').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.getByTestId('model-in-use').textContent()).toMatch(/Trained.*On data from/);
     expect(await page.getByTestId('model-metrics').textContent()).toMatch(/ROC AUC\s*0\.\d{3}/);
     expect(await page.getByTestId('calibration-chart').locator('canvas').count()).toBeGreaterThan(0);
     // The backtest replays the advice on the test period (on a worker thread).
     await page.getByTestId('backtest-start').click();
     await expect.poll(() => page.getByTestId('backtest-status').getAttribute('data-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
     expect(await page.getByTestId('backtest-summary').textContent()).toMatch(/\d+ decisions on \d+ products/);
+    // A model file that carries the core's policy, slices and backtest shows them all.
+    const modelFile = join(workspace, 'models', 'current.json');
+    writeFileSync(modelFile, JSON.stringify({ ...(JSON.parse(readFileSync(modelFile, 'utf8')) as object), ...reportedModelParts() }));
+    await page.reload();
+    await expect.poll(() => page.getByTestId('backtest-report').isVisible(), { timeout: 10_000 }).toBe(true);
+    expect(await page.getByTestId('model-policy').textContent()).toBe('Advice in use: the price rule, tuned on validation. The model did not beat the tuned rule on validation (−1.2 points).');
+    expect(await page.getByTestId('model-slices').locator('tbody tr').count()).toBe(3);
+    expect(await page.getByTestId('backtest-table').locator('tbody tr').count()).toBe(6);
+    expect(await page.getByTestId('backtest-difference').textContent()).toMatch(/-0\.5 to 4\.0 points: not distinguishable/);
+    expect(await page.getByTestId('reliability-chart').locator('canvas').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('backtest-baselines').locator('canvas').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('backtest-segments').locator('tbody tr').count()).toBe(3);
+    expect(await page.getByTestId('forecast-quality').textContent()).toMatch(/ECE\s*0\.031/);
+    await page.screenshot({ path: join(SCREENSHOTS, 'screen-model-report.png'), fullPage: true });
     // Publish the bundle for the headless predictor (into the workspace by default).
     await page.getByTestId('publish-start').click();
     await expect.poll(() => page.getByTestId('publish-status').getAttribute('data-status'), { timeout: 30_000, interval: 250 }).toBe('succeeded');
@@ -244,10 +263,12 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     await page.goto(`${server.base}#/settings`);
     await page.getByTestId('setting-aws-region').fill('us-east-2');
     await page.getByTestId('setting-aws-bucket').fill('analyst-lake');
+    await page.getByTestId('setting-auto-train').uncheck();
     await page.getByTestId('settings-save').click();
     await expect.poll(() => page.getByTestId('settings-saved').isVisible()).toBe(true);
-    const stored = JSON.parse(readFileSync(join(workspace, 'settings.json'), 'utf8')) as { aws: Record<string, string> };
+    const stored = JSON.parse(readFileSync(join(workspace, 'settings.json'), 'utf8')) as { aws: Record<string, string>; forecaster: { autoTrain: boolean } };
     expect(stored.aws).toMatchObject({ region: 'us-east-2', bucket: 'analyst-lake' });
+    expect(stored.forecaster.autoTrain).toBe(false);
     expect(Object.keys(stored.aws).some((key) => /secret|access|token|password/i.test(key))).toBe(false);
     const [pbids] = await Promise.all([page.waitForEvent('download'), page.getByTestId('pbids-download').click()]);
     const file = JSON.parse(readFileSync((await pbids.path())!, 'utf8')) as { connections: { details: { protocol: string; address: { connectionString: string } } }[] };
@@ -260,3 +281,61 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     expect(existsSync(join(SCREENSHOTS, 'screen-pipeline.png'))).toBe(true);
   });
 });
+
+/** What the core's training adds to the model file (model/evaluation/report-types.ts), with made-up figures. */
+function reportedModelParts() {
+  const result = (savings: number): PolicyResult => ({
+    savings_captured_pct: savings,
+    savings_captured_pct_by_decision: savings - 2,
+    worse_than_buy_now_pct: 3.1,
+    loss_when_worse_mean_pct: 4.2,
+    loss_when_worse_p95_pct: 9.5,
+    waited_pct: 40,
+    decisions: 900,
+    products: 60,
+  });
+  const slice = (from: string, to: string): SliceInfo => ({ from, to, days: 14, products: 60, decisions: 840 });
+  const segment = (name: string) => ({ segment: name, decisions: 300, products: 20, advice: 61, always_buy_now: 0, rule_baseline: 55, rule_tuned: 60, frequency_baseline: 50 });
+  const backtest: BacktestReport = {
+    ...result(61.5),
+    period: { from: '2026-11-08T00:00:00.000Z', to: '2026-11-22T00:00:00.000Z' },
+    horizon_days: 14,
+    min_drop_pct: 5,
+    currencies: ['USD'],
+    policy: 'rule_tuned',
+    policy_reason: 'The model did not beat the tuned rule on validation (−1.2 points).',
+    model: result(58),
+    always_buy_now: result(0),
+    rule_baseline: { ...result(55), rule: 'wait while the price is more than 5 % above its 90-day low' },
+    rule_tuned: { ...result(61.5), rule: 'wait while the price is more than 8 % above its 60-day low' },
+    frequency_baseline: { ...result(50), rule: 'wait when the product dropped ≥ 5 % within 14 days in more than 30 % of its past windows' },
+    clairvoyant_avg_savings_pct: 6.4,
+    ci95: {
+      savings_captured_pct: [55, 67],
+      model_minus_best_baseline: [-0.5, 4],
+      best_baseline: 'rule_baseline',
+      baselines: { always_buy_now: [0, 0], rule_baseline: [49, 61], rule_tuned: [55, 67], frequency_baseline: [44, 56] },
+    },
+    segments: { history_length: [segment('< 90 days')], past_drop_frequency: [segment('0 past drops')], price_band: [segment('< 10')] },
+    forecast: {
+      auc: 0.71,
+      brier: 0.18,
+      brier_skill: 0.12,
+      log_loss: 0.52,
+      ece: 0.031,
+      reliability: [
+        { from: 0, to: 0.2, count: 400, mean_p: 0.1, observed_rate: 0.12 },
+        { from: 0.2, to: 0.4, count: 300, mean_p: 0.3, observed_rate: 0.28 },
+        { from: 0.4, to: 1, count: 200, mean_p: 0.6, observed_rate: 0.63 },
+      ],
+      rows: 900,
+      positives_rate: 0.27,
+    },
+  };
+  return {
+    policy: backtest.policy,
+    policy_reason: backtest.policy_reason,
+    slices: { train: slice('2026-10-01T00:00:00.000Z', '2026-10-15T00:00:00.000Z'), validation: slice('2026-10-29T00:00:00.000Z', '2026-11-12T00:00:00.000Z'), test: slice('2026-11-08T00:00:00.000Z', '2026-11-22T00:00:00.000Z') },
+    backtest,
+  };
+}
