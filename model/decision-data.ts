@@ -92,16 +92,13 @@ export interface Slices {
 
 /** Share of the decision span each of validation and test gets. */
 const HELD_OUT_SHARE = 0.2;
-/** The fewest days a training slice may have. */
-const MIN_TRAIN_DAYS = 30;
-
 /**
- * The least history (days from the first to the last observation) that gives every slice enough
- * days: training at least max(30, 2H) days, validation and test H days each at the least, with
- * the gaps. About 111 days for H = 14.
+ * The least history (days from the first to the last observation) that gives every slice at least
+ * H days of decisions, with the gaps: 84 days for H = 14, so a history of a few months trains (a
+ * weak model on so little, which the report's slices and CIs make plain).
  */
 export function minimumHistoryDays(horizonDays: number): number {
-  return horizonDays + Math.ceil((Math.max(MIN_TRAIN_DAYS, 2 * horizonDays) + 2 * horizonDays) / (1 - 2 * HELD_OUT_SHARE));
+  return horizonDays + Math.ceil((3 * horizonDays) / (1 - 2 * HELD_OUT_SHARE));
 }
 
 /**

@@ -109,7 +109,7 @@ describe('slices and training rows', () => {
 
   it('refuse a history shorter than the minimum, saying how much is needed', () => {
     const data = prepare(histories({ products: 4, days: minimumHistoryDays(14) - 2, seed: 2 }), 'snapshots');
-    expect(() => planSlices(data)).toThrow(/needs at least 111/);
+    expect(() => planSlices(data)).toThrow(/needs at least 84/);
   });
 
   it('take training labels only from decisions whose horizon ends before validation', () => {

@@ -194,7 +194,7 @@ describe('training on awkward histories', () => {
     await expect(trainModel({ workspace: join(workspace(), 'nothing') })).rejects.toThrow(/no cache/);
     const ws = workspace();
     writeFixtureCache(join(ws, 'cache.db'), { products: 3, days: 10 });
-    await expect(trainModel({ workspace: ws })).rejects.toThrow(/spans 10 days; a 14-day horizon needs at least 111/);
+    await expect(trainModel({ workspace: ws })).rejects.toThrow(/spans 10 days; a 14-day horizon needs at least 84/);
   });
 
   it('trains on a worker thread with progress events, and stops on abort without writing a model', async () => {

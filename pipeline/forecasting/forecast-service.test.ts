@@ -54,11 +54,11 @@ describe('the retrain rule', () => {
   const now = Date.parse('2025-06-01T12:00:00Z');
 
   it('waits for enough history before a first model, then trains', () => {
-    expect(minimumHistoryDays(14)).toBe(116);
-    const early = nextTraining({ settings, history: history(3000, 100), horizonDays: 14, now, model: undefined });
-    expect(early).toMatchObject({ due: false, minimum_history_days: 116 });
-    expect(early.reason).toBe('A first model trains once the cache holds 116 days of history (100 so far, 16 to go).');
-    expect(nextTraining({ settings, history: history(3480, 116), horizonDays: 14, now, model: undefined }).due).toBe(true);
+    expect(minimumHistoryDays(14)).toBe(84);
+    const early = nextTraining({ settings, history: history(2400, 80), horizonDays: 14, now, model: undefined });
+    expect(early).toMatchObject({ due: false, minimum_history_days: 84 });
+    expect(early.reason).toBe('A first model trains once the cache holds 84 days of history (80 so far, 4 to go).');
+    expect(nextTraining({ settings, history: history(2520, 84), horizonDays: 14, now, model: undefined }).due).toBe(true);
   });
 
   it('retrains on 25 % more product-days, or once the model is a day old and the data grew', () => {
@@ -89,9 +89,9 @@ describe('the forecast service on a real cache', () => {
   });
 
   it('trains a first model by itself once the history suffices, one training at a time, and retrains on 25 % growth', async () => {
-    const { service, tasks, cache, workspace, more } = workspaceWith(100);
+    const { service, tasks, cache, workspace, more } = workspaceWith(80);
     expect(service.checkAndTrain()).toBeUndefined();
-    expect(service.status().next.reason).toMatch(/116 days of history \(100 so far, 16 to go\)/);
+    expect(service.status().next.reason).toMatch(/84 days of history \(80 so far, 4 to go\)/);
 
     more(150);
     const first = service.checkAndTrain();
@@ -155,7 +155,7 @@ describe('the forecast service on a real cache', () => {
     mkdirSync(dirname(defaultModelPath(workspace)), { recursive: true });
     writeFileSync(defaultModelPath(workspace), '{"format":"pricedrop-model","format_version":1,"feature_schema":{"version":0,"names":[]}}');
     expect(service.model()).toBeUndefined();
-    expect(service.status()).toMatchObject({ model: null, model_problem: expect.stringMatching(/retrain it/) });
+    expect(service.status()).toMatchObject({ model: null, model_problem: expect.stringMatching(/retrain/) });
     const run = service.checkAndTrain();
     expect(run?.label).toMatch(/first model/);
     tasks.cancel(run!.id);
@@ -171,12 +171,15 @@ describe('the forecast service on a real cache', () => {
     close(cache);
   });
 
-  it('says an old model file has no policy or backtest yet, and lists the sources’ kinds', async () => {
+  it('says which advice is in use and why, with the slices and the backtest, and lists the sources’ kinds', async () => {
     const { service, tasks, cache } = workspaceWith(150, fixtureRows({ products: 30, days: 200, source: 'shop' }));
     await settle(tasks, service.train().id);
     const status = service.status();
-    // Until the core reports them, the model file carries no policy, slices or backtest: null, not made up.
-    expect(status.model).toMatchObject({ policy: null, policy_reason: null, slices: null, backtest: null });
+    expect(['model', 'rule_tuned', 'frequency_baseline']).toContain(status.model!.policy);
+    expect(status.model!.policy_reason).toMatch(/validation/);
+    expect(status.model!.slices.test.decisions).toBeGreaterThan(0);
+    expect(status.model!.backtest.decisions).toBe(status.model!.slices.test.decisions);
+    expect(status.model!.trained_on.products).toBe(30);
     expect(status.sources).toEqual([]);
     cache.prepare("INSERT INTO source_kinds (source, kind, detected, repeat_share) VALUES ('shop', 'snapshots', 1, 0.9)").run();
     expect(service.status().sources).toEqual([{ source: 'shop', kind: 'snapshots', detected: true, repeat_share: 0.9 }]);

@@ -61,7 +61,7 @@ const TEMPLATES: Record<string, Record<string, unknown>> = {
   'alerts/evaluate': { reason: 'fuzz' },
   'model/status': {},
   'forecaster/status': {},
-  'model/train': { trees: 5, horizonDays: 7, minDropPct: 1, maxDepth: 4, threshold: 0.5 },
+  'model/train': { trees: 5, horizonDays: 7, minDropPct: 1, maxDepth: 4 },
   'model/backtest': {},
   'model/publish': { out: '/nonexistent-fuzz-dir/current.pdbundle' },
   'products/prediction': { source: 'simulator', productId: 'p0001' },

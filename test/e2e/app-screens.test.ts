@@ -1,12 +1,12 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import type { Browser, Locator, Page } from 'playwright-core';
 import { chromiumAvailable, launchChromium } from '../support/browser';
 import { REPO_ROOT, startHeadless, tempWorkspace, type ServingProcess } from '../support/cli-process';
-import type { BacktestReport, PolicyResult, SliceInfo } from '../../model/evaluation/report-types';
+import type { BacktestReport } from '../../model/evaluation/report-types';
 
 /**
  * Every screen's main flow in Chromium against `pricedrop start --headless` (the browser build,
@@ -92,7 +92,9 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     if (base) process.env.PRICEDROP_BASE_IMAGE = base;
     // The producer starts from the Pipeline screen, not with the server.
     server = await startHeadless(workspace, ['--no-producer']);
-    await api('settings/update', { producer: { products: 60, intervalSeconds: 2 } });
+    // The Model screen's flow trains by hand: the forecaster's automatic training stays off here
+    // (test/e2e/first-advice.test.ts covers it).
+    await api('settings/update', { producer: { products: 60, intervalSeconds: 2 }, forecaster: { autoTrain: false } });
     browser = await launchChromium();
     page = await browser.newPage({ viewport: { width: 1400, height: 900 }, acceptDownloads: true });
     // As a user: open the printed address once; the page keeps its session cookie from then on.
@@ -109,11 +111,11 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
 
   it('Pipeline: starts the producer, runs the ETL with progress into the history, stops the producer', async () => {
     await page.goto(`${server.base}#/pipeline`);
-    await page.getByTestId('producer-backfill').fill('60');
+    await page.getByTestId('producer-backfill').fill('100');
     await page.getByTestId('producer-start').click();
     await expect.poll(() => page.getByTestId('producer-state').textContent(), { timeout: 90_000, interval: 500 }).toBe('running');
-    // The backfill (60 days × 60 products) reaches the cache through the ETL loop.
-    await expect.poll(() => queryCache<{ n: number }>('SELECT COUNT(DISTINCT dt) AS n FROM observations').n, { timeout: 30_000, interval: 500 }).toBeGreaterThanOrEqual(60);
+    // The backfill (100 days × 60 products) reaches the cache through the ETL loop.
+    await expect.poll(() => queryCache<{ n: number }>('SELECT COUNT(DISTINCT dt) AS n FROM observations').n, { timeout: 30_000, interval: 500 }).toBeGreaterThanOrEqual(100);
 
     await page.getByTestId('producer-stop').click();
     await expect.poll(() => page.getByTestId('producer-state').textContent(), { timeout: 30_000, interval: 500 }).toMatch(/exited|idle/);
@@ -186,36 +188,31 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     await page.screenshot({ path: join(SCREENSHOTS, 'screen-dashboard.png'), fullPage: true });
   });
 
-  it('Model: trains with progress and shows the model in use with its metrics and calibration', async () => {
+  it('Model: trains with progress and shows the model in use, the advice chosen on validation and its backtest against every baseline', async () => {
     await page.goto(`${server.base}#/model`);
     await expect.poll(() => page.getByTestId('model-empty').isVisible()).toBe(true);
-    // 61 days of history: too little for the forecaster's own first model, and it says so.
-    expect(await page.getByTestId('forecaster-next').textContent()).toMatch(/A first model trains once the cache holds 116 days of history \(\d+ so far/);
+    expect(await page.getByTestId('forecaster-next').textContent()).toMatch(/Automatic training is off/);
     expect(await page.getByTestId('source-kinds').textContent()).toMatch(/simulator.*snapshots.*detected/);
     await page.getByTestId('train-trees').fill('20');
     await page.getByTestId('train-start').click();
     await expect.poll(() => page.getByTestId('train-status').getAttribute('data-status'), { timeout: 120_000, interval: 500 }).toBe('succeeded');
-    await expect.poll(() => page.getByTestId('model-metrics').isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await page.getByTestId('model-in-use').textContent()).toMatch(/Trained.*On data from/);
-    expect(await page.getByTestId('model-metrics').textContent()).toMatch(/ROC AUC\s*0\.\d{3}/);
-    expect(await page.getByTestId('calibration-chart').locator('canvas').count()).toBeGreaterThan(0);
-    // The backtest replays the advice on the test period (on a worker thread).
-    await page.getByTestId('backtest-start').click();
-    await expect.poll(() => page.getByTestId('backtest-status').getAttribute('data-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
-    expect(await page.getByTestId('backtest-summary').textContent()).toMatch(/\d+ decisions on \d+ products/);
-    // A model file that carries the core's policy, slices and backtest shows them all.
-    const modelFile = join(workspace, 'models', 'current.json');
-    writeFileSync(modelFile, JSON.stringify({ ...(JSON.parse(readFileSync(modelFile, 'utf8')) as object), ...reportedModelParts() }));
-    await page.reload();
     await expect.poll(() => page.getByTestId('backtest-report').isVisible(), { timeout: 10_000 }).toBe(true);
-    expect(await page.getByTestId('model-policy').textContent()).toBe('Advice in use: the price rule, tuned on validation. The model did not beat the tuned rule on validation (−1.2 points).');
+    expect(await page.getByTestId('model-in-use').textContent()).toMatch(/Trained.*On data from/);
+    const model = JSON.parse(readFileSync(join(workspace, 'models', 'current.json'), 'utf8')) as { policy: { in_use: string; reason: string }; backtest: BacktestReport };
+    // The screen says which advice is in use and why, as the model file has it.
+    expect(await page.getByTestId('model-policy').textContent()).toContain(model.policy.reason);
     expect(await page.getByTestId('model-slices').locator('tbody tr').count()).toBe(3);
     expect(await page.getByTestId('backtest-table').locator('tbody tr').count()).toBe(6);
-    expect(await page.getByTestId('backtest-difference').textContent()).toMatch(/-0\.5 to 4\.0 points: not distinguishable/);
+    expect(await page.getByTestId('backtest-difference').textContent()).toMatch(/points/);
     expect(await page.getByTestId('reliability-chart').locator('canvas').count()).toBeGreaterThan(0);
     expect(await page.getByTestId('backtest-baselines').locator('canvas').count()).toBeGreaterThan(0);
-    expect(await page.getByTestId('backtest-segments').locator('tbody tr').count()).toBe(3);
-    expect(await page.getByTestId('forecast-quality').textContent()).toMatch(/ECE\s*0\.031/);
+    expect(await page.getByTestId('backtest-segments').locator('tbody tr').count()).toBeGreaterThan(0);
+    expect(await page.getByTestId('forecast-quality').textContent()).toContain(`ECE${model.backtest.forecast.ece.toFixed(3)}`);
+    // The backtest replays the advice on the test period again (on a worker thread): the same figures.
+    await page.getByTestId('backtest-start').click();
+    await expect.poll(() => page.getByTestId('backtest-status').getAttribute('data-status'), { timeout: 60_000, interval: 250 }).toBe('succeeded');
+    const [decisions, products] = /([\d,]+) decisions on (\d+) products/.exec((await page.getByTestId('backtest-summary').textContent()) ?? '')!.slice(1).map((n) => Number(n.replace(/,/g, '')));
+    expect({ decisions, products }).toEqual({ decisions: model.backtest.decisions, products: model.backtest.products });
     await page.screenshot({ path: join(SCREENSHOTS, 'screen-model-report.png'), fullPage: true });
     // Publish the bundle for the headless predictor (into the workspace by default).
     await page.getByTestId('publish-start').click();
@@ -281,61 +278,3 @@ describe.skipIf(!chromiumAvailable())('the app in Chromium: every screen', () =>
     expect(existsSync(join(SCREENSHOTS, 'screen-pipeline.png'))).toBe(true);
   });
 });
-
-/** What the core's training adds to the model file (model/evaluation/report-types.ts), with made-up figures. */
-function reportedModelParts() {
-  const result = (savings: number): PolicyResult => ({
-    savings_captured_pct: savings,
-    savings_captured_pct_by_decision: savings - 2,
-    worse_than_buy_now_pct: 3.1,
-    loss_when_worse_mean_pct: 4.2,
-    loss_when_worse_p95_pct: 9.5,
-    waited_pct: 40,
-    decisions: 900,
-    products: 60,
-  });
-  const slice = (from: string, to: string): SliceInfo => ({ from, to, days: 14, products: 60, decisions: 840 });
-  const segment = (name: string) => ({ segment: name, decisions: 300, products: 20, advice: 61, always_buy_now: 0, rule_baseline: 55, rule_tuned: 60, frequency_baseline: 50 });
-  const backtest: BacktestReport = {
-    ...result(61.5),
-    period: { from: '2026-11-08T00:00:00.000Z', to: '2026-11-22T00:00:00.000Z' },
-    horizon_days: 14,
-    min_drop_pct: 5,
-    currencies: ['USD'],
-    policy: 'rule_tuned',
-    policy_reason: 'The model did not beat the tuned rule on validation (−1.2 points).',
-    model: result(58),
-    always_buy_now: result(0),
-    rule_baseline: { ...result(55), rule: 'wait while the price is more than 5 % above its 90-day low' },
-    rule_tuned: { ...result(61.5), rule: 'wait while the price is more than 8 % above its 60-day low' },
-    frequency_baseline: { ...result(50), rule: 'wait when the product dropped ≥ 5 % within 14 days in more than 30 % of its past windows' },
-    clairvoyant_avg_savings_pct: 6.4,
-    ci95: {
-      savings_captured_pct: [55, 67],
-      model_minus_best_baseline: [-0.5, 4],
-      best_baseline: 'rule_baseline',
-      baselines: { always_buy_now: [0, 0], rule_baseline: [49, 61], rule_tuned: [55, 67], frequency_baseline: [44, 56] },
-    },
-    segments: { history_length: [segment('< 90 days')], past_drop_frequency: [segment('0 past drops')], price_band: [segment('< 10')] },
-    forecast: {
-      auc: 0.71,
-      brier: 0.18,
-      brier_skill: 0.12,
-      log_loss: 0.52,
-      ece: 0.031,
-      reliability: [
-        { from: 0, to: 0.2, count: 400, mean_p: 0.1, observed_rate: 0.12 },
-        { from: 0.2, to: 0.4, count: 300, mean_p: 0.3, observed_rate: 0.28 },
-        { from: 0.4, to: 1, count: 200, mean_p: 0.6, observed_rate: 0.63 },
-      ],
-      rows: 900,
-      positives_rate: 0.27,
-    },
-  };
-  return {
-    policy: backtest.policy,
-    policy_reason: backtest.policy_reason,
-    slices: { train: slice('2026-10-01T00:00:00.000Z', '2026-10-15T00:00:00.000Z'), validation: slice('2026-10-29T00:00:00.000Z', '2026-11-12T00:00:00.000Z'), test: slice('2026-11-08T00:00:00.000Z', '2026-11-22T00:00:00.000Z') },
-    backtest,
-  };
-}

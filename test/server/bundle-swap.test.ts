@@ -86,7 +86,7 @@ describe('a bundle in S3: ETag polling, hot swap, refusal of broken bundles', ()
     ['truncated', (good: Buffer) => good.subarray(0, Math.floor(good.length / 2)), /gzip/],
     ['edited after signing', (good: Buffer) => gzipSync(Buffer.from(gunzipSync(good).toString('utf8').replace('Earl Grey', 'Earl Gray'))), /checksum/],
     ['a model of another feature schema', () => {
-      const model = { format: 'pricedrop-model', format_version: 1, feature_schema: { version: 99, names: ['x'] } };
+      const model = { format: 'pricedrop-model', format_version: 2, feature_schema: { version: 99, names: ['x'] } };
       return encodeBundle({ created_at: new Date().toISOString(), model, products: [] }, 'alien').bytes;
     }, /feature schema/],
     ['not a bundle at all', () => Buffer.from('<html>oops</html>'), /gzip/],

@@ -5,7 +5,7 @@ import { SERVER_CSP } from '../../model/server/predict-server';
 import { FEATURE_NAMES } from '../../model/features';
 import { buildFixtureBundle, type FixtureBundle } from './fixture-bundle';
 
-const PREDICTION_FIELDS = ['product_id', 'will_drop', 'confidence', 'expected_drop_amount', 'expected_drop_pct', 'risk_level', 'recommendation', 'reasons'];
+const PREDICTION_FIELDS = ['product_id', 'will_drop', 'confidence', 'expected_drop_amount', 'expected_drop_pct', 'risk_level', 'recommendation', 'reasons', 'policy'];
 
 let fixture: FixtureBundle;
 
@@ -120,10 +120,11 @@ describe('the predictor API', () => {
     expect(((await unknown.json()) as { error: { message: string } }).error.message).toMatch(/Unknown feature "colour"/);
   });
 
-  it('GET /api/model gives version, options, metrics and the feature schema', async () => {
+  it('GET /api/model gives version, options, the policy in use, its backtest and the feature schema', async () => {
     const body = (await (await api('/api/model')).json()) as Record<string, unknown>;
     expect(body).toMatchObject({ version: fixture.modelVersion, feature_schema: { names: [...FEATURE_NAMES] }, options: { horizon_days: 14, min_drop_pct: 5 } });
-    expect(body.metrics).toHaveProperty('auc');
+    expect(body.backtest).toHaveProperty('savings_captured_pct');
+    expect(['model', 'rule_tuned', 'frequency_baseline']).toContain(body.policy);
     expect(body.training_window).toHaveProperty('train_from');
     expect(body).not.toHaveProperty('classifier');
     expect(JSON.stringify(body).length).toBeLessThan(20_000);
