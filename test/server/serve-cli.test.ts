@@ -1,10 +1,13 @@
 import { describe, expect, it } from 'vitest';
-import { spawn, spawnSync } from 'node:child_process';
+import { execFile, spawn, spawnSync } from 'node:child_process';
+import { promisify } from 'node:util';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { CLI } from '../support/cli-process';
 import { buildFixtureBundle } from './fixture-bundle';
+
+const execFileAsync = promisify(execFile);
 
 /** `pricedrop publish` and `pricedrop serve` as users run them: the built CLI (npm test builds it first). */
 describe('pricedrop publish and pricedrop serve (built CLI)', () => {
@@ -29,8 +32,9 @@ describe('pricedrop publish and pricedrop serve (built CLI)', () => {
 
     // The same predictor: the server's answer is exactly what `pricedrop predict --json` prints.
     for (const id of ['coffee-1kg', 'tea-100', 'p0010']) {
-      const cli = spawnSync(process.execPath, [CLI, 'predict', '--product', id, '--workspace', fixture.workspace, '--model', fixture.modelFile, '--json'], { encoding: 'utf8' });
-      expect(cli.status, cli.stderr).toBe(0);
+      // Asynchronously: a blocked event loop would miss the server closing an idle keep-alive
+      // socket, and the next fetch would be sent on a dead one.
+      const cli = await execFileAsync(process.execPath, [CLI, 'predict', '--product', id, '--workspace', fixture.workspace, '--model', fixture.modelFile, '--json'], { encoding: 'utf8' });
       const fromCli = JSON.parse(cli.stdout.trim().split('\n').pop()!) as unknown;
       const fromServer = (await (await fetch(new URL('/api/predict', url), { method: 'POST', headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ product_id: id }) })).json()) as unknown;
       expect(fromServer).toEqual(fromCli);
