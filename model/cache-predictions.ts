@@ -1,6 +1,6 @@
 import { type CacheDb } from '../pipeline/cache/cache-db';
 import { F, latestFeatures } from './features';
-import { inputsOf, prepareData } from './decision-data';
+import { inputsOf, prepareData, type ForecastData } from './decision-data';
 import { readProductHistories, workspaceHistories } from './history-reader';
 import { DAY_MS, type ProductHistory } from './price-history';
 import { predictFromFeatures, type LoadedModel, type Prediction } from './predictor';
@@ -66,9 +66,7 @@ export interface ProductState {
  */
 export function* productStates(db: CacheDb, model: LoadedModel, options: { historyDays?: number; source?: string; productId?: string } = {}): Generator<ProductState> {
   const historyMs = (options.historyDays ?? 180) * 86_400_000;
-  const source = workspaceHistories(db, { source: options.source });
-  const histories = source.histories as ProductHistory[];
-  const data = prepareData(source, { horizonDays: model.meta.options.horizon_days, minDropPct: model.meta.options.min_drop_pct });
+  const { histories, data } = preparedSource(db, model, options.source);
   for (let index = 0; index < histories.length; index++) {
     const history = histories[index]!;
     if (options.productId !== undefined && history.productId !== options.productId) continue;
@@ -99,4 +97,29 @@ export function* productStates(db: CacheDb, model: LoadedModel, options: { histo
       history: segments,
     };
   }
+}
+
+interface Prepared {
+  key: string;
+  histories: ProductHistory[];
+  data: ForecastData;
+}
+
+/**
+ * The last source prepared, per cache: a product page asks for one product at a time, and each
+ * needs its whole source's cross-section; reading it again is only needed when the source has new
+ * rows (its product count or latest observation moved) or another horizon is asked for.
+ */
+const prepared = new WeakMap<CacheDb, Prepared>();
+
+function preparedSource(db: CacheDb, model: LoadedModel, source: string | undefined): Prepared {
+  const { horizon_days: horizonDays, min_drop_pct: minDropPct } = model.meta.options;
+  const state = (source === undefined ? db.prepare('SELECT COUNT(*) AS n, MAX(last_observed_at) AS last FROM products').get() : db.prepare('SELECT COUNT(*) AS n, MAX(last_observed_at) AS last FROM products WHERE source = ?').get(source)) as { n: number; last: string | null };
+  const key = JSON.stringify([source ?? null, state.n, state.last, horizonDays, minDropPct]);
+  const cached = prepared.get(db);
+  if (cached?.key === key) return cached;
+  const input = workspaceHistories(db, { source });
+  const fresh = { key, histories: input.histories as ProductHistory[], data: prepareData(input, { horizonDays, minDropPct }) };
+  prepared.set(db, fresh);
+  return fresh;
 }

@@ -185,6 +185,10 @@ function describe(feature: FeatureName, value: number, effect: number): string {
     case 'category_start_share_7d':
       text = `${(value * 100).toFixed(0)}% of its ${feature.startsWith('source') ? 'store' : 'category'} went on a discount this week`;
       break;
+    case 'category_drop_rate_90d':
+    case 'source_drop_rate_90d':
+      text = `${(value * 100).toFixed(0)}% of its ${feature.startsWith('source') ? 'store' : 'category'}'s recent days saw a drop of the size that counts`;
+      break;
     case 'dropped_year_ago':
       text = value < 0 ? 'no data from a year ago' : value > 0 ? 'it dropped around this date a year ago' : 'no drop around this date a year ago';
       break;
