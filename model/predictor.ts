@@ -189,6 +189,10 @@ function describe(feature: FeatureName, value: number, effect: number): string {
     case 'source_drop_rate_90d':
       text = `${(value * 100).toFixed(0)}% of its ${feature.startsWith('source') ? 'store' : 'category'}'s recent days saw a drop of the size that counts`;
       break;
+    case 'day_of_year_sin':
+    case 'day_of_year_cos':
+      text = 'the time of year';
+      break;
     case 'dropped_year_ago':
       text = value < 0 ? 'no data from a year ago' : value > 0 ? 'it dropped around this date a year ago' : 'no drop around this date a year ago';
       break;

@@ -59,7 +59,7 @@ export function PredictionCard({ source, productId, currency }: { source: string
               </dd>
             </div>
             <div>
-              <dt>Risk of overpaying</dt>
+              <dt>Risk the advice is wrong</dt>
               <dd>
                 <span className={`badge risk-${prediction.risk_level.toLowerCase()}`} data-testid="prediction-risk">
                   {prediction.risk_level}
