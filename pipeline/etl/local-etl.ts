@@ -25,6 +25,8 @@ export interface LocalEtlOptions {
   parseAhead?: boolean;
   /** Told before a migration of an existing cache runs (some rewrite every row: see logMigrations). */
   onMigration?: OpenCacheOptions['onMigration'];
+  /** Told how far such a migration is (see logMigrations). */
+  onMigrationProgress?: OpenCacheOptions['onMigrationProgress'];
 }
 
 /**
@@ -83,7 +85,7 @@ export async function runLocalEtl(options: LocalEtlOptions): Promise<EtlSummary>
 function runLocked(options: LocalEtlOptions): Promise<EtlSummary> {
   return withWorkspaceLock(options.workspace, 'etl', async () => {
     options.signal?.throwIfAborted();
-    const db = openCache(cachePath(options.workspace), { onMigration: options.onMigration });
+    const db = openCache(cachePath(options.workspace), { onMigration: options.onMigration, onMigrationProgress: options.onMigrationProgress });
     let pending: number;
     try {
       pending = pendingRawFiles(db, lakeDir(options.workspace)).length;
