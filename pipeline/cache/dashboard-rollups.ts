@@ -395,38 +395,43 @@ export function rebuildRollups(db: CacheDb): void {
     // A new generation tells in-memory readers to drop what they hold rather than patch it.
     db.prepare('UPDATE rollup_state SET built = 1, generation = generation + 1 WHERE id = 1').run();
     const maintainer = createRollupMaintainer(db);
-    // Every row in (product, observed_at) order (the key index): a product's rows together, so its
-    // slot changes with the day and its number with the category.
-    const rows = db
+    // Every row in (product, observed_at) order (the key index), a page at a time (the
+    // maintainer reads and writes between pages): a product's rows together, so its slot changes
+    // with the day and its number with the category.
+    const page = db
       .prepare(
-        `SELECT k.source, k.product_id, o.dt, d.category, o.is_drop, o.drop_pct, o.observed_at
+        `SELECT o.product, o.observed_at, k.source, k.product_id, o.dt, d.category, o.is_drop, o.drop_pct
            FROM observation_records o INDEXED BY observation_records_key
            JOIN product_keys k ON k.id = o.product JOIN descriptors d ON d.id = o.descriptor
-          ORDER BY o.product, o.observed_at`,
+          WHERE (o.product, o.observed_at) > (?, ?) ORDER BY o.product, o.observed_at LIMIT 65536`,
       )
-      .raw()
-      .iterate() as Iterable<[string, string, string, string, number, number | null, string]>;
+      .raw();
     let lastObservedAt = '';
-    let key = '';
+    let key = -1;
     let slot: RollupSlot | undefined;
     let slotKey = '';
     let number = -1;
     maintainer.beginBatch();
-    for (const [source, productId, dt, category, isDrop, dropPct, observedAt] of rows) {
-      const productKey = source + '\u0000' + productId;
-      if (maintainer.pendingSize() > 200_000) {
-        maintainer.flush();
-        maintainer.beginBatch();
-        slot = undefined;
+    for (let after: [number, string] = [Number.MIN_SAFE_INTEGER, '']; ; ) {
+      const rows = page.all(...after) as [number, string, string, string, string, string, number, number | null][];
+      for (const [product, observedAt, source, productId, dt, category, isDrop, dropPct] of rows) {
+        if (maintainer.pendingSize() > 200_000) {
+          maintainer.flush();
+          maintainer.beginBatch();
+          slot = undefined;
+        }
+        if (slot === undefined || product !== key || slotKey !== dt + '\u0000' + category) {
+          slot = maintainer.slotFor(dt, category);
+          slotKey = dt + '\u0000' + category;
+          key = product;
+          number = maintainer.numberIn(slot, source, productId);
+        }
+        maintainer.addToSlot(slot, number, isDrop === 1, dropPct ?? NaN);
+        if (observedAt > lastObservedAt) lastObservedAt = observedAt;
       }
-      if (slot === undefined || productKey !== key || slotKey !== dt + '\u0000' + category) {
-        slot = maintainer.slotFor(dt, category);
-        slotKey = dt + '\u0000' + category;
-        key = productKey;
-        number = maintainer.numberIn(slot, source, productId);
-      }
-      maintainer.addToSlot(slot, number, isDrop === 1, dropPct ?? NaN);
-      if (observedAt > lastObservedAt) lastObservedAt = observedAt;
+      const last = rows[rows.length - 1];
+      if (last === undefined) break;
+      after = [last[0], last[1]];
     }
     if (lastObservedAt !== '') maintainer.observed(lastObservedAt);
     maintainer.flush();

@@ -1,4 +1,5 @@
 import type { CacheDb } from './cache-db';
+import { rebuildRollups } from './dashboard-rollups';
 import { backfillRollupColumns, copyObservationsIntoRecords, rollupsAddUp, type MigrationProgress } from './migration-steps';
 
 /**
@@ -674,6 +675,7 @@ export const MIGRATIONS: readonly Migration[] = [
     run(db, progress) {
       // Rows first, indexes after: one sort per index instead of a B-tree insert per row and index.
       copyObservationsIntoRecords(db, progress);
+      const rebuild = db.prepare('SELECT built FROM rollup_state WHERE id = 1').pluck().get() === 0;
       db.exec(`
         -- A product's rows in time order, and the key: (source, product_id, observed_at) is unique.
         CREATE UNIQUE INDEX observation_records_key ON observation_records (product, observed_at);
@@ -749,6 +751,8 @@ export const MIGRATIONS: readonly Migration[] = [
         JOIN observation_records o ON o.product = k.id AND o.observed_at = (SELECT MAX(x.observed_at) FROM observation_records x WHERE x.product = k.id)
         JOIN descriptors d ON d.id = o.descriptor;
       `);
+      // Rollups 0800 found not to add up (a 0700 cache written around the writer): from the rows, as 0800 did.
+      if (rebuild) rebuildRollups(db);
     },
   },
 ];
