@@ -161,24 +161,42 @@ interface WriterRef extends ProductRef {
 }
 
 /**
- * Row indexes [0, n) by product id, input order among a product's rows (a counting sort: ids are
- * dense). The rows of a product then enter the key index together: a bulk batch arrives in time
- * order, and one product's rows a leaf page at a time is what keeps the index's writes local.
+ * Row indexes [0, n) in (product id, time) order, input order among equal keys (so the first row
+ * of a key still comes first): a counting sort by product id (ids are dense), then each product's
+ * run (a handful of rows) sorted by time. A bulk batch arrives in time order across products; in
+ * this order each product's rows enter the key index together and in time order, so they take
+ * the multi-row path and the index's writes stay local.
  */
-function productOrder(states: readonly ProductState[]): Int32Array {
+function keyOrder(states: readonly ProductState[], times: Float64Array): Int32Array {
   const n = states.length;
+  const order = new Int32Array(n);
+  if (n === 0) return order;
   let min = Infinity;
   let max = -Infinity;
   for (const s of states) {
     if (s.id < min) min = s.id;
     if (s.id > max) max = s.id;
   }
-  const order = new Int32Array(n);
-  if (n === 0) return order;
   const starts = new Int32Array(max - min + 2);
   for (const s of states) (starts[s.id - min + 1] as number)++;
   for (let k = 1; k < starts.length; k++) starts[k] = (starts[k] as number) + (starts[k - 1] as number);
+  const runEnds = starts.slice(1);
   for (let i = 0; i < n; i++) order[(starts[(states[i] as ProductState).id - min] as number)++] = i;
+  // Insertion sort of each run by time (stable: equal times keep input order).
+  let from = 0;
+  for (const end of runEnds) {
+    for (let k = from + 1; k < end; k++) {
+      const i = order[k] as number;
+      const t = times[i] as number;
+      let j = k - 1;
+      while (j >= from && (times[order[j] as number] as number) > t) {
+        order[j + 1] = order[j] as number;
+        j--;
+      }
+      order[j + 1] = i;
+    }
+    from = end;
+  }
   return order;
 }
 
@@ -320,30 +338,47 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       const ref = refs?.[i] as WriterRef | undefined;
       return ref !== undefined && ref.owner === owner && ref.generation === generation ? ref.state : productState(row.source, row.product_id);
     });
+    const times = new Float64Array(rows.length);
+    const isos = rows.map((row, i) => {
+      const iso = row.observed_at;
+      times[i] = row.observed_ms ?? instantMs(iso);
+      return iso;
+    });
     let inserted = 0;
     let maxT = -Infinity;
-    for (const i of productOrder(states)) {
+    for (const i of keyOrder(states, times)) {
       const row = rows[i] as CleanRow;
       const state = states[i] as ProductState;
-      const iso = row.observed_at;
-      const t = row.observed_ms ?? instantMs(iso);
+      const t = times[i] as number;
+      const iso = isos[i] as string;
       const observedAt = isCanonical(iso) ? iso : new Date(t).toISOString();
       const dt = observedAt.slice(0, 10);
       if (row.dt !== dt) throw new Error(`observation writer: dt ${JSON.stringify(row.dt)} is not the day of observed_at ${JSON.stringify(row.observed_at)}`);
       const descriptor = descriptorOf(state, row);
       const isDrop = row.is_drop ? 1 : 0;
-      const values = [state.id, descriptor, observedAt, dt, row.price, row.old_price, row.drop_amount, row.drop_pct, isDrop, isDrop ? 'drop' : 'no drop', origin];
-      if (t > state.lastT) {
+      const isLate = !(t > state.lastT);
+      // The queued rows go first when a late row comes: they may hold its key.
+      if (isLate) insertQueued();
+      const at = queuedRows * COLUMNS;
+      queued[at] = state.id;
+      queued[at + 1] = descriptor;
+      queued[at + 2] = observedAt;
+      queued[at + 3] = dt;
+      queued[at + 4] = row.price;
+      queued[at + 5] = row.old_price;
+      queued[at + 6] = row.drop_amount;
+      queued[at + 7] = row.drop_pct;
+      queued[at + 8] = isDrop;
+      queued[at + 9] = isDrop ? 'drop' : 'no drop';
+      queued[at + 10] = origin;
+      if (!isLate) {
         // Later than every row of its product: new.
-        const at = queuedRows * COLUMNS;
-        for (let c = 0; c < COLUMNS; c++) queued[at + c] = values[c];
         if (++queuedRows === ROWS_PER_INSERT) insertQueued();
         state.lastT = t;
         state.lastPrice = row.price;
-      } else {
-        // A late row: the key index tells (the queued rows first, they may hold its key).
-        insertQueued();
-        if (insertLate.run(values).changes === 0) continue;
+      } else if (insertLate.run(queued.slice(0, COLUMNS)).changes === 0) {
+        // A late row the key index already had.
+        continue;
       }
       inserted++;
       if (t > maxT) maxT = t;
