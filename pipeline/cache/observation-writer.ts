@@ -334,6 +334,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
 
   function writeBatch(rows: readonly CleanRow[], refs?: readonly ProductRef[]): WriteResult {
     begin();
+    // Rows queued by a batch that threw (a bad dt) are not this batch's.
+    queuedRows = 0;
     const states = rows.map((row, i) => {
       const ref = refs?.[i] as WriterRef | undefined;
       return ref !== undefined && ref.owner === owner && ref.generation === generation ? ref.state : productState(row.source, row.product_id);
@@ -404,7 +406,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
 
   function priceBefore(source: string, productId: string, t: number): number | undefined {
     const state = productState(source, productId);
-    return (priceBeforeRow.get(state.id, new Date(t).toISOString()) as number | undefined) ?? undefined;
+    return priceBeforeRow.get(state.id, new Date(t).toISOString()) as number | undefined;
   }
 
   return { writeBatch, product, priceBefore, forget: reset, flush: () => rollups.flush() };
