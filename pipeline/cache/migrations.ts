@@ -459,7 +459,7 @@ export const MIGRATIONS: readonly Migration[] = [
     note: 'stores the cached observations in blocks: once, about 7 s per million observations on a 2-core machine',
     sql: `
       -- Observations in blocks: one row holds up to 512 observations of one product, in time order,
-      -- as fixed-width decimal columns (pipeline/cache/observation-blocks.ts has the format). A
+      -- as fixed-width decimal columns (the format: decision 0010; its module went with 0900). A
       -- row per observation cost a B-tree insert each: more than the whole ingest budget at 10M
       -- rows. The views keep their names, columns and meaning and read the blocks with plain SQL
       -- (SQLite 3.40, as the SQLite ODBC driver loads it). docs/decisions/0010-observation-blocks.md.
