@@ -456,7 +456,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: '0800-observation-blocks',
-    note: 'stores the cached observations in blocks: once, about 7 s per million observations on a 2-core machine',
+    // No note any more: since 0900 it leaves the rows where they are (0900 converts them, and says so).
     sql: `
       -- Observations in blocks: one row holds up to 512 observations of one product, in time order,
       -- as fixed-width decimal columns (the format: decision 0010; its module went with 0900). A
