@@ -644,7 +644,7 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: '0900-typed-observation-records',
-    note: 'stores the cached observations as typed rows, readable by SQL and ODBC at plain-table speed: once, about 7 s per million observations on a 2-core machine',
+    note: 'stores the cached observations as typed rows, readable by SQL and ODBC at plain-table speed: once, about 10 to 30 s per million observations on a 2-core machine',
     sql: `
       -- One observation per row, numbers in columns of declared types, no decoding in SQL: the
       -- blocks of 0800 made each query of an analyst decode every row (63 s for a GROUP BY over
