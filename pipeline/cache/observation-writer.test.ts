@@ -149,36 +149,6 @@ describe('observation writer', () => {
     expect(bigDb.pragma('integrity_check', { simple: true })).toBe('ok');
   });
 
-  it('holding rows until flush stores what inserting at once stores, and late rows and priceBefore see the held rows', () => {
-    const random = seededSequence(20261206);
-    // Several batches in one transaction, as the ETL's bulk groups: later batches repeat and
-    // precede rows of earlier ones, which are still held when they come.
-    const batches = [randomRows(random, 700), randomRows(random, 500), randomRows(random, 900)];
-    batches[1]?.push(...(batches[0] ?? []).slice(0, 120));
-    // Then rows later than all of those: none late, so all still held when priceBefore asks.
-    const later = randomRows(random, 300).map((row) => {
-      const observedAt = new Date(instantMs(row.observed_at) + 10 * 86_400_000).toISOString();
-      return { ...row, observed_at: observedAt, dt: observedAt.slice(0, 10) };
-    });
-    batches.push(later);
-    const heldDb = tempCache();
-    const holding = createObservationWriter(heldDb, { holdUntilFlush: true });
-    const plainDb = tempCache();
-    const plain = createObservationWriter(plainDb);
-    const sample = later.filter((_, i) => i % 7 === 0);
-    const counts = (db: CacheDb, writer: ReturnType<typeof createObservationWriter>) =>
-      db.transaction(() => {
-        const results = batches.map((batch) => writer.writeBatch(batch));
-        // Held rows are prices before a later instant.
-        const before = sample.map((row) => writer.priceBefore(row.source, row.product_id, instantMs(row.observed_at) + 1));
-        writer.flush();
-        return { results, before };
-      })();
-    expect(counts(heldDb, holding)).toEqual(counts(plainDb, plain));
-    expect(dump(heldDb)).toEqual(dump(plainDb));
-    expect(heldDb.pragma('integrity_check', { simple: true })).toBe('ok');
-  });
-
   it('forgets what a rolled-back transaction created: new products and titles are written again', () => {
     const random = seededSequence(7);
     const db = tempCache();

@@ -35,14 +35,6 @@ export interface WriteResult {
 export interface ObservationWriterOptions {
   /** Recorded in the `origin` column: 'local' (desktop ETL, the default) or 'athena' (cloud sync). */
   origin?: 'local' | 'athena';
-  /**
-   * Hold rows that cannot be duplicates until `flush()` (or a late row, `priceBefore`, or
-   * MAX_HELD_ROWS of them), then insert them in product order: a bulk run's rows arrive in time
-   * order across products, and the product-major key index takes them far faster as one sweep
-   * per flush than as scattered inserts per batch. Rows are not in the table before then, so only
-   * for callers that flush before reading (the ETL, which flushes before each commit).
-   */
-  holdUntilFlush?: boolean;
 }
 
 /**
@@ -137,8 +129,6 @@ const INSERT_COLUMNS = 'product, descriptor, observed_at, dt, price, old_price, 
 const ROW_PLACEHOLDERS = `(${Array(COLUMNS).fill('?').join(', ')})`;
 /** Rollup slots plus new product numbers pending before the writer flushes them early (memory). */
 const MAX_PENDING_ROLLUPS = 1_000_000;
-/** Held rows (holdUntilFlush) inserted early past this many: about 40 MB of values. */
-const MAX_HELD_ROWS = 262_144;
 
 /** What the writer knows of one product: its latest row, and the lookups of its previous row. */
 interface ProductState {
@@ -247,10 +237,6 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
 
   const queued: unknown[] = new Array<unknown>(ROWS_PER_INSERT * COLUMNS);
   let queuedRows = 0;
-  const hold = options.holdUntilFlush ?? false;
-  // Held rows (holdUntilFlush): COLUMNS values a row, and each row's product id.
-  let held: unknown[] = [];
-  let heldProducts: number[] = [];
 
   function reset(): void {
     generation++;
@@ -259,8 +245,6 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     newestProduct = undefined;
     newestDescriptor = undefined;
     queuedRows = 0;
-    held = [];
-    heldProducts = [];
   }
 
   function allocationsHold(): boolean {
@@ -348,33 +332,6 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     queuedRows = 0;
   }
 
-  /** Inserts the held rows in product order (a stable counting sort: each product's rows stay in time order). */
-  function insertHeld(): void {
-    const n = heldProducts.length;
-    if (n === 0) return;
-    insertQueued();
-    let min = Infinity;
-    let max = -Infinity;
-    for (const id of heldProducts) {
-      if (id < min) min = id;
-      if (id > max) max = id;
-    }
-    const starts = new Int32Array(max - min + 2);
-    for (const id of heldProducts) (starts[id - min + 1] as number)++;
-    for (let k = 1; k < starts.length; k++) starts[k] = (starts[k] as number) + (starts[k - 1] as number);
-    const order = new Int32Array(n);
-    for (let i = 0; i < n; i++) order[(starts[(heldProducts[i] as number) - min] as number)++] = i;
-    for (const i of order) {
-      const from = i * COLUMNS;
-      const at = queuedRows * COLUMNS;
-      for (let c = 0; c < COLUMNS; c++) queued[at + c] = held[from + c];
-      if (++queuedRows === ROWS_PER_INSERT) insertQueued();
-    }
-    insertQueued();
-    held = [];
-    heldProducts = [];
-  }
-
   function writeBatch(rows: readonly CleanRow[], refs?: readonly ProductRef[]): WriteResult {
     begin();
     // Rows queued by a batch that threw (a bad dt) are not this batch's.
@@ -402,11 +359,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       const descriptor = descriptorOf(state, row);
       const isDrop = row.is_drop ? 1 : 0;
       const isLate = !(t > state.lastT);
-      // The queued and held rows go first when a late row comes: they may hold its key.
-      if (isLate) {
-        insertHeld();
-        insertQueued();
-      }
+      // The queued rows go first when a late row comes: they may hold its key.
+      if (isLate) insertQueued();
       const at = queuedRows * COLUMNS;
       queued[at] = state.id;
       queued[at + 1] = descriptor;
@@ -421,11 +375,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       queued[at + 10] = origin;
       if (!isLate) {
         // Later than every row of its product: new.
-        if (hold) {
-          for (let c = 0; c < COLUMNS; c++) held.push(queued[at + c]);
-          heldProducts.push(state.id);
-          if (heldProducts.length >= MAX_HELD_ROWS) insertHeld();
-        } else if (++queuedRows === ROWS_PER_INSERT) insertQueued();
+        if (++queuedRows === ROWS_PER_INSERT) insertQueued();
         state.lastT = t;
         state.lastPrice = row.price;
       } else if (insertLate.run(queued.slice(0, COLUMNS)).changes === 0) {
@@ -456,13 +406,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
 
   function priceBefore(source: string, productId: string, t: number): number | undefined {
     const state = productState(source, productId);
-    insertHeld();
     return priceBeforeRow.get(state.id, new Date(t).toISOString()) as number | undefined;
   }
 
-  return { writeBatch, product, priceBefore, forget: reset, flush: () => {
-      insertHeld();
-      rollups.flush();
-    },
-  };
+  return { writeBatch, product, priceBefore, forget: reset, flush: () => rollups.flush() };
 }

@@ -76,8 +76,7 @@ export function processRawFiles(db: CacheDb, workspace: string, files: readonly 
   const summary = emptySummary();
   const minDropPct = options.minDropPct ?? DEFAULT_MIN_DROP_PCT;
   const ruleOptions = { nowMs: options.nowMs, futureToleranceMs: options.futureToleranceMs ?? DEFAULT_FUTURE_TOLERANCE_MS };
-  // Rows held to each commit and inserted in product order (a bulk run's rows come in time order).
-  const writer = createObservationWriter(db, { holdUntilFlush: true });
+  const writer = createObservationWriter(db);
   const inManifest = db.prepare('SELECT 1 FROM etl_manifest WHERE file_key = ?').pluck();
   const recordManifest = db.prepare(
     'INSERT INTO etl_manifest (file_key, size, read, cleaned, duplicates, quarantined, processed_at) VALUES (?, ?, ?, ?, ?, ?, ?)',
