@@ -1,16 +1,14 @@
 import { type CacheDb } from '../pipeline/cache/cache-db';
-import { BLOCK_COLUMNS, decodeBlock, MAX_BLOCK_ROWS, rowColumns } from '../pipeline/cache/observation-blocks';
-import type { StoredBlock } from '../pipeline/cache/observation-reader';
+import { instantMs } from '../pipeline/cache/observation-writer';
 import { HistoryBuilder, type ProductHistory } from './price-history';
 import type { HistorySource } from './decision-data';
 import type { SourceKind } from './timeline';
 
 /**
- * Reads price histories out of the cache's observation blocks (pipeline/cache/observation-blocks.ts),
- * streaming, in the order (source, product_id, observed_at): one product's rows arrive together
- * and in time order, so memory holds one product's raw rows at a time. A product's blocks are
- * its rows in time order, so no sort is needed: product_keys in (source, product_id) order, each
- * product's blocks through their index.
+ * Reads price histories out of the cache's observation rows (`observation_records`, migration
+ * 0900), streaming, in the order (source, product_id, observed_at): one product's rows arrive
+ * together and in time order, so memory holds one product's raw rows at a time. No sort is
+ * needed: product_keys in (source, product_id) order, each product's rows through the key index.
  */
 
 export interface HistoryFilter {
@@ -44,34 +42,21 @@ function whereClause(filter: HistoryFilter): { sql: string; params: string[] } {
   return { sql: parts.length ? `WHERE ${parts.join(' AND ')}` : '', params };
 }
 
-function descriptorNames(db: CacheDb): Map<number, [string, string, string]> {
-  const descriptors = new Map<number, [string, string, string]>();
-  for (const [id, title, category, currency] of db.prepare('SELECT id, title, category, currency FROM descriptors').raw().iterate() as Iterable<[number, string, string, string]>) {
-    descriptors.set(id, [title, category, currency]);
-  }
-  return descriptors;
-}
-
 /** The rows of `iterateHistories`, in (source, product_id, observed_at) order. */
 function historyRows(db: CacheDb, filter: HistoryFilter): Iterable<ObservationRow> {
-  const descriptors = descriptorNames(db);
   const { sql, params } = whereClause(filter);
-  const blocks = db
+  // CROSS JOIN keeps the order products, then their rows by the key index: no sort.
+  const rows = db
     .prepare(
-      `SELECT k.source AS source, k.product_id AS product_id, ${BLOCK_COLUMNS.map((c) => `b.${c}`).join(', ')}
-         FROM product_keys k JOIN observation_blocks b ON b.product = k.id ${sql}
-        ORDER BY k.source, k.product_id, b.t_first`,
+      `SELECT k.source, k.product_id, o.observed_at, d.title, d.category, o.price, o.old_price, d.currency
+         FROM product_keys k CROSS JOIN observation_records o ON o.product = k.id JOIN descriptors d ON d.id = o.descriptor ${sql}
+        ORDER BY k.source, k.product_id, o.observed_at`,
     )
-    .iterate(...params) as Iterable<StoredBlock & { source: string; product_id: string }>;
+    .raw()
+    .iterate(...params) as Iterable<[string, string, string, string, string, number, number | null, string]>;
   return (function* () {
-    const rows = rowColumns(MAX_BLOCK_ROWS);
-    for (const block of blocks) {
-      const n = decodeBlock(block, rows);
-      for (let i = 0; i < n; i++) {
-        const [title, category, currency] = descriptors.get(rows.descriptor[i] as number) as [string, string, string];
-        const oldPrice = rows.oldPrice[i] as number;
-        yield { source: block.source, product_id: block.product_id, t: rows.t[i] as number, title, category, price: rows.price[i] as number, old_price: oldPrice === oldPrice ? oldPrice : null, currency };
-      }
+    for (const [source, productId, observedAt, title, category, price, oldPrice, currency] of rows) {
+      yield { source, product_id: productId, t: instantMs(observedAt), title, category, price, old_price: oldPrice, currency };
     }
   })();
 }
@@ -116,31 +101,27 @@ export function readProductHistories(db: CacheDb, productId: string, source?: st
 
 /**
  * The last observation time of each source (epoch ms): where labels stop being knowable. From
- * `products` (each product's latest observation, the last row of its latest block), not a scan
- * of every row.
+ * `products` (each product's latest observation, a seek of the key index), not a scan of every row.
  */
 export function readDataEnds(db: CacheDb): Map<string, number> {
   const rows = db.prepare('SELECT source, MAX(last_observed_at) AS last FROM products GROUP BY source').all() as { source: string; last: string }[];
   return new Map(rows.map((row) => [row.source, Date.parse(row.last)]));
 }
 
-/** The last observation time of one source: its products' latest blocks (one index seek per product). */
+/** The last observation time of one source: its products' latest rows (one index seek per product). */
 export function readDataEnd(db: CacheDb, source: string): number | undefined {
   const last = db
-    .prepare(
-      `SELECT MAX((SELECT MAX(b.t_last) FROM observation_blocks b WHERE b.product = k.id AND b.t_first = (SELECT MAX(x.t_first) FROM observation_blocks x WHERE x.product = k.id)))
-         FROM product_keys k WHERE k.source = ?`,
-    )
+    .prepare('SELECT MAX((SELECT MAX(o.observed_at) FROM observation_records o WHERE o.product = k.id)) FROM product_keys k WHERE k.source = ?')
     .pluck()
-    .get(source) as number | null;
-  return last === null ? undefined : last;
+    .get(source) as string | null;
+  return last === null ? undefined : instantMs(last);
 }
 
 /** Total observation rows (for progress totals). */
 export function countObservations(db: CacheDb, filter: HistoryFilter = {}): number {
-  if (filter.source === undefined && filter.productId === undefined) return db.prepare('SELECT COALESCE(SUM(n), 0) FROM observation_blocks').pluck().get() as number;
+  if (filter.source === undefined && filter.productId === undefined) return db.prepare('SELECT COUNT(*) FROM observation_records').pluck().get() as number;
   const { sql, params } = whereClause(filter);
-  return db.prepare(`SELECT COALESCE(SUM(b.n), 0) FROM product_keys k JOIN observation_blocks b ON b.product = k.id ${sql}`).pluck().get(...params) as number;
+  return db.prepare(`SELECT COUNT(*) FROM product_keys k JOIN observation_records o ON o.product = k.id ${sql}`).pluck().get(...params) as number;
 }
 
 /** Share of consecutive observations that repeat the price at or above which a source is read as snapshots. */

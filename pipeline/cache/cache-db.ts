@@ -17,12 +17,29 @@ export interface OpenCacheOptions {
    * rewrite every row). A new cache, with nothing to convert, tells nothing.
    */
   onMigration?: (migration: Pick<Migration, 'id' | 'note'>) => void;
+  /** Told how far a migration that rewrites every row is (rows done of total), as it goes. */
+  onMigrationProgress?: (id: string, done: number, total: number) => void;
 }
 
-/** An onMigration that logs the migrations that say what they do (the slow ones), for CLI and app logs. */
-export function logMigrations(log: (line: string) => void): NonNullable<OpenCacheOptions['onMigration']> {
-  return (migration) => {
-    if (migration.note) log(`cache: migration ${migration.id} ${migration.note}`);
+/** Progress lines at most this often (ms), and the last one always. */
+const PROGRESS_EVERY_MS = 2000;
+
+/**
+ * Options that log the migrations that say what they do (the slow ones) and, every few seconds,
+ * how far they are: for CLI and app logs (the app's log events).
+ */
+export function logMigrations(log: (line: string) => void): Pick<OpenCacheOptions, 'onMigration' | 'onMigrationProgress'> {
+  let logged = 0;
+  return {
+    onMigration(migration) {
+      if (migration.note) log(`cache: migration ${migration.id} ${migration.note}`);
+    },
+    onMigrationProgress(id, done, total) {
+      const now = Date.now();
+      if (done < total && now - logged < PROGRESS_EVERY_MS) return;
+      logged = now;
+      log(`cache: migration ${id}: ${done.toLocaleString('en-US')} of ${total.toLocaleString('en-US')} observations (${Math.floor((100 * done) / total)} %)`);
+    },
   };
 }
 
@@ -37,13 +54,13 @@ export function openCache(file: string, options: OpenCacheOptions = {}): CacheDb
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
-    migrate(db, MIGRATIONS, options.onMigration);
+    migrate(db, MIGRATIONS, options);
   }
   return db;
 }
 
 /** Applies the migrations whose ids are not yet recorded, in list order. Returns the ids applied. */
-export function migrate(db: CacheDb, migrations: readonly Migration[], onMigration?: OpenCacheOptions['onMigration']): string[] {
+export function migrate(db: CacheDb, migrations: readonly Migration[], tell: Pick<OpenCacheOptions, 'onMigration' | 'onMigrationProgress'> = {}): string[] {
   db.exec(`CREATE TABLE IF NOT EXISTS schema_migrations (id TEXT PRIMARY KEY, applied_at TEXT NOT NULL)`);
   const applied = new Set(db.prepare('SELECT id FROM schema_migrations').pluck().all() as string[]);
   const record = db.prepare('INSERT INTO schema_migrations (id, applied_at) VALUES (?, ?)');
@@ -51,10 +68,10 @@ export function migrate(db: CacheDb, migrations: readonly Migration[], onMigrati
   const done: string[] = [];
   for (const migration of migrations) {
     if (applied.has(migration.id)) continue;
-    if (existing) onMigration?.(migration);
+    if (existing) tell.onMigration?.(migration);
     db.transaction(() => {
       db.exec(migration.sql);
-      migration.run?.(db);
+      migration.run?.(db, (done, total) => tell.onMigrationProgress?.(migration.id, done, total));
       record.run(migration.id, new Date().toISOString());
     })();
     done.push(migration.id);

@@ -1,8 +1,4 @@
 import type { CacheDb } from './cache-db';
-import { decodeBlock, FLAG_DROP, MAX_BLOCK_ROWS, rowColumns } from './observation-blocks';
-import { allBlocks } from './observation-reader';
-
-const DAY_MS = 86_400_000;
 
 /**
  * Rollups that let the six dashboard panels answer in milliseconds over millions of
@@ -399,48 +395,45 @@ export function rebuildRollups(db: CacheDb): void {
     // A new generation tells in-memory readers to drop what they hold rather than patch it.
     db.prepare('UPDATE rollup_state SET built = 1, generation = generation + 1 WHERE id = 1').run();
     const maintainer = createRollupMaintainer(db);
-    const keys = new Map<number, [string, string]>();
-    for (const [id, source, productId] of db.prepare('SELECT id, source, product_id FROM product_keys').raw().iterate() as Iterable<[number, string, string]>) keys.set(id, [source, productId]);
-    const categories = new Map<number, string>();
-    for (const [id, category] of db.prepare('SELECT id, category FROM descriptors').raw().iterate() as Iterable<[number, string]>) categories.set(id, category);
-    const rows = rowColumns(MAX_BLOCK_ROWS);
-    const dayNames = new Map<number, string>();
-    let lastT = -Infinity;
+    // Every row in (product, observed_at) order (the key index), a page at a time (the
+    // maintainer reads and writes between pages): a product's rows together, so its slot changes
+    // with the day and its number with the category.
+    const page = db
+      .prepare(
+        `SELECT o.product, o.observed_at, k.source, k.product_id, o.dt, d.category, o.is_drop, o.drop_pct
+           FROM observation_records o INDEXED BY observation_records_key
+           JOIN product_keys k ON k.id = o.product JOIN descriptors d ON d.id = o.descriptor
+          WHERE (o.product, o.observed_at) > (?, ?) ORDER BY o.product, o.observed_at LIMIT 65536`,
+      )
+      .raw();
+    let lastObservedAt = '';
+    let key = -1;
+    let slot: RollupSlot | undefined;
+    let slotKey = '';
+    let number = -1;
     maintainer.beginBatch();
-    for (const block of allBlocks(db)) {
-      const [source, productId] = keys.get(block.product) as [string, string];
-      const n = decodeBlock(block, rows);
-      // A block is one product, mostly one descriptor: its slot changes with the day, its number with the category.
-      let day = NaN;
-      let category: string | undefined;
-      let slot!: RollupSlot; // set by the first row (day starts NaN)
-      let numberingId = -1;
-      let number = -1;
-      for (let i = 0; i < n; i++) {
-        const t = rows.t[i] as number;
-        const d = Math.floor(t / DAY_MS);
-        const c = categories.get(rows.descriptor[i] as number) as string;
-        // (The maintainer flushes only between blocks, so a slot found here holds for the block.)
-        if (d !== day || c !== category) {
-          day = d;
-          category = c;
-          let dt = dayNames.get(d);
-          if (dt === undefined) dayNames.set(d, (dt = new Date(d * DAY_MS).toISOString().slice(0, 10)));
-          slot = maintainer.slotFor(dt, c);
-          if (slot.numberingId !== numberingId) {
-            numberingId = slot.numberingId;
-            number = maintainer.numberIn(slot, source, productId);
-          }
+    for (let after: [number, string] = [Number.MIN_SAFE_INTEGER, '']; ; ) {
+      const rows = page.all(...after) as [number, string, string, string, string, string, number, number | null][];
+      for (const [product, observedAt, source, productId, dt, category, isDrop, dropPct] of rows) {
+        if (maintainer.pendingSize() > 200_000) {
+          maintainer.flush();
+          maintainer.beginBatch();
+          slot = undefined;
         }
-        maintainer.addToSlot(slot, number, ((rows.flags[i] as number) & FLAG_DROP) !== 0, rows.dropPct[i] as number);
-        if (t > lastT) lastT = t;
+        if (slot === undefined || product !== key || slotKey !== dt + '\u0000' + category) {
+          slot = maintainer.slotFor(dt, category);
+          slotKey = dt + '\u0000' + category;
+          key = product;
+          number = maintainer.numberIn(slot, source, productId);
+        }
+        maintainer.addToSlot(slot, number, isDrop === 1, dropPct ?? NaN);
+        if (observedAt > lastObservedAt) lastObservedAt = observedAt;
       }
-      if (maintainer.pendingSize() > 200_000) {
-        maintainer.flush();
-        maintainer.beginBatch();
-      }
+      const last = rows[rows.length - 1];
+      if (last === undefined) break;
+      after = [last[0], last[1]];
     }
-    if (lastT > -Infinity) maintainer.observed(new Date(lastT).toISOString());
+    if (lastObservedAt !== '') maintainer.observed(lastObservedAt);
     maintainer.flush();
   })();
 }

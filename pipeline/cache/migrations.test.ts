@@ -3,10 +3,13 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, openCache } from './cache-db';
 import { MIGRATIONS } from './migrations';
-import { backfillRollupColumns } from './observation-blocks-migration';
+import { backfillRollupColumns } from './migration-steps';
 import { createObservationWriter, type CleanRow } from './observation-writer';
+import { computeDrop } from '../etl/price-rules';
+import { seededSequence } from '../runtime/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
 import { cleanRow } from '../../test/support/clean-rows';
+import { BLOCKS_RELEASE, loadReleaseCache } from '../../test/support/release-cache';
 
 const tempDir = useTempDirs('pricedrop-migrate-');
 
@@ -49,7 +52,7 @@ describe('migration 0700-narrow-observations', () => {
     expect(db.prepare('SELECT * FROM v_product_latest ORDER BY product_id').all()).toEqual(latestBefore);
     expect(db.prepare('SELECT * FROM v_price_drop_kpis').get()).toEqual(kpisBefore);
     expect(db.prepare('SELECT * FROM v_drop_trend_daily ORDER BY dt, category').all()).toEqual(trendBefore);
-    const perProduct = db.prepare("SELECT observed_at FROM product_observations WHERE source = 'pnp' AND product_id = 'a' ORDER BY observed_at").pluck().all();
+    const perProduct = db.prepare("SELECT observed_at FROM observations WHERE source = 'pnp' AND product_id = 'a' ORDER BY observed_at").pluck().all();
     expect(perProduct).toEqual(['2025-03-01T10:00:00.000Z', '2025-03-01T10:59:59.999Z', '2025-03-02T00:00:00.001Z']);
 
     // The writer carries on from the migrated rows: old keys are duplicates, later rows are new.
@@ -66,20 +69,182 @@ describe('migration 0700-narrow-observations', () => {
   });
 });
 
-describe('migration 0800-observation-blocks', () => {
+/**
+ * Random observations as the ETL and the sync write them: prices of 0 to 4 decimals (and a few
+ * no decimal scale holds), drops by the rules or not, NULLs, both origins' row shapes, times
+ * to the millisecond over 1969-2026 with repeated keys (duplicates) and rows older than a
+ * product's latest (late rows).
+ */
+function randomRows(random: () => number, count: number): CleanRow[] {
+  return Array.from({ length: count }, () => {
+    const product = Math.floor(random() * 60);
+    const ms = random() < 0.02 ? -Math.floor(random() * 1e10) : Date.UTC(2024, 0, 1) + Math.floor(random() * 900) * 86_400_000 + Math.floor(random() * 4) * 3_600_123;
+    const scale = 10 ** Math.floor(random() * 5);
+    const price = random() < 0.03 ? random() * 100 : Math.round(random() * 900 * scale) / scale + 0.01;
+    const old = random() < 0.3 ? null : Math.round(price * (0.7 + random()) * 100) / 100;
+    const drop = random() < 0.8 ? computeDrop(price, old) : { old_price: old, drop_amount: old === null ? null : random() * 10, drop_pct: old === null ? null : Math.round(random() * 9000) / 100, is_drop: random() < 0.5, drop_label: 'no drop' as const };
+    const observedAt = new Date(ms).toISOString();
+    return cleanRow({
+      source: product % 3 ? 'pnp' : 'mercadona',
+      product_id: `p${product}`,
+      observed_at: observedAt,
+      title: `Product ${product}${random() < 0.1 ? ' (new label)' : ''}`,
+      category: `c${product % 7}`,
+      currency: product % 5 ? 'ZAR' : 'EUR',
+      price,
+      ...drop,
+      drop_label: drop.is_drop ? 'drop' : 'no drop',
+    });
+  });
+}
+
+/** What an analyst, Power BI and the dashboards read from a cache, in a fixed order. */
+function contents(db: Database.Database): Record<string, unknown> {
+  return {
+    observations: db.prepare('SELECT * FROM observations ORDER BY source, product_id, observed_at').all(),
+    products: db.prepare('SELECT * FROM products ORDER BY source, product_id').all(),
+    kpis: db.prepare('SELECT * FROM v_price_drop_kpis').all(),
+    trend: db.prepare('SELECT * FROM v_drop_trend_daily ORDER BY dt, category').all(),
+    categories: db.prepare('SELECT * FROM v_category_drops ORDER BY category').all(),
+    latest: db.prepare('SELECT * FROM v_product_latest ORDER BY source, product_id').all(),
+    rollups: db.prepare('SELECT dt, category, is_drop, observations, drop_pct_n, drop_pct_sum_c FROM rollup_daily ORDER BY 1, 2, 3').all(),
+    presence: db.prepare('SELECT dt, category, kind, bits, products FROM rollup_presence ORDER BY 1, 2, 3').all(),
+  };
+}
+
+/** The first row of each key, as `observations` shows it. */
+function expectedObservations(rows: readonly CleanRow[], origin: (i: number) => string): unknown[] {
+  const first = new Map<string, CleanRow & { origin: string }>();
+  rows.forEach((row, i) => {
+    const key = `${row.source}\u0000${row.product_id}\u0000${row.observed_at}`;
+    if (!first.has(key)) first.set(key, { ...row, origin: origin(i) });
+  });
+  const key = (r: CleanRow) => [r.source, r.product_id, r.observed_at];
+  return [...first.values()]
+    .sort((a, b) => (key(a).join('\u0000') < key(b).join('\u0000') ? -1 : 1))
+    .map((r) => ({
+      source: r.source,
+      product_id: r.product_id,
+      observed_at: r.observed_at,
+      dt: r.dt,
+      title: r.title,
+      category: r.category,
+      price: r.price,
+      old_price: r.old_price,
+      currency: r.currency,
+      drop_amount: r.drop_amount,
+      drop_pct: r.drop_pct,
+      is_drop: r.is_drop ? 1 : 0,
+      drop_label: r.is_drop ? 'drop' : 'no drop',
+      origin: r.origin,
+    }));
+}
+
+const BEFORE_TYPED = MIGRATIONS.findIndex((m) => m.id === '0900-typed-observation-records');
+
+describe('migration 0900-typed-observation-records', () => {
   it('tells the caller before converting an existing cache, and says nothing for a new one', () => {
     const dir = tempDir();
     const told: string[] = [];
-    openCache(join(dir, 'cache.db'), { onMigration: (m) => told.push(m.id) }).close();
+    const progress: number[][] = [];
+    openCache(join(dir, 'cache.db'), { onMigration: (m) => told.push(m.id), onMigrationProgress: (_, done, total) => progress.push([done, total]) }).close();
     expect(told).toEqual([]);
+    expect(progress).toEqual([]);
     const old = new Database(join(dir, 'old.db'));
-    migrate(old, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === '0800-observation-blocks')));
+    migrate(old, MIGRATIONS.slice(0, BEFORE_TYPED));
     old.close();
     openCache(join(dir, 'old.db'), { onMigration: (m) => told.push(m.id) }).close();
-    expect(told[0]).toBe('0800-observation-blocks');
-    expect(MIGRATIONS.find((m) => m.id === '0800-observation-blocks')?.note).toMatch(/per million observations/);
+    expect(told).toEqual(['0900-typed-observation-records', '0950-source-kinds']);
+    expect(MIGRATIONS[BEFORE_TYPED]?.note).toMatch(/per million observations/);
   });
 
+  it(`converts a cache written by the release before it (blocks, commit ${BLOCKS_RELEASE.slice(0, 7)}) without losing a value, and reports its progress`, async (context) => {
+    const { cache: release, why } = await loadReleaseCache();
+    if (!release) {
+      context.skip(why);
+      return;
+    }
+    for (const seed of [1, 2, 3]) {
+      const random = seededSequence(seed);
+      const file = join(tempDir(), 'cache.db');
+      const old = release.openCache(file);
+      expect(old.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'observation_blocks'").pluck().get()).toBe(1);
+      // Batches of the ETL (local) and of the sync (athena), with duplicates and late rows across them.
+      const batches = Array.from({ length: 6 }, () => randomRows(random, 300 + Math.floor(random() * 500)));
+      batches[4]?.push(...(batches[1]?.slice(0, 100) ?? []));
+      const origins: string[] = [];
+      batches.forEach((batch, b) => {
+        const origin = b % 3 === 2 ? 'athena' : 'local';
+        const writer = release.createObservationWriter(old, { origin });
+        old.transaction(() => {
+          writer.writeBatch(batch);
+          writer.flush();
+        })();
+        origins.push(...batch.map(() => origin));
+      });
+      const before = contents(old);
+      old.close();
+      expect(before.observations).toEqual(expectedObservations(batches.flat(), (i) => origins[i] as string));
+
+      const progress: number[][] = [];
+      const db = openCache(file, { onMigrationProgress: (id, done, total) => progress.push([done, total]) });
+      expect(contents(db)).toEqual(before);
+      const total = (before.observations as unknown[]).length;
+      expect(progress.at(-1)).toEqual([total, total]);
+      expect(progress.every(([done], k) => k === 0 || (done as number) >= (progress[k - 1]?.[0] as number))).toBe(true);
+      expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('observation_blocks', 'observation_slots', 'observation_values', 'observation_rows')").pluck().get()).toBe(0);
+      // The writer carries on: the stored rows are duplicates, the rollups stay exact.
+      const writer = createObservationWriter(db);
+      const again = db.transaction(() => {
+        const r = writer.writeBatch(batches[0] ?? []);
+        writer.flush();
+        return r;
+      })();
+      expect(again.inserted).toBe(0);
+      expect(contents(db)).toEqual(before);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.close();
+    }
+  });
+
+  it('converts a cache of the format before the blocks (narrow rows, 0700) without losing a value', () => {
+    for (const seed of [4, 5]) {
+      const random = seededSequence(seed);
+      const file = join(tempDir(), 'cache.db');
+      const old = new Database(file);
+      migrate(old, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === '0800-observation-blocks')));
+      expect(old.prepare("SELECT type FROM sqlite_master WHERE name = 'observation_rows'").pluck().get()).toBe('table');
+      // Rows through the 0700 view's INSTEAD OF INSERT trigger: the first of each key, as the writer kept them.
+      const rows = randomRows(random, 1500);
+      const origin = (i: number) => (i % 4 === 0 ? 'athena' : 'local');
+      const insert = old.prepare(
+        `INSERT INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label, origin)
+         VALUES (@source, @product_id, @observed_at, @dt, @title, @category, @price, @old_price, @currency, @drop_amount, @drop_pct, @is_drop, @drop_label, @origin)`,
+      );
+      const expected = expectedObservations(rows, origin) as CleanRow[];
+      old.transaction(() => expected.forEach((r) => insert.run({ ...r })))();
+      expect(old.prepare('SELECT * FROM observations ORDER BY source, product_id, observed_at').all()).toEqual(expected);
+      old.close();
+
+      const db = openCache(file);
+      expect(db.prepare('SELECT * FROM observations ORDER BY source, product_id, observed_at').all()).toEqual(expected);
+      // Rollups that did not add up (the trigger wrote around the writer) were rebuilt from the rows.
+      const byCategory = db
+        .prepare(
+          `SELECT category, COUNT(*) AS observations, COALESCE(SUM(is_drop), 0) AS drops, ROUND(AVG(CASE WHEN is_drop = 1 THEN drop_pct END), 2) AS avg_drop_pct,
+                  COUNT(DISTINCT source || char(31) || product_id) AS products_analysed,
+                  COUNT(DISTINCT CASE WHEN is_drop = 1 THEN source || char(31) || product_id END) AS products_with_drop
+             FROM observations GROUP BY category ORDER BY category`,
+        )
+        .all();
+      expect(db.prepare('SELECT * FROM v_category_drops ORDER BY category').all()).toEqual(byCategory);
+      expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+      db.close();
+    }
+  });
+});
+
+describe('migration 0800-observation-blocks', () => {
   it("fills the rollups' new columns from the bitmaps as the writer keeps them", () => {
     const db = openCache(join(tempDir(), 'cache.db'));
     const rows = Array.from({ length: 300 }, (_, i) =>

@@ -1,6 +1,6 @@
 import type { CacheDb } from './cache-db';
 import { rebuildRollups } from './dashboard-rollups';
-import { backfillRollupColumns, convertObservationRows, rollupsAddUp } from './observation-blocks-migration';
+import { backfillRollupColumns, copyObservationsIntoRecords, rollupsAddUp, type MigrationProgress } from './migration-steps';
 import { SOURCE_KINDS_MIGRATION } from './source-kinds-migration';
 
 /**
@@ -13,8 +13,11 @@ import { SOURCE_KINDS_MIGRATION } from './source-kinds-migration';
 export interface Migration {
   id: string;
   sql: string;
-  /** Steps SQL cannot do, after `sql`, in the same transaction. */
-  run?: (db: CacheDb) => void;
+  /**
+   * Steps SQL cannot do, after `sql`, in the same transaction. `progress` is told how far a long
+   * step is (rows done of total), for the console and the app.
+   */
+  run?: (db: CacheDb, progress: MigrationProgress) => void;
   /** What a user waiting for it should know (a migration that rewrites every row). */
   note?: string;
 }
@@ -454,10 +457,10 @@ export const MIGRATIONS: readonly Migration[] = [
   },
   {
     id: '0800-observation-blocks',
-    note: 'stores the cached observations in blocks: once, about 7 s per million observations on a 2-core machine',
+    // No note any more: since 0900 it leaves the rows where they are (0900 converts them, and says so).
     sql: `
       -- Observations in blocks: one row holds up to 512 observations of one product, in time order,
-      -- as fixed-width decimal columns (pipeline/cache/observation-blocks.ts has the format). A
+      -- as fixed-width decimal columns (the format: decision 0010; its module went with 0900). A
       -- row per observation cost a B-tree insert each: more than the whole ingest budget at 10M
       -- rows. The views keep their names, columns and meaning and read the blocks with plain SQL
       -- (SQLite 3.40, as the SQLite ODBC driver loads it). docs/decisions/0010-observation-blocks.md.
@@ -505,12 +508,14 @@ export const MIGRATIONS: readonly Migration[] = [
       CREATE INDEX observation_rows_by_product ON observation_rows (product, t, descriptor, price, old_price, drop_amount, drop_pct, flags);
     `,
     run(db) {
-      convertObservationRows(db);
+      // The block encoder is gone (migration 0900, decision 0012): a 0700 cache keeps its narrow
+      // rows in observation_rows, and 0900 copies them with the blocks of any 0800 cache. The
+      // views below read the (empty) blocks until 0900 replaces them, in the same open.
       // Rebuilding rollups that match would cost 2 us a row: the new columns come from what they hold.
-      const keepRollups = rollupsAddUp(db);
-      if (keepRollups) backfillRollupColumns(db);
+      if (rollupsAddUp(db)) backfillRollupColumns(db);
+      // Else built = 0: rebuilt from the rows on first use, once 0900 has them.
+      else db.exec('UPDATE rollup_state SET built = 0 WHERE id = 1');
       db.exec(`
-        DROP TABLE observation_rows;
         DROP TABLE observation_hours;
         -- Each product's latest observation is the last row of its latest block.
         ALTER TABLE product_keys DROP COLUMN last_t;
@@ -636,7 +641,119 @@ export const MIGRATIONS: readonly Migration[] = [
         JOIN observation_values v ON v.block = b.id AND v.slot = b.n - 1
         JOIN descriptors d ON d.id = v.descriptor;
       `);
-      if (!keepRollups) rebuildRollups(db);
+    },
+  },
+  {
+    id: '0900-typed-observation-records',
+    note: 'stores the cached observations as typed rows, readable by SQL and ODBC at plain-table speed: once, about 10 to 30 s per million observations on a 2-core machine',
+    sql: `
+      -- One observation per row, numbers in columns of declared types, no decoding in SQL: the
+      -- blocks of 0800 made each query of an analyst decode every row (63 s for a GROUP BY over
+      -- 10M rows). Products and descriptors stay dictionaries (product_keys, descriptors); every
+      -- column of \`observations\` is a plain column of a table. docs/decisions/0012-typed-cache-rows.md.
+      DROP VIEW IF EXISTS observations;
+      DROP VIEW IF EXISTS product_observations;
+      DROP VIEW IF EXISTS products;
+      DROP VIEW IF EXISTS v_price_drop_kpis;
+      DROP VIEW IF EXISTS v_drop_trend_daily;
+      DROP VIEW IF EXISTS v_category_drops;
+      DROP VIEW IF EXISTS v_product_latest;
+
+      CREATE TABLE observation_records (
+        product     INTEGER NOT NULL,   -- product_keys.id (source, product_id)
+        descriptor  INTEGER NOT NULL,   -- descriptors.id (title, category, currency)
+        observed_at TEXT    NOT NULL,   -- UTC ISO 8601, YYYY-MM-DDTHH:MM:SS.sssZ
+        dt          TEXT    NOT NULL,   -- YYYY-MM-DD (UTC) of observed_at
+        price       REAL    NOT NULL,
+        old_price   REAL,
+        drop_amount REAL,
+        drop_pct    REAL,
+        is_drop     INTEGER NOT NULL,
+        drop_label  TEXT    NOT NULL,   -- 'drop' | 'no drop'
+        origin      TEXT    NOT NULL    -- 'local' (desktop ETL) | 'athena' (cloud sync)
+      );
+    `,
+    run(db, progress) {
+      // Rows first, indexes after: one sort per index instead of a B-tree insert per row and index.
+      copyObservationsIntoRecords(db, progress);
+      const rebuild = db.prepare('SELECT built FROM rollup_state WHERE id = 1').pluck().get() === 0;
+      db.exec(`
+        -- A product's rows in time order, and the key: (source, product_id, observed_at) is unique.
+        CREATE UNIQUE INDEX observation_records_key ON observation_records (product, observed_at);
+        CREATE INDEX observation_records_dt ON observation_records (dt);
+        -- Category filters: the category's descriptors, then their rows.
+        CREATE INDEX observation_records_descriptor ON observation_records (descriptor);
+        CREATE INDEX descriptors_category ON descriptors (category);
+        DROP VIEW IF EXISTS observation_values;
+        DROP TABLE IF EXISTS observation_blocks;
+        DROP TABLE IF EXISTS observation_slots;
+        DROP TABLE IF EXISTS observation_rows;
+
+        -- The cleaned observations with the Athena table's columns and meaning.
+        CREATE VIEW observations AS
+        SELECT k.source, k.product_id, o.observed_at, o.dt, d.title, d.category, o.price, o.old_price, d.currency,
+               o.drop_amount, o.drop_pct, o.is_drop, o.drop_label, o.origin
+        FROM observation_records o
+        JOIN product_keys k ON k.id = o.product
+        JOIN descriptors d ON d.id = o.descriptor;
+
+        -- Each product's latest observation (the table of 0001 had these columns): one seek of the key index.
+        CREATE VIEW products AS
+        SELECT k.source, k.product_id, d.title, d.category, d.currency, o.price AS last_price, o.observed_at AS last_observed_at
+        FROM product_keys k
+        JOIN observation_records o ON o.product = k.id AND o.observed_at = (SELECT MAX(x.observed_at) FROM observation_records x WHERE x.product = k.id)
+        JOIN descriptors d ON d.id = o.descriptor;
+
+        -- The Power BI views of 0501, same names, columns and meaning. The three aggregates read
+        -- the dashboard rollups, which the observation writer keeps exactly consistent with the
+        -- rows (pipeline/cache/dashboard-rollups.ts): a Power BI refresh does not scan every row.
+        CREATE VIEW v_price_drop_kpis AS
+        SELECT
+          COALESCE(SUM(r.observations), 0)                                         AS observations,
+          COALESCE(SUM(CASE WHEN r.is_drop = 1 THEN r.observations END), 0)        AS drops,
+          COALESCE(SUM(CASE WHEN r.is_drop = 0 THEN r.observations END), 0)        AS no_drops,
+          ROUND(SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_sum_c END) / 100.0
+                / SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_n END), 2)           AS avg_drop_pct,
+          (SELECT COUNT(*) FROM product_keys k WHERE EXISTS (SELECT 1 FROM observation_records o WHERE o.product = k.id)) AS products_analysed,
+          (SELECT COUNT(*) FROM (SELECT DISTINCT source, product_id FROM rollup_category_products WHERE dropped = 1)) AS products_with_drop,
+          MIN(r.dt)                                                                AS first_day,
+          MAX(r.dt)                                                                AS last_day
+        FROM rollup_daily r;
+
+        CREATE VIEW v_drop_trend_daily AS
+        SELECT
+          r.dt                                                                     AS dt,
+          r.category                                                               AS category,
+          SUM(r.observations)                                                      AS observations,
+          COALESCE(SUM(CASE WHEN r.is_drop = 1 THEN r.observations END), 0)        AS drops,
+          ROUND(SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_sum_c END) / 100.0
+                / SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_n END), 2)           AS avg_drop_pct,
+          COALESCE((SELECT p.products FROM rollup_presence p WHERE p.dt = r.dt AND p.category = r.category AND p.kind = 0), 0) AS products_analysed,
+          COALESCE((SELECT p.products FROM rollup_presence p WHERE p.dt = r.dt AND p.category = r.category AND p.kind = 1), 0) AS products_with_drop
+        FROM rollup_daily r
+        GROUP BY r.dt, r.category;
+
+        CREATE VIEW v_category_drops AS
+        SELECT
+          r.category                                                               AS category,
+          SUM(r.observations)                                                      AS observations,
+          COALESCE(SUM(CASE WHEN r.is_drop = 1 THEN r.observations END), 0)        AS drops,
+          ROUND(SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_sum_c END) / 100.0
+                / SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_n END), 2)           AS avg_drop_pct,
+          (SELECT COUNT(*) FROM rollup_category_products c WHERE c.category = r.category) AS products_analysed,
+          (SELECT COUNT(*) FROM rollup_category_products c WHERE c.category = r.category AND c.dropped = 1) AS products_with_drop
+        FROM rollup_daily r
+        GROUP BY r.category;
+
+        CREATE VIEW v_product_latest AS
+        SELECT k.source, k.product_id, d.title, d.category, d.currency, o.price, o.old_price, o.drop_amount, o.drop_pct,
+               o.is_drop, o.drop_label, o.observed_at, o.dt
+        FROM product_keys k
+        JOIN observation_records o ON o.product = k.id AND o.observed_at = (SELECT MAX(x.observed_at) FROM observation_records x WHERE x.product = k.id)
+        JOIN descriptors d ON d.id = o.descriptor;
+      `);
+      // Rollups 0800 found not to add up (a 0700 cache written around the writer): from the rows, as 0800 did.
+      if (rebuild) rebuildRollups(db);
     },
   },
   SOURCE_KINDS_MIGRATION,

@@ -2,13 +2,9 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
-import { createObservationStore, createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
-import { createObservationEncoder, type EncodedBatch } from './observation-encoding';
-import { BLOCK_COLUMNS, MAX_BLOCK_ROWS } from './observation-blocks';
-import { decodeBlocks, productKeyId, readProductRows, type StoredBlock } from './observation-reader';
+import { createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
 import { computeDrop } from '../etl/price-rules';
 
-const nullable = (x: number): number | null => (Number.isNaN(x) ? null : x);
 import { rebuildRollups } from './dashboard-rollups';
 import { seededSequence } from '../runtime/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
@@ -69,24 +65,6 @@ function dump(db: CacheDb): Record<string, unknown[]> {
   };
 }
 
-/**
- * The block invariants: each product's blocks hold 1 to MAX_BLOCK_ROWS rows in strictly
- * increasing time, never overlap, and their bounds and last-row columns match their rows.
- */
-function checkBlocks(db: CacheDb): number {
-  const blocks = db.prepare(`SELECT id, product, ${BLOCK_COLUMNS.join(', ')} FROM observation_blocks ORDER BY product, t_first`).all() as StoredBlock[];
-  let previous: StoredBlock | undefined;
-  for (const block of blocks) {
-    const rows = decodeBlocks([block]);
-    expect(rows.n).toBe(block.n);
-    expect(block.n).toBeLessThanOrEqual(MAX_BLOCK_ROWS);
-    expect([rows.t[0], rows.t[rows.n - 1], rows.price[rows.n - 1], rows.descriptor[rows.n - 1]]).toEqual([block.t_first, block.t_last, block.last_price, block.last_descriptor]);
-    if (previous?.product === block.product) expect(block.t_first).toBeGreaterThan(previous.t_last);
-    previous = block;
-  }
-  return blocks.length;
-}
-
 function write(db: CacheDb, writer: ReturnType<typeof createObservationWriter>, rows: readonly CleanRow[]): WriteResult {
   return db.transaction(() => {
     const result = writer.writeBatch(rows);
@@ -123,8 +101,6 @@ describe('observation writer', () => {
     expect(results.reduce((n, r) => n + r.inserted, 0)).toBe(singles.reduce((n, r) => n + r.inserted, 0));
     expect(results.every((r) => r.duplicates > 0)).toBe(true);
     expect(dump(bigDb)).toEqual(dump(singleDb));
-    // One row per transaction grows each product's latest block; batches write a block per product.
-    expect(checkBlocks(singleDb)).toBeLessThan(checkBlocks(bigDb) + 40);
 
     const expected = firstPerKey(batches.flat());
     const stored = bigDb.prepare('SELECT source, product_id, observed_at, price, title, is_drop, drop_pct FROM observations').all() as CleanRow[];
@@ -165,46 +141,12 @@ describe('observation writer', () => {
     const kept = dump(bigDb);
     rebuildRollups(bigDb);
     expect(dump(bigDb).rollup_daily).toEqual(kept.rollup_daily);
-    // Each product's rows through the per-product view equal its rows through the scanning view.
-    const viaProduct = bigDb.prepare('SELECT COUNT(*) FROM product_observations WHERE source = ? AND product_id = ?').pluck();
+    // Each product's rows through the key index equal its rows in the scan.
+    const viaProduct = bigDb.prepare('SELECT COUNT(*) FROM observations WHERE source = ? AND product_id = ?').pluck();
     for (const p of products) {
       expect(viaProduct.get(p.source, p.product_id)).toBe(stored.filter((r) => r.source === p.source && r.product_id === p.product_id).length);
     }
     expect(bigDb.pragma('integrity_check', { simple: true })).toBe('ok');
-  });
-
-  it('stores batches from an encoder of its own (the encoder thread), which learns the ids batches late, as the in-thread writer does', () => {
-    const random = seededSequence(424242);
-    const batches = Array.from({ length: 8 }, (_, k) => [...randomRows(random, 300 + 50 * k)]);
-    batches[5]?.push(...(batches[1]?.slice(0, 80) ?? []));
-    const inThreadDb = tempCache();
-    const inThread = createObservationWriter(inThreadDb);
-    const expected = batches.map((batch) => write(inThreadDb, inThread, batch));
-
-    const db = tempCache();
-    const store = createObservationStore(db);
-    const encoder = createObservationEncoder();
-    // Up to three batches in flight: each is encoded before the store's answers to the previous ones arrive.
-    const inFlight: { batch: EncodedBatch; result: WriteResult & { resolved: { products: number[]; descriptors: number[] } } }[] = [];
-    const results: WriteResult[] = [];
-    for (const rows of batches) {
-      const batch = encoder.encode(rows);
-      const result = db.transaction(() => {
-        const r = store.apply(batch);
-        store.flush();
-        return r;
-      })();
-      results.push({ inserted: result.inserted, duplicates: result.duplicates });
-      inFlight.push({ batch, result });
-      if (inFlight.length === 3) {
-        const done = inFlight.shift()!;
-        encoder.learn(done.batch, done.result.resolved);
-      }
-    }
-    expect(results).toEqual(expected);
-    expect(dump(db)).toEqual(dump(inThreadDb));
-    // Later batches did arrive coded and sorted.
-    expect(encoder.encode(batches[0] ?? []).sorted).toBe(true);
   });
 
   it('forgets what a rolled-back transaction created: new products and titles are written again', () => {
@@ -226,28 +168,8 @@ describe('observation writer', () => {
     const fresh = tempCache();
     write(fresh, createObservationWriter(fresh), rows);
     expect(dump(db)).toEqual(dump(fresh));
-    checkBlocks(db);
     // Rows enter through the writer only: the views are read-only.
     expect(() => db.prepare('INSERT INTO observations SELECT * FROM observations LIMIT 1').run()).toThrow(/cannot modify observations because it is a view/);
-  });
-
-  it('refuses a batch from an encoder elsewhere once ids it had learned were rolled back', () => {
-    const random = seededSequence(99);
-    const db = tempCache();
-    const store = createObservationStore(db);
-    const encoder = createObservationEncoder();
-    const first = encoder.encode(randomRows(random, 200));
-    expect(() =>
-      db.transaction(() => {
-        encoder.learn(first, store.apply(first).resolved);
-        throw new Error('crash before commit');
-      })(),
-    ).toThrow('crash before commit');
-    const second = encoder.encode(randomRows(random, 200));
-    expect(() => db.transaction(() => store.apply(second))()).toThrow(/rolled-back transaction/);
-    // A fresh encoder's batch goes in.
-    const fresh = createObservationEncoder().encode(randomRows(random, 200));
-    expect(db.transaction(() => store.apply(fresh).inserted)()).toBeGreaterThan(0);
   });
 
   it('counts rows another connection stored in the meantime as duplicates', () => {
@@ -286,29 +208,54 @@ describe('observation writer', () => {
   });
 });
 
-describe('observation blocks in the cache', () => {
+describe('observation rows in the cache', () => {
   const DAY = 86_400_000;
   const T0 = Date.UTC(2025, 0, 1, 9);
   /** Product `id`'s row on day `day` (an hour in), price 10 + day cents-wise. */
   function dayRow(id: string, day: number, extra: Partial<CleanRow> = {}): CleanRow {
     return cleanRow({ product_id: id, observed_at: new Date(T0 + day * DAY).toISOString(), price: Math.round(1000 + day) / 100, ...extra });
   }
-  const blocksOf = (db: CacheDb) => db.prepare('SELECT n FROM observation_blocks ORDER BY product, t_first').pluck().all() as number[];
   const stored = (db: CacheDb) => db.prepare("SELECT observed_at, price FROM observations WHERE product_id = 'a' ORDER BY observed_at").all() as { observed_at: string; price: number }[];
 
-  it('writes a long history as balanced blocks of at most 512 rows, and one row a write into the latest block until it holds 64', () => {
+  it('stores one typed row per observation: numbers as REAL and INTEGER, text as TEXT', () => {
     const db = tempCache();
     const writer = createObservationWriter(db);
-    expect(write(db, writer, Array.from({ length: 1100 }, (_, day) => dayRow('a', day)))).toEqual({ inserted: 1100, duplicates: 0 });
-    expect(blocksOf(db)).toEqual([366, 367, 367]);
-    const trickle = createObservationWriter(db);
-    for (let day = 0; day < 70; day++) write(db, trickle, [dayRow('b', day)]);
-    expect(blocksOf(db).slice(3)).toEqual([64, 6]);
-    expect(checkBlocks(db)).toBe(5);
-    expect(db.prepare("SELECT COUNT(*) FROM observations WHERE product_id = 'b'").pluck().get()).toBe(70);
+    expect(write(db, writer, Array.from({ length: 1100 }, (_, day) => dayRow('a', day, day % 2 ? {} : { old_price: 20, drop_amount: 10, drop_pct: 50, is_drop: true, drop_label: 'drop' })))).toEqual({ inserted: 1100, duplicates: 0 });
+    expect(db.prepare('SELECT COUNT(*) FROM observation_records').pluck().get()).toBe(1100);
+    const types = db
+      .prepare('SELECT DISTINCT typeof(observed_at), typeof(dt), typeof(price), typeof(old_price), typeof(drop_pct), typeof(is_drop), typeof(drop_label) FROM observation_records ORDER BY 1, 2, 3, 4, 5, 6, 7')
+      .raw()
+      .all();
+    expect(types).toEqual([
+      ['text', 'text', 'real', 'null', 'null', 'integer', 'text'],
+      ['text', 'text', 'real', 'real', 'real', 'integer', 'text'],
+    ]);
+    // The views' columns are plain table columns, with the tables' declared types.
+    const declared = db.prepare('SELECT * FROM observations LIMIT 1').columns().map((c) => [c.name, c.type]);
+    expect(declared).toEqual([
+      ['source', 'TEXT'],
+      ['product_id', 'TEXT'],
+      ['observed_at', 'TEXT'],
+      ['dt', 'TEXT'],
+      ['title', 'TEXT'],
+      ['category', 'TEXT'],
+      ['price', 'REAL'],
+      ['old_price', 'REAL'],
+      ['currency', 'TEXT'],
+      ['drop_amount', 'REAL'],
+      ['drop_pct', 'REAL'],
+      ['is_drop', 'INTEGER'],
+      ['drop_label', 'TEXT'],
+      ['origin', 'TEXT'],
+    ]);
+    // A day, a product and a category are index searches, not scans.
+    const plan = (sql: string) => (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all() as { detail: string }[]).map((r) => r.detail).join('; ');
+    expect(plan("SELECT count(*), avg(price) FROM observations WHERE dt = '2025-06-01'")).toMatch(/USING INDEX observation_records_dt/);
+    expect(plan("SELECT * FROM observations WHERE source = 's' AND product_id = 'a'")).toMatch(/USING INDEX observation_records_key/);
+    expect(plan("SELECT count(*) FROM observations WHERE category = 'c'")).toMatch(/USING INDEX observation_records_descriptor/);
   });
 
-  it('merges late rows into the blocks they fall in, or the gap before one, and counts the ones it had as duplicates', () => {
+  it('takes late rows between stored ones, and counts the ones it had as duplicates', () => {
     const db = tempCache();
     const writer = createObservationWriter(db);
     // Days 0-99 and 200-299 in two blocks, then days 100-199 and every tenth day again.
@@ -316,27 +263,25 @@ describe('observation blocks in the cache', () => {
     write(db, writer, Array.from({ length: 100 }, (_, day) => dayRow('a', 200 + day)));
     const late = [...Array.from({ length: 100 }, (_, day) => dayRow('a', 100 + day)), ...Array.from({ length: 30 }, (_, k) => dayRow('a', k * 10, { price: 99 }))];
     expect(write(db, writer, late)).toEqual({ inserted: 100, duplicates: 30 });
-    expect(checkBlocks(db)).toBeLessThanOrEqual(3);
     const rows = stored(db);
     expect(rows.map((r) => r.observed_at)).toEqual(Array.from({ length: 300 }, (_, day) => new Date(T0 + day * DAY).toISOString()));
     // The first copy of each key won: no price 99.
     expect(rows.every((r, day) => r.price === Math.round(1000 + day) / 100)).toBe(true);
-    // The latest row is still the last row of the latest block.
+    // The latest row is still the product's latest.
     expect(db.prepare("SELECT last_observed_at FROM products WHERE product_id = 'a'").pluck().get()).toBe(new Date(T0 + 299 * DAY).toISOString());
   });
 
-  it('keeps every double exactly, also ones no decimal scale holds, and rewrites a pending block a wider value outgrows', () => {
+  it('keeps every double exactly', () => {
     const db = tempCache();
     const writer = createObservationWriter(db);
     const prices = [9.99, 1 + 0.07, 123456.78, 0.1 + 0.2, 5e-7, 12345678901.5, 3];
     const rows = prices.map((price, day) => dayRow('a', day, { price, old_price: price * 2, drop_amount: price, drop_pct: 50, is_drop: true, drop_label: 'drop' }));
     write(db, writer, rows);
-    checkBlocks(db);
     const back = db.prepare("SELECT price, old_price, drop_amount FROM observations WHERE product_id = 'a' ORDER BY observed_at").all();
     expect(back).toEqual(prices.map((price) => ({ price, old_price: price * 2, drop_amount: price })));
   });
 
-  it('starts over after a rollback that dropped its pending rows', () => {
+  it('starts over after a rollback', () => {
     const db = tempCache();
     const writer = createObservationWriter(db);
     write(db, writer, [dayRow('a', 0)]);
@@ -352,25 +297,20 @@ describe('observation blocks in the cache', () => {
   });
 });
 
-/** SQLite 3.40 (Debian's, which the SQLite ODBC driver loads): the views must read the blocks with its SQL alone. */
+/** SQLite 3.40 (Debian's, which the SQLite ODBC driver loads): the views must read the rows with its SQL alone. */
 const sqlite3Cli = spawnSync('sqlite3', ['-version']).status === 0;
 
 describe.skipIf(!sqlite3Cli)('the views through the sqlite3 command-line shell', () => {
-  it('give what PriceDrop reads, row for row, stored or derived drop values', () => {
+  it('give what PriceDrop reads, row for row', () => {
     const db = tempCache();
     const random = seededSequence(5);
-    // randomRows' drop values are not the rules' (stored); these are (derived).
+    // randomRows' drop values are not the rules'; these are.
     const ruled = Array.from({ length: 1500 }, (_, i) => {
       const price = Math.round(100 + random() * 9000) / 100;
       const old = random() < 0.2 ? null : Math.round(price * (0.8 + random() * 0.5) * 100) / 100;
       return cleanRow({ source: 'ruled', product_id: `r${i % 30}`, observed_at: new Date(Date.UTC(2025, 5, 1) + i * 3_600_123).toISOString(), price, ...computeDrop(price, old) });
     });
     write(db, createObservationWriter(db), [...randomRows(random, 2000), ...ruled]);
-    expect(db.prepare("SELECT COUNT(*) FROM observation_blocks b JOIN product_keys k ON k.id = b.product WHERE k.source = 'ruled' AND b.d_drop_amount = 0").pluck().get()).toBe(30);
-    // The JavaScript reader agrees with the view.
-    const viaReader = readProductRows(db, productKeyId(db, 'ruled', 'r7') as number);
-    const viaView = db.prepare("SELECT drop_amount, drop_pct FROM observations WHERE source = 'ruled' AND product_id = 'r7' ORDER BY observed_at").all();
-    expect(viaView).toEqual(Array.from({ length: viaReader.n }, (_, i) => ({ drop_amount: nullable(viaReader.dropAmount[i] as number), drop_pct: nullable(viaReader.dropPct[i] as number) })));
     const query = 'SELECT * FROM observations ORDER BY source, product_id, observed_at';
     const ours = db.prepare(query).all();
     const latest = db.prepare('SELECT * FROM v_product_latest ORDER BY source, product_id').all();

@@ -1,3 +1,4 @@
+import Database from 'better-sqlite3';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -5,12 +6,9 @@ import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { numberFlag, stringFlag, type Command } from './command';
 import { openCache, type CacheDb } from '../cache/cache-db';
-import { createObservationStore, createObservationWriter } from '../cache/observation-writer';
-import { storeEncoded, type EncodedMessage } from '../cache/encoder-thread';
-import { startWalCheckpointer } from '../cache/wal-checkpointer';
-import { startWorker } from '../runtime/worker-threads';
+import { createObservationWriter } from '../cache/observation-writer';
 import { benchBatches, DAYS, dayString, type BenchDataOptions } from './bench-dashboard-data';
-import type { BenchEncoderReply, BenchEncoderRequest } from './bench-dashboard.worker';
+import { buildReferenceTable, bytesPerRow, timeAnalystSql } from './bench-dashboard-sql';
 import { dashboardPanels, dataSpan, dropSplit, dropTrend, filterWhere, kpis, listCategories, topCategories, type DashboardFilter, type TrendGrain } from '../dashboard/dashboard-queries';
 import { seededSequence } from '../runtime/seeded-sequence';
 import { referenceRowInserts } from './bench-dashboard-reference';
@@ -100,8 +98,8 @@ function round(ms: number): number {
   return Math.round(ms * 100) / 100;
 }
 
-/** Ingest on this thread through the in-thread writer (what the ETL and the sync use); returns the ms spent. */
-function ingestOneThread(cache: CacheDb, data: BenchDataOptions, onCommit: (written: number) => void): number {
+/** Ingest through the observation writer (what the ETL and the sync use); returns the ms spent. */
+function ingest(cache: CacheDb, data: BenchDataOptions, onCommit: (written: number) => void): number {
   const writer = createObservationWriter(cache);
   const batches = benchBatches(data);
   let ingestMs = 0;
@@ -120,70 +118,20 @@ function ingestOneThread(cache: CacheDb, data: BenchDataOptions, onCommit: (writ
   return ingestMs;
 }
 
-/**
- * Ingest with the rows encoded on a worker thread while this one stores them
- * (pipeline/cache/encoder-thread.ts). Each transaction's rows are generated on the worker first;
- * the clock runs from BEGIN (when the worker starts encoding them) to COMMIT. Returns the ms spent.
- */
-async function ingestTwoThreads(cache: CacheDb, data: BenchDataOptions, sliceRows: number, onCommit: (written: number) => void): Promise<number> {
-  const store = createObservationStore(cache);
-  const worker = startWorker(new URL('./bench-dashboard.worker.ts', import.meta.url), { workerData: { data, sliceRows } });
-  // Each commit's WAL frames go into the database file on a third thread while the next transaction is written (on the clock).
-  const checkpointer = startWalCheckpointer(cache.name);
-  const ask = (request: BenchEncoderRequest) => worker.postMessage(request);
-  let ingestMs = 0;
-  let written = 0;
-  let started = 0;
-  try {
-    await new Promise<void>((resolve, reject) => {
-      worker.on('message', (message: BenchEncoderReply | EncodedMessage) => {
-        try {
-          if (message.type === 'encoded') {
-            storeEncoded(store, message.batch, worker);
-            written += message.batch.n;
-          } else if (message.type === 'generated') {
-            if (message.rows === 0) return resolve();
-            cache.exec('BEGIN IMMEDIATE');
-            started = performance.now();
-            ask({ type: 'encode' });
-          } else if (message.type === 'encoded-all') {
-            store.flush();
-            cache.exec('COMMIT');
-            checkpointer.request();
-            ingestMs += performance.now() - started;
-            onCommit(written);
-            ask({ type: 'generate' });
-          } else reject(new Error(`bench encoder thread: ${message.message}`));
-        } catch (error) {
-          reject(error);
-        }
-      });
-      worker.on('error', reject);
-      worker.on('exit', (code) => reject(new Error(`bench encoder thread exited with code ${code}`)));
-      ask({ type: 'generate' });
-    });
-    // The checkpoints still running when the last transaction committed are ingest time.
-    const waitStarted = performance.now();
-    await checkpointer.idle();
-    ingestMs += performance.now() - waitStarted;
-  } finally {
-    if (cache.inTransaction) cache.exec('ROLLBACK');
-    await worker.terminate();
-    await checkpointer.close();
-  }
-  return ingestMs;
-}
-
 export const benchDashboardCommand: Command = {
   name: 'bench dashboard',
   summary: 'Benchmark cache ingest and the six-panel dashboard refresh over N synthetic observations',
-  usage: `Usage: pricedrop bench dashboard [--rows N] [--products P] [--categories C] [--queries Q] [--seed S] [--batch B] [--threads T] [--slice R] [--verify K] [--db FILE] [--json]
+  usage: `Usage: pricedrop bench dashboard [--rows N] [--products P] [--categories C] [--queries Q] [--seed S] [--batch B] [--verify K] [--db FILE] [--json]
 
 Fills a fresh cache with N realistic observations (P products over C categories of uneven size,
 every day of 2025, about 20 % drops) through the observation writer (rollups included; the rows
 are generated before each transaction's clock starts), then
 times Q dashboard refreshes under random filter combinations (date range, categories, drop
-status, grain), each panel query and the whole refresh.
+status, grain), each panel query and the whole refresh. Then times four queries an analyst
+types against \`observations\` (sql): GROUP BY category, one day's count and average price, one
+product's rows, and every row read to the end; and the same four, in the same run, over a plain
+table with the Athena table's 14 columns holding the same rows, with indexes on dt and
+product_id (reference_sql).
 
   --rows N         observations to ingest (default 1000000)
   --products P     distinct products (default N / 200, at least 500)
@@ -191,15 +139,12 @@ status, grain), each panel query and the whole refresh.
   --queries Q      random refreshes to time (default 300)
   --seed S         random seed (default 1)
   --batch B        rows per ingest transaction, whole days (default 1000000: the ETL's bulk commit)
-  --threads T      2 (default): rows are encoded on a worker thread while this one stores them,
-                   as bulk ingest runs; 1: encode and store on this thread (the in-thread writer)
-  --slice R        with 2 threads, rows per encoded slice, whole days (default 16384): the worker
-                   encodes the next slices while this thread stores one
   --cache-mb M     SQLite page cache of the ingesting connection, MB (default 64)
   --verify K       also compare K random filters with plain GROUP BYs over the rows
                    (adds "verified" and "mismatches"; exit code 1 on a mismatch)
   --db FILE        cache file to fill (default: a temporary folder, deleted afterwards)
-  --json           print {"rows","ingest_rows_per_s","refresh_p50_ms","refresh_p95_ms","panels":{...}}
+  --json           print {"rows","ingest_rows_per_s","refresh_p50_ms","refresh_p95_ms","panels":{...},
+                   ...,"sql":{...},"reference_sql":{...},"bytes_per_row"}
 
 The same run also times SQLite storing min(N, 2M) rows one B-tree row each, in append order
 (reference_row_inserts_per_s): what this machine's SQLite does with no work around it, to set
@@ -212,7 +157,6 @@ ingest_rows_per_s against on another machine.`,
     const seed = numberFlag(args, 'seed', 1, { integer: true });
     const batchRows = numberFlag(args, 'batch', 1_000_000, { min: 1, integer: true });
     const dbFlag = stringFlag(args, 'db');
-    const threads = numberFlag(args, 'threads', 2, { min: 1, max: 2, integer: true });
     const dir = dbFlag ? undefined : mkdtempSync(join(tmpdir(), 'pricedrop-bench-dashboard-'));
     const file = dbFlag ?? join(dir as string, 'cache.db');
     const random = seededSequence(seed + 1);
@@ -221,17 +165,16 @@ ingest_rows_per_s against on another machine.`,
     try {
       db = openCache(file);
       const cache = db;
-      // Blocks append at the end of observation_blocks (a rowid table); only its index takes
-      // pages from all over: 64 MB holds it.
+      // The rows append at the end of observation_records (a rowid table); its key and descriptor
+      // indexes take pages from all over.
       cache.pragma(`cache_size = -${numberFlag(args, 'cache-mb', 64, { min: 2, integer: true }) * 1024}`);
       const onCommit = (written: number) => io.progress('ingest', written, rows);
       // As the ETL's bulk runs: no automatic WAL checkpoint per 1,000 pages, one at the end (timed too).
       cache.pragma('wal_autocheckpoint = 0');
-      let ingestMs = threads === 2 ? await ingestTwoThreads(cache, data, numberFlag(args, 'slice', 16_384, { min: 1, integer: true }), onCommit) : ingestOneThread(cache, data, onCommit);
+      let ingestMs = ingest(cache, data, onCommit);
       ingestMs += timed(() => cache.pragma('wal_checkpoint(PASSIVE)'));
       cache.pragma('wal_autocheckpoint = 1000');
-      // The blocks' row counts, not the view: every row's product and descriptor exist.
-      const stored = cache.prepare('SELECT COALESCE(SUM(n), 0) FROM observation_blocks').pluck().get() as number;
+      const stored = cache.prepare('SELECT COUNT(*) FROM observation_records').pluck().get() as number;
       const categories = listCategories(cache);
       // Benchmark hygiene: collect the ingest's garbage (millions of row objects) and warm the
       // in-memory rollups before timing, so a major GC or the first load is not charged to a refresh.
@@ -268,6 +211,33 @@ ingest_rows_per_s against on another machine.`,
         if (problem) mismatches.push(problem);
         io.progress('verify', v + 1, verifyCount);
       }
+      // The analyst's queries, on the cache and on the plain reference table (same rows, same run).
+      io.progress('sql', 0, 2);
+      cache.pragma('wal_checkpoint(TRUNCATE)');
+      const bytes = bytesPerRow(cache, stored);
+      const [source, productId] = (cache.prepare('SELECT source, product_id FROM product_keys ORDER BY id LIMIT 1 OFFSET ?').raw().get(Math.floor(productCount / 2)) ?? ['', '']) as [string, string];
+      const sqlArgs = { day: dayString(Math.floor(DAYS / 2)), source, productId };
+      const sql = timeAnalystSql(cache, sqlArgs);
+      io.progress('sql', 1, 2);
+      const referenceDir = mkdtempSync(join(tmpdir(), 'pricedrop-bench-reference-sql-'));
+      let referenceSql: ReturnType<typeof timeAnalystSql>;
+      let referenceBytes: number;
+      try {
+        const built = buildReferenceTable(cache, referenceDir);
+        referenceBytes = built.bytesPerRow;
+        const reference = new Database(built.file, { readonly: true });
+        try {
+          referenceSql = timeAnalystSql(reference, sqlArgs);
+        } finally {
+          reference.close();
+        }
+      } finally {
+        rmSync(referenceDir, { recursive: true, force: true });
+      }
+      io.progress('sql', 2, 2);
+      if (JSON.stringify(sql.answers) !== JSON.stringify(referenceSql.answers)) {
+        mismatches.push(`analyst sql: cache ${JSON.stringify(sql.answers).slice(0, 300)} vs reference ${JSON.stringify(referenceSql.answers).slice(0, 300)}`);
+      }
       for (const m of mismatches.slice(0, 5)) io.log(`mismatch ${m}`);
       // The same run's reference: SQLite storing rows one B-tree row each (at most 2M of them).
       const referenceRows = Math.min(stored, 2_000_000);
@@ -281,18 +251,23 @@ ingest_rows_per_s against on another machine.`,
         refresh_p50_ms: refreshSummary.p50_ms,
         refresh_p95_ms: refreshSummary.p95_ms,
         panels: Object.fromEntries(Object.entries(panels).map(([name, samples]) => [name, summary(samples)])),
-        ingest_threads: threads,
+        ingest_threads: 1,
         reference_row_inserts_per_s: reference,
         reference_rows: referenceRows,
         products: productCount,
         categories: categoryCount,
         queries,
+        sql: sql.times,
+        reference_sql: referenceSql.times,
+        bytes_per_row: bytes,
+        reference_bytes_per_row: referenceBytes,
         ...(verifyCount > 0 ? { verified: verifyCount, mismatches: mismatches.length } : {}),
       };
       if (args.switches.has('json')) io.json(result);
       else {
         io.out(
-          `${stored} rows: ingest ${result.ingest_rows_per_s} rows/s (SQLite's own row inserts here: ${reference} rows/s); refresh p50 ${result.refresh_p50_ms} ms, p95 ${result.refresh_p95_ms} ms`,
+          `${stored} rows: ingest ${result.ingest_rows_per_s} rows/s (SQLite's own row inserts here: ${reference} rows/s); refresh p50 ${result.refresh_p50_ms} ms, p95 ${result.refresh_p95_ms} ms; ` +
+            `sql ${JSON.stringify(result.sql)} (plain table: ${JSON.stringify(result.reference_sql)}); ${bytes} bytes a row`,
         );
       }
       if (mismatches.length > 0) return 1;

@@ -1,8 +1,8 @@
 /**
  * The synthetic cache of `pricedrop bench dashboard`: a catalogue of products over categories of
- * uneven size and a year of daily observations, shared by the command and its encoder thread.
+ * uneven size and a year of daily observations.
  */
-import type { CleanRow } from '../cache/observation-encoding';
+import type { CleanRow } from '../cache/observation-writer';
 import { seededSequence } from '../runtime/seeded-sequence';
 import { computeDrop } from '../etl/price-rules';
 
@@ -30,9 +30,9 @@ export function catalogue(random: () => number, productCount: number, categoryCo
 }
 
 /**
- * A generated observation. observed_at is made from observed_ms when read: the writer reads
- * observed_ms (as rows from the ETL's parser carry it), so a million ISO strings a transaction
- * would only feed the garbage collector, which then marked the rows the encoder was reading.
+ * A generated observation. observed_at is made from observed_ms when read (once, by the writer):
+ * rows are generated before each transaction's clock starts, and a million ISO strings held
+ * until then would only feed the garbage collector.
  */
 class BenchRow implements CleanRow {
   source = '';
@@ -95,7 +95,7 @@ export interface BenchDataOptions {
  * The bench's rows as transactions of whole days (as the ETL commits whole files) of at least
  * `batchRows` rows; `next()` gives the following one (with the row count of each of its days),
  * undefined after the last. The row objects are reused by the next call (a transaction's rows
- * are garbage once written; a million new objects each time made the collector the encoder's
+ * are garbage once written; a million new objects each time made the collector the ingest's
  * biggest cost).
  */
 export function benchBatches(options: BenchDataOptions): { next(): { rows: CleanRow[]; dayRows: number[] } | undefined } {

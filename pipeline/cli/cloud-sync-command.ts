@@ -34,7 +34,7 @@ ${AWS_USAGE}`,
     const names = glueNames(config);
     io.log(`cloud sync: ${describeAwsConfig(config)}, workgroup ${config.workgroup}`);
     const clients = createAwsClients(config);
-    const cache = openCache(cachePath(workspace), { onMigration: logMigrations(io.log) });
+    const cache = openCache(cachePath(workspace), logMigrations(io.log));
     try {
       const summary = await runCloudSync({
         cache,

@@ -20,7 +20,7 @@ reason codes into DIR/quarantine/. Re-running is a no-op; a crash mid-run leaves
     const minDropPct = numberFlag(args, 'min-drop-pct', 0.01, { min: 0 });
     const summary = await runLocalEtl({
       workspace,
-      onMigration: logMigrations(io.log),
+      ...logMigrations(io.log),
       minDropPct,
       onProgress: (p) => {
         if (p.file) io.progress(`etl ${p.filesDone + 1}/${p.filesTotal} files`, p.rowsRead);

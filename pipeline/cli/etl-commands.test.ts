@@ -30,13 +30,13 @@ describe('pricedrop etl / import', () => {
   it('etl says so before it converts a cache of an earlier version (the first open rewrites its observations)', async () => {
     const workspace = tempDir();
     const old = new Database(join(workspace, 'cache.db'));
-    migrate(old, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === '0800-observation-blocks')));
+    migrate(old, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === '0900-typed-observation-records')));
     old.close();
     mkdirSync(join(workspace, 'lake/price-stream/dt=2026-11-20'), { recursive: true });
     writeFileSync(join(workspace, 'lake/price-stream/dt=2026-11-20/a.csv'), 'product_id,title,category,price,old_price,currency,source,observed_at\np1,A,home,5,6,EUR,s,2026-11-20T00:00:00Z\n');
     const logged: string[] = [];
     await etlCommand.run(parseArgs(['--workspace', workspace, '--json']), { ...capture(), log: (line) => logged.push(line) });
-    expect(logged).toEqual([expect.stringMatching(/^cache: migration 0800-observation-blocks .*per million observations/)]);
+    expect(logged).toEqual([expect.stringMatching(/^cache: migration 0900-typed-observation-records .*per million observations/)]);
     const again: string[] = [];
     await etlCommand.run(parseArgs(['--workspace', workspace, '--json']), { ...capture(), log: (line) => again.push(line) });
     expect(again).toEqual([]);

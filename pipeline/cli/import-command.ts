@@ -57,7 +57,7 @@ Example (Pick n Pay weekly snapshots):
     const malformed = imported.reduce((n, file) => n + file.malformed, 0);
     const summary = await runLocalEtl({
       workspace,
-      onMigration: logMigrations(io.log),
+      ...logMigrations(io.log),
       minDropPct,
       onProgress: (p) => {
         if (p.file) io.progress(`etl ${p.filesDone + 1}/${p.filesTotal} files`, p.rowsRead);

@@ -293,9 +293,9 @@ export function productsForFilter(db: CacheDb, filter: DashboardFilter, page: { 
     `SELECT COUNT(*) AS observations, COALESCE(SUM(is_drop), 0) AS drops,
        AVG(CASE WHEN is_drop = 1 THEN drop_pct END) AS avg_drop_pct,
        MAX(CASE WHEN is_drop = 1 THEN drop_pct END) AS max_drop_pct
-     FROM product_observations WHERE source = ? AND product_id = ?${extra}`,
+     FROM observations WHERE source = ? AND product_id = ?${extra}`,
   );
-  const last = db.prepare(`SELECT price, drop_pct FROM product_observations WHERE source = ? AND product_id = ?${extra} ORDER BY observed_at DESC LIMIT 1`);
+  const last = db.prepare(`SELECT price, drop_pct FROM observations WHERE source = ? AND product_id = ?${extra} ORDER BY observed_at DESC LIMIT 1`);
   const products: ProductRow[] = [];
   for (const key of keys.slice(offset, offset + limit)) {
     const [source, productId] = key.split('\u0000') as [string, string];

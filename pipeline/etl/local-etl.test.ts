@@ -8,9 +8,6 @@ import { runLocalEtl } from './local-etl';
 import { processRawFiles } from './etl-engine';
 import { listRawFiles } from './lake-files';
 
-/** ms since 1970 of a YYYY-MM-DD's start (observation_blocks.t_first and t_last are in ms). */
-const DAY_START = (dt: string): number => Date.parse(`${dt}T00:00:00Z`);
-
 const workspaces: string[] = [];
 afterEach(() => {
   for (const dir of workspaces.splice(0)) rmSync(dir, { recursive: true, force: true });
@@ -100,10 +97,10 @@ describe('runLocalEtl', () => {
       'price-stream/dt=2026-11-20/a.csv': rows(10),
       'price-stream/dt=2026-11-21/b.csv': rows(5000, 0, '2026-11-21') + 'p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z\r\n',
     });
-    // A trigger that fails once 25 of b.csv's 50 blocks (one per product) are in stands in for a crash mid-file.
+    // A trigger that fails once half of b.csv's 3,600 rows are in stands in for a crash mid-file.
     const db = openCache(cachePath(workspace));
-    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_blocks
-             WHEN NEW.t_last >= ${DAY_START('2026-11-21')} AND (SELECT count(*) FROM observation_blocks WHERE t_last >= ${DAY_START('2026-11-21')}) >= 25
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_records
+             WHEN NEW.dt = '2026-11-21' AND (SELECT count(*) FROM observation_records WHERE dt = '2026-11-21') >= 1800
              BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     db.close();
     await expect(runLocalEtl({ workspace, now: NOW, inline: true })).rejects.toThrow('disk on fire');
@@ -127,7 +124,7 @@ describe('runLocalEtl', () => {
       'price-stream/dt=2026-11-22/c.csv': rows(3000, 0, '2026-11-22'),
     });
     const db = openCache(cachePath(workspace));
-    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_blocks WHEN NEW.t_last >= ${DAY_START('2026-11-22')} BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
+    db.exec(`CREATE TRIGGER boom BEFORE INSERT ON observation_records WHEN NEW.dt = '2026-11-22' BEGIN SELECT RAISE(ABORT, 'disk on fire'); END`);
     const files = listRawFiles(join(workspace, 'lake'));
     const grouped = { nowMs: NOW, parseAhead: true, commitEveryRows: 1e9, commitEveryMs: 1e9 };
     expect(() => processRawFiles(db, workspace, files, grouped)).toThrow('disk on fire');

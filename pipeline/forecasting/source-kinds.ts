@@ -1,5 +1,4 @@
 import { cachePath, openCache, type CacheDb } from '../cache/cache-db';
-import { readProductRows } from '../cache/observation-reader';
 
 /**
  * What a source's rows mean when a product has none for a while (table `source_kinds`):
@@ -46,13 +45,14 @@ export function readSourceKinds(db: CacheDb): Map<string, SourceKindInfo> {
 export function measureRepeatShare(db: CacheDb, source: string): number | null {
   const ids = db.prepare('SELECT id FROM product_keys WHERE source = ? ORDER BY id').pluck().all(source) as number[];
   const step = Math.max(1, Math.ceil(ids.length / SAMPLE_PRODUCTS));
+  const prices = db.prepare('SELECT price FROM observation_records WHERE product = ? ORDER BY observed_at').pluck();
   let pairs = 0;
   let repeats = 0;
   for (let i = 0; i < ids.length; i += step) {
-    const rows = readProductRows(db, ids[i]!);
-    for (let r = 1; r < rows.n; r++) {
+    const rows = prices.all(ids[i]!) as number[];
+    for (let r = 1; r < rows.length; r++) {
       pairs++;
-      if (rows.price[r] === rows.price[r - 1]) repeats++;
+      if (rows[r] === rows[r - 1]) repeats++;
     }
   }
   return pairs >= MIN_PAIRS ? repeats / pairs : null;

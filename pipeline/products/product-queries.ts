@@ -1,6 +1,5 @@
 import type { CacheDb } from '../cache/cache-db';
-import { FLAG_DROP } from '../cache/observation-blocks';
-import { productKeyId, readProductRows } from '../cache/observation-reader';
+import { instantMs } from '../cache/observation-writer';
 
 /**
  * What the Products screen asks the cache: search, one product's price history with its drops and
@@ -102,24 +101,19 @@ interface ProductRow {
 }
 
 /**
- * A product's rows, oldest first: the one read behind its page (history and statistics), its
- * observation blocks decoded (a year of daily rows is one or two blocks).
+ * A product's rows, oldest first: the one read behind its page (history and statistics), a range
+ * of the key index (product, observed_at).
  */
 function productRows(db: CacheDb, source: string, productId: string): ProductRow[] {
-  const id = productKeyId(db, source, productId);
-  if (id === undefined) return [];
-  const rows = readProductRows(db, id);
-  return Array.from({ length: rows.n }, (_, i) => {
-    const oldPrice = rows.oldPrice[i] as number;
-    const dropPct = rows.dropPct[i] as number;
-    return {
-      t: rows.t[i] as number,
-      price: rows.price[i] as number,
-      old_price: oldPrice === oldPrice ? oldPrice : null,
-      drop_pct: dropPct === dropPct ? dropPct : null,
-      is_drop: ((rows.flags[i] as number) & FLAG_DROP) === 0 ? 0 : 1,
-    };
-  });
+  const rows = db
+    .prepare(
+      `SELECT o.observed_at, o.price, o.old_price, o.drop_pct, o.is_drop
+         FROM product_keys k CROSS JOIN observation_records o ON o.product = k.id
+        WHERE k.source = ? AND k.product_id = ? ORDER BY o.observed_at`,
+    )
+    .raw()
+    .all(source, productId) as [string, number, number | null, number | null, 0 | 1][];
+  return rows.map(([observedAt, price, oldPrice, dropPct, isDrop]) => ({ t: instantMs(observedAt), price, old_price: oldPrice, drop_pct: dropPct, is_drop: isDrop }));
 }
 
 /**

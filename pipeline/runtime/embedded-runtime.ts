@@ -58,7 +58,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
   const log = options.log ?? (() => {});
   mkdirSync(options.workspace, { recursive: true });
   const events = new EventBus();
-  const cache = openCache(cachePath(options.workspace), { onMigration: logMigrations(log) });
+  const cache = openCache(cachePath(options.workspace), logMigrations(log));
   const producer = createProducerControl({
     workspace: options.workspace,
     ...(options.nodeBinary ? { processCommand: [options.nodeBinary, cliScript(), 'produce'] } : {}),

@@ -114,4 +114,22 @@ describe.skipIf(!driver)('the cache through ODBC (isql + SQLite ODBC driver)', (
     const latest = await isql('SELECT COUNT(*) FROM v_product_latest;');
     expect(Number(latest[0]?.[0])).toBe(900);
   }, 240_000);
+
+  it('reads a day of observations as an analyst does, the numbers typed as numbers by the driver', async () => {
+    // The workspace the test above filled (40 days of 4,000 rows).
+    const db = openCache(cachePath(workspace));
+    const day = db.prepare("SELECT dt, COUNT(*) AS n, SUM(price) AS total FROM observations WHERE dt = '2026-09-10' GROUP BY dt").get() as { dt: string; n: number; total: number };
+    db.close();
+    expect(day.n).toBe(4000);
+    const rows = await isql("SELECT product_id, price, old_price, drop_pct, is_drop FROM observations WHERE dt = '2026-09-10' ORDER BY product_id, observed_at;");
+    expect(rows).toHaveLength(4000);
+    expect(rows.reduce((sum, row) => sum + Number(row[1]), 0)).toBeCloseTo(day.total, 6);
+    // SQLColumns as the driver answers it (what Power BI reads to type a column): numbers, not text.
+    const columns = new Map((await isql('help observations')).map((row) => [row[3], { dataType: Number(row[4]), typeName: row[5] }]));
+    const SQL_INTEGER = 4;
+    const SQL_DOUBLE = 8;
+    for (const name of ['price', 'old_price', 'drop_amount', 'drop_pct']) expect(columns.get(name), name).toEqual({ dataType: SQL_DOUBLE, typeName: 'REAL' });
+    expect(columns.get('is_drop')).toEqual({ dataType: SQL_INTEGER, typeName: 'INTEGER' });
+    expect(columns.get('dt')?.typeName).toBe('TEXT');
+  });
 });

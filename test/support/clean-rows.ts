@@ -1,6 +1,5 @@
 import type { CacheDb } from '../../pipeline/cache/cache-db';
-import type { CleanRow } from '../../pipeline/cache/observation-encoding';
-import { createObservationWriter, type WriteResult } from '../../pipeline/cache/observation-writer';
+import { createObservationWriter, type CleanRow, type WriteResult } from '../../pipeline/cache/observation-writer';
 
 /**
  * A cleaned observation for tests: `dt` follows from observed_at, and it is a "no drop" row
@@ -25,7 +24,7 @@ export function cleanRow(fields: Pick<CleanRow, 'product_id' | 'observed_at'> & 
 
 /**
  * Stores rows in the cache the way the ETL and the sync do: through the observation writer, in
- * one transaction (the views are read-only; the writer keeps the blocks and the rollups).
+ * one transaction (the views are read-only; the writer keeps the rows and the rollups).
  */
 export function storeRows(db: CacheDb, rows: readonly CleanRow[], origin: 'local' | 'athena' = 'local'): WriteResult {
   const writer = createObservationWriter(db, { origin });
