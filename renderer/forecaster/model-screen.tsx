@@ -72,15 +72,7 @@ export function ModelScreen() {
             </EmptyState>
           )}
           {model && forecaster.value?.model && <TrainedOn model={forecaster.value.model} />}
-          {forecaster.value?.model?.backtest ? (
-            <BacktestReportView report={forecaster.value.model.backtest} />
-          ) : (
-            model && (
-              <EmptyState title="No buyer’s backtest in this model file" testId="backtest-missing">
-                This model was trained before the forecaster reported its backtest against every baseline, its policy and its slices: retrain to see them.
-              </EmptyState>
-            )
-          )}
+          {forecaster.value?.model && <BacktestReportView report={forecaster.value.model.backtest} />}
           {forecaster.value && <SourceKinds sources={forecaster.value.sources} />}
           {model && <ModelDetails model={model} />}
           {model && <BacktestPanel tasks={tasks} />}
@@ -124,47 +116,39 @@ function TrainedOn({ model }: { model: NonNullable<ForecasterStatus['model']> })
         <Counter label="Version" value={model.version} />
         <Counter label="Trained" value={formatDateTime(model.trained_at)} />
         <Counter label="On data from" value={`${formatDateTime(on.from)} – ${formatDateTime(on.to)}`} />
-        <Counter label="Products · decision days" value={`${on.products === null ? '–' : numberFormat.format(on.products)} · ${numberFormat.format(on.decision_days)}`} />
+        <Counter label="Products · decision days" value={`${numberFormat.format(on.products)} · ${numberFormat.format(on.decision_days)}`} />
         <Counter label="Horizon · min drop" value={`${model.horizon_days} d · ${model.min_drop_pct} %`} />
       </dl>
       <div className="small" data-testid="model-policy">
-        {model.policy ? (
-          <>
-            <strong>Advice in use: {policyName(model.policy)}.</strong> {model.policy_reason}
-          </>
-        ) : (
-          <span className="muted">This model file does not say which policy it advises with: retrain to see the policy in use and why.</span>
-        )}
+        <strong>Advice in use: {policyName(model.policy)}.</strong> {model.policy_reason}
       </div>
-      {model.slices && (
-        <table className="table" data-testid="model-slices">
-          <thead>
-            <tr>
-              <th>Slice</th>
-              <th>From</th>
-              <th>To</th>
-              <th>Days</th>
-              <th>Products</th>
-              <th>Decision days</th>
-            </tr>
-          </thead>
-          <tbody>
-            {(['train', 'validation', 'test'] as const).map((name) => {
-              const slice = model.slices![name];
-              return (
-                <tr key={name}>
-                  <td>{name}</td>
-                  <td>{formatDateTime(slice.from)}</td>
-                  <td>{formatDateTime(slice.to)}</td>
-                  <td>{numberFormat.format(slice.days)}</td>
-                  <td>{numberFormat.format(slice.products)}</td>
-                  <td>{numberFormat.format(slice.decisions)}</td>
-                </tr>
-              );
-            })}
-          </tbody>
-        </table>
-      )}
+      <table className="table" data-testid="model-slices">
+        <thead>
+          <tr>
+            <th>Slice</th>
+            <th>From</th>
+            <th>To</th>
+            <th>Days</th>
+            <th>Products</th>
+            <th>Decision days</th>
+          </tr>
+        </thead>
+        <tbody>
+          {(['train', 'validation', 'test'] as const).map((name) => {
+            const slice = model.slices[name];
+            return (
+              <tr key={name}>
+                <td>{name}</td>
+                <td>{formatDateTime(slice.from)}</td>
+                <td>{formatDateTime(slice.to)}</td>
+                <td>{numberFormat.format(slice.days)}</td>
+                <td>{numberFormat.format(slice.products)}</td>
+                <td>{numberFormat.format(slice.decisions)}</td>
+              </tr>
+            );
+          })}
+        </tbody>
+      </table>
     </Panel>
   );
 }
