@@ -655,8 +655,6 @@ export const MIGRATIONS: readonly Migration[] = [
       DROP VIEW IF EXISTS product_observations;
       DROP VIEW IF EXISTS products;
       DROP VIEW IF EXISTS v_price_drop_kpis;
-      DROP VIEW IF EXISTS v_drop_trend_daily;
-      DROP VIEW IF EXISTS v_category_drops;
       DROP VIEW IF EXISTS v_product_latest;
 
       CREATE TABLE observation_records (
@@ -704,9 +702,8 @@ export const MIGRATIONS: readonly Migration[] = [
         JOIN observation_records o ON o.product = k.id AND o.observed_at = (SELECT MAX(x.observed_at) FROM observation_records x WHERE x.product = k.id)
         JOIN descriptors d ON d.id = o.descriptor;
 
-        -- The Power BI views of 0501, same names, columns and meaning. The three aggregates read
-        -- the dashboard rollups, which the observation writer keeps exactly consistent with the
-        -- rows (pipeline/cache/dashboard-rollups.ts): a Power BI refresh does not scan every row.
+        -- The Power BI views that read the rows, same names, columns and meaning as 0800's;
+        -- v_drop_trend_daily and v_category_drops read only the rollups and stay as 0800 made them.
         CREATE VIEW v_price_drop_kpis AS
         SELECT
           COALESCE(SUM(r.observations), 0)                                         AS observations,
@@ -719,31 +716,6 @@ export const MIGRATIONS: readonly Migration[] = [
           MIN(r.dt)                                                                AS first_day,
           MAX(r.dt)                                                                AS last_day
         FROM rollup_daily r;
-
-        CREATE VIEW v_drop_trend_daily AS
-        SELECT
-          r.dt                                                                     AS dt,
-          r.category                                                               AS category,
-          SUM(r.observations)                                                      AS observations,
-          COALESCE(SUM(CASE WHEN r.is_drop = 1 THEN r.observations END), 0)        AS drops,
-          ROUND(SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_sum_c END) / 100.0
-                / SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_n END), 2)           AS avg_drop_pct,
-          COALESCE((SELECT p.products FROM rollup_presence p WHERE p.dt = r.dt AND p.category = r.category AND p.kind = 0), 0) AS products_analysed,
-          COALESCE((SELECT p.products FROM rollup_presence p WHERE p.dt = r.dt AND p.category = r.category AND p.kind = 1), 0) AS products_with_drop
-        FROM rollup_daily r
-        GROUP BY r.dt, r.category;
-
-        CREATE VIEW v_category_drops AS
-        SELECT
-          r.category                                                               AS category,
-          SUM(r.observations)                                                      AS observations,
-          COALESCE(SUM(CASE WHEN r.is_drop = 1 THEN r.observations END), 0)        AS drops,
-          ROUND(SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_sum_c END) / 100.0
-                / SUM(CASE WHEN r.is_drop = 1 THEN r.drop_pct_n END), 2)           AS avg_drop_pct,
-          (SELECT COUNT(*) FROM rollup_category_products c WHERE c.category = r.category) AS products_analysed,
-          (SELECT COUNT(*) FROM rollup_category_products c WHERE c.category = r.category AND c.dropped = 1) AS products_with_drop
-        FROM rollup_daily r
-        GROUP BY r.category;
 
         CREATE VIEW v_product_latest AS
         SELECT k.source, k.product_id, d.title, d.category, d.currency, o.price, o.old_price, o.drop_amount, o.drop_pct,
