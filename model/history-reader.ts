@@ -2,7 +2,7 @@ import { type CacheDb } from '../pipeline/cache/cache-db';
 import { instantMs } from '../pipeline/cache/observation-writer';
 import { HistoryBuilder, type ProductHistory } from './price-history';
 import type { HistorySource } from './decision-data';
-import type { SourceKind } from './timeline';
+import { kindFromRepeatShare, type SourceKind } from './timeline';
 
 /**
  * Reads price histories out of the cache's observation rows (`observation_records`, migration
@@ -124,9 +124,6 @@ export function countObservations(db: CacheDb, filter: HistoryFilter = {}): numb
   return db.prepare(`SELECT COUNT(*) FROM product_keys k JOIN observation_records o ON o.product = k.id ${sql}`).pluck().get(...params) as number;
 }
 
-/** Share of consecutive observations that repeat the price at or above which a source is read as snapshots. */
-export const SNAPSHOT_REPEAT_SHARE = 0.25;
-
 /**
  * A source's kind from its histories: a change log records a row only when the price changes, so
  * almost no observed day repeats the previous price; snapshots repeat it most days. The share is
@@ -143,7 +140,7 @@ export function detectSourceKinds(histories: readonly ProductHistory[]): Map<str
   return new Map(
     [...totals].map(([source, { changes, days }]) => {
       const repeatShare = days > 0 ? Math.max(0, 1 - changes / days) : 1;
-      return [source, { kind: repeatShare >= SNAPSHOT_REPEAT_SHARE ? 'snapshots' : 'changes', repeatShare }];
+      return [source, { kind: kindFromRepeatShare(repeatShare), repeatShare }];
     }),
   );
 }

@@ -13,6 +13,15 @@ import { DAY_MS, dayOf, segmentAt, type ProductHistory } from './price-history';
  */
 export type SourceKind = 'snapshots' | 'changes';
 
+/**
+ * A source's kind from the share of consecutive observations of a product that repeat its price:
+ * a change log only records changes, so its repeats are rare (a correction, a re-listing); a
+ * snapshot source repeats the price whenever it did not move, which for shop prices is most days.
+ */
+export function kindFromRepeatShare(share: number): SourceKind {
+  return share >= 0.25 ? 'snapshots' : 'changes';
+}
+
 export interface Timeline {
   source: string;
   productId: string;

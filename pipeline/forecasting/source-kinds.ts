@@ -1,4 +1,5 @@
 import { cachePath, openCache, type CacheDb } from '../cache/cache-db';
+import { kindFromRepeatShare, type SourceKind } from '../../model/timeline';
 
 /**
  * What a source's rows mean when a product has none for a while (table `source_kinds`):
@@ -8,7 +9,6 @@ import { cachePath, openCache, type CacheDb } from '../cache/cache-db';
  * The user may say it (`pricedrop import --kind`); otherwise it is detected from the data and a
  * detection never overwrites what the user said.
  */
-export type SourceKind = 'snapshots' | 'changes';
 
 export function isSourceKind(value: string): value is SourceKind {
   return value === 'snapshots' || value === 'changes';
@@ -22,11 +22,6 @@ export interface SourceKindInfo {
   repeat_share: number | null;
 }
 
-/**
- * A change log only records changes, so its repeats are rare (a correction, a re-listing); a
- * snapshot source repeats the price whenever it did not move, which for shop prices is most days.
- */
-export const SNAPSHOTS_FROM_REPEAT_SHARE = 0.25;
 /** Fewer consecutive pairs than this say nothing yet (a first batch holds one row per product). */
 const MIN_PAIRS = 20;
 /** Products read per source for a detection, spread over the source: bounds the cost on big caches. */
@@ -56,11 +51,6 @@ export function measureRepeatShare(db: CacheDb, source: string): number | null {
     }
   }
   return pairs >= MIN_PAIRS ? repeats / pairs : null;
-}
-
-/** The kind a repeat share points to. */
-export function kindFromRepeatShare(share: number): SourceKind {
-  return share >= SNAPSHOTS_FROM_REPEAT_SHARE ? 'snapshots' : 'changes';
 }
 
 /** Stores the user's word for a source (detected = 0): detection leaves it alone from then on. */
