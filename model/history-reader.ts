@@ -108,15 +108,6 @@ export function readDataEnds(db: CacheDb): Map<string, number> {
   return new Map(rows.map((row) => [row.source, Date.parse(row.last)]));
 }
 
-/** The last observation time of one source: its products' latest rows (one index seek per product). */
-export function readDataEnd(db: CacheDb, source: string): number | undefined {
-  const last = db
-    .prepare('SELECT MAX((SELECT MAX(o.observed_at) FROM observation_records o WHERE o.product = k.id)) FROM product_keys k WHERE k.source = ?')
-    .pluck()
-    .get(source) as string | null;
-  return last === null ? undefined : instantMs(last);
-}
-
 /** Total observation rows (for progress totals). */
 export function countObservations(db: CacheDb, filter: HistoryFilter = {}): number {
   if (filter.source === undefined && filter.productId === undefined) return db.prepare('SELECT COUNT(*) FROM observation_records').pluck().get() as number;

@@ -50,11 +50,6 @@ export interface Reason {
   text: string;
 }
 
-/** The calibrated drop probability p for a feature vector. */
-export function dropProbability(model: LoadedModel, features: ArrayLike<number>): number {
-  return scoreRow(forestsOf(model), features).p;
-}
-
 /** Does the policy in use say Wait for these features, `daysLeft` days before the deadline? */
 export function adviseWait(model: LoadedModel, features: ArrayLike<number>, daysLeft: number): boolean {
   const { policy, options } = model.meta;

@@ -135,17 +135,3 @@ export function segmentAt(history: ProductHistory, t: number): number {
   }
   return lo - 1;
 }
-
-/** The price in force at `t` (NaN before the first observation). */
-export function priceAt(history: ProductHistory, t: number): number {
-  const k = segmentAt(history, t);
-  return k < 0 ? Number.NaN : history.price[k]!;
-}
-
-/** The lowest price in force at any moment of [from, to] (NaN if nothing is known by `to`). */
-export function minPriceBetween(history: ProductHistory, from: number, to: number): number {
-  let k = segmentAt(history, from);
-  let low = k >= 0 ? history.price[k]! : Number.POSITIVE_INFINITY;
-  for (k = k + 1; k < history.start.length && history.start[k]! <= to; k++) low = Math.min(low, history.price[k]!);
-  return Number.isFinite(low) ? low : Number.NaN;
-}
