@@ -91,7 +91,8 @@ export interface FeatureInputs {
  * which `wanted(d)` holds (d = index into the timeline). `row` is reused: copy what you keep.
  */
 export function forEachFeatureRow(inputs: FeatureInputs, wanted: (d: number) => boolean, emit: (d: number, row: Float64Array) => void): void {
-  const { timeline, episodes, outcomes, market, horizonDays } = inputs;
+  const { timeline, episodes, outcomes, horizonDays } = inputs;
+  const market = inputs.market.view(timeline.source, timeline.category);
   const { price, list } = timeline;
   const n = price.length;
   const row = new Float64Array(FEATURE_COUNT);
@@ -173,13 +174,12 @@ export function forEachFeatureRow(inputs: FeatureInputs, wanted: (d: number) => 
     row[F.day_of_week] = date.getUTCDay();
     row[F.dropped_year_ago] = d - 372 >= 0 ? (episodeLog.startsBetween(d - 372, d - 358) > 0 ? 1 : 0) : -1;
 
-    const { source, category } = timeline;
-    row[F.source_on_drop_share] = market.onDropShare(source, undefined, day);
-    row[F.source_start_share_7d] = market.startShare(source, undefined, day);
-    row[F.category_on_drop_share] = market.onDropShare(source, category, day);
-    row[F.category_start_share_7d] = market.startShare(source, category, day);
-    row[F.category_drop_rate_90d] = market.labelRate(source, category, day);
-    row[F.source_drop_rate_90d] = market.labelRate(source, undefined, day);
+    row[F.source_on_drop_share] = market.onDropShare('source', day);
+    row[F.source_start_share_7d] = market.startShare('source', day);
+    row[F.category_on_drop_share] = market.onDropShare('category', day);
+    row[F.category_start_share_7d] = market.startShare('category', day);
+    row[F.category_drop_rate_90d] = market.labelRate('category', day);
+    row[F.source_drop_rate_90d] = market.labelRate('source', day);
     row[F.history_days] = d;
     const from30 = Math.max(0, d - 29);
     row[F.observed_share_30d] = (knownPrefix[d + 1]! - knownPrefix[from30]!) / Math.max(1, activePrefix[d + 1]! - activePrefix[from30]!);

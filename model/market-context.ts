@@ -18,6 +18,17 @@ interface GroupDays {
 }
 
 const FIELDS = ['tracked', 'onDrop', 'starts', 'labelSum', 'labelCount'] as const;
+type Field = (typeof FIELDS)[number];
+
+/** What the rest of a product's source or category (`scope`) does on a day (see MarketContext.view). */
+export interface MarketView {
+  /** Share of the group's tracked products on a drop on `day`. */
+  onDropShare(scope: 'source' | 'category', day: number): number;
+  /** Share of the group's tracked products that started an episode over the `days` days ending on `day`. */
+  startShare(scope: 'source' | 'category', day: number, days?: number): number;
+  /** Drop rate (label mean) of the group's days in [day − H − window, day − H]: labels known on `day`. */
+  labelRate(scope: 'source' | 'category', day: number, windowDays?: number): number;
+}
 
 export class MarketContext {
   private readonly groups = new Map<string, GroupDays>();
@@ -64,31 +75,27 @@ export class MarketContext {
     return this;
   }
 
-  /** Share of the group's tracked products on a drop on `day`. */
-  onDropShare(source: string, category: string | undefined, day: number): number {
-    return this.ratio(source, category, 'onDrop', 'tracked', day, day);
-  }
-
-  /** Episode starts over the last `days` days (day included) per tracked product-day, × days: the share that started one. */
-  startShare(source: string, category: string | undefined, day: number, days = 7): number {
-    return this.ratio(source, category, 'starts', 'tracked', day - days + 1, day) * days;
-  }
-
-  /** Drop rate (label mean) of the group's days in [day − H − window, day − H]: labels known on `day`. */
-  labelRate(source: string, category: string | undefined, day: number, windowDays = 90): number {
-    const last = day - this.horizonDays;
-    return this.ratio(source, category, 'labelSum', 'labelCount', last - windowDays, last);
-  }
-
-  private ratio(source: string, category: string | undefined, numerator: (typeof FIELDS)[number], denominator: (typeof FIELDS)[number], fromDay: number, toDay: number): number {
+  /**
+   * The queries for one product's source and category, with both groups looked up once (a
+   * product's feature pass asks six times a day).
+   */
+  view(source: string, category: string): MarketView {
     if (!this.finished) throw new Error('MarketContext: query before finish');
-    const group = this.groups.get(category === undefined ? sourceKey(source) : categoryKey(source, category));
-    if (!group) return 0;
-    const from = Math.max(0, fromDay - this.firstDay);
-    const to = Math.min(group.tracked.length - 1, toDay - this.firstDay + 1);
-    if (to <= from) return 0;
-    const total = group[denominator][to]! - group[denominator][from]!;
-    return total > 0 ? (group[numerator][to]! - group[numerator][from]!) / total : 0;
+    const groups = { source: this.groups.get(sourceKey(source)), category: this.groups.get(categoryKey(source, category)) };
+    const { firstDay, horizonDays } = this;
+    const ratio = (group: GroupDays | undefined, numerator: Field, denominator: Field, fromDay: number, toDay: number): number => {
+      if (!group) return 0;
+      const from = Math.max(0, fromDay - firstDay);
+      const to = Math.min(group.tracked.length - 1, toDay - firstDay + 1);
+      if (to <= from) return 0;
+      const total = group[denominator][to]! - group[denominator][from]!;
+      return total > 0 ? (group[numerator][to]! - group[numerator][from]!) / total : 0;
+    };
+    return {
+      onDropShare: (scope, day) => ratio(groups[scope], 'onDrop', 'tracked', day, day),
+      startShare: (scope, day, days = 7) => ratio(groups[scope], 'starts', 'tracked', day - days + 1, day) * days,
+      labelRate: (scope, day, windowDays = 90) => ratio(groups[scope], 'labelSum', 'labelCount', day - horizonDays - windowDays, day - horizonDays),
+    };
   }
 
   private group(key: string): GroupDays {
