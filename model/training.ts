@@ -8,7 +8,7 @@ import { fitForest } from './forest/train-forest';
 import { applyCalibration, fitIsotonic, type IsotonicCalibration } from './evaluation/calibration';
 import { round } from './evaluation/metrics';
 import type { BacktestReport, PolicyInUse, SliceInfo } from './evaluation/report-types';
-import { choosePolicies, evaluatePeriod, labelRate, sliceInfo } from './evaluation/period-evaluation';
+import { choosePolicies, evaluatePeriod, labelRate, scoredLabels, sliceInfo } from './evaluation/period-evaluation';
 import { categoryCoder, MODEL_FORMAT, MODEL_FORMAT_VERSION, defaultModelPath, saveModel, type ModelFile, type ModelOptions } from './model-file';
 import { scoreRange, type ScoringForests } from './scoring';
 import { workspaceHistories } from './history-reader';
@@ -263,22 +263,10 @@ function sampleProducts(data: ForecastData, range: { from: number; to: number },
 
 /** Isotonic map from the classifier's validation scores to the drop frequencies seen there. */
 function calibrateOn(data: ForecastData, scored: ReturnType<typeof scoreRange>, range: { from: number; to: number }): IsotonicCalibration {
-  const scores: number[] = [];
-  const labels: number[] = [];
-  for (const [index, s] of scored) {
-    const product = data.products[index]!;
-    for (let i = 0; i < s.p.length; i++) {
-      const day = s.firstDay + i;
-      if (day > range.to || Number.isNaN(s.p[i]!)) continue;
-      const label = product.outcomes.label[day - product.timeline.firstDay]!;
-      if (Number.isNaN(label)) continue;
-      scores.push(s.p[i]!);
-      labels.push(label);
-    }
-  }
-  const positives = labels.reduce((a, b) => a + b, 0);
-  if (scores.length < 100 || positives === 0 || positives === labels.length) return { x: [0, 1], y: [0, 1] };
-  return fitIsotonic(scores, labels);
+  const { p, y } = scoredLabels(data, scored, range);
+  const positives = y.reduce((a, b) => a + b, 0);
+  if (p.length < 100 || positives === 0 || positives === y.length) return { x: [0, 1], y: [0, 1] };
+  return fitIsotonic(p, y);
 }
 
 function windowOf(data: ForecastData, slices: Slices): ModelFile['training_window'] {

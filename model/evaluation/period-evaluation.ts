@@ -99,6 +99,12 @@ export function evaluatePeriod(data: ForecastData, scores: Map<number, ProductSc
 
 /** Forecast quality of the period's known-label days (the same buyers' first days). */
 function forecastOn(data: ForecastData, scores: Map<number, ProductScores>, range: DayRange, trainBaseRate: number) {
+  const { p, y } = scoredLabels(data, scores, range);
+  return forecastQuality(Float64Array.from(p), Float64Array.from(y), trainBaseRate);
+}
+
+/** The scored days of `range` with a known label: the classifier's p and the outcome, side by side. */
+export function scoredLabels(data: ForecastData, scores: Map<number, ProductScores>, range: DayRange): { p: number[]; y: number[] } {
   const p: number[] = [];
   const y: number[] = [];
   for (const [index, s] of scores) {
@@ -111,7 +117,7 @@ function forecastOn(data: ForecastData, scores: Map<number, ProductScores>, rang
       y.push(label);
     }
   }
-  return forecastQuality(Float64Array.from(p), Float64Array.from(y), trainBaseRate);
+  return { p, y };
 }
 
 /** Share of known labels that are drops over the decision days of `range`. */
