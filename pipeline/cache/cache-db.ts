@@ -1,6 +1,7 @@
 import Database from 'better-sqlite3';
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
+import { repairBulkLoad } from './bulk-load';
 import { MIGRATIONS, type Migration } from './migrations';
 
 export type CacheDb = Database.Database;
@@ -46,6 +47,7 @@ export function logMigrations(log: (line: string) => void): Pick<OpenCacheOption
 /**
  * Opens (creating if needed) the SQLite cache in WAL mode and applies pending migrations.
  * WAL lets other processes (the ODBC driver, Power BI, a second PriceDrop) read while we write.
+ * A bulk load whose process died is finished here (bulk-load.ts).
  */
 export function openCache(file: string, options: OpenCacheOptions = {}): CacheDb {
   if (!options.readonly) mkdirSync(dirname(file), { recursive: true });
@@ -54,6 +56,8 @@ export function openCache(file: string, options: OpenCacheOptions = {}): CacheDb
   if (!options.readonly) {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
+    // A bulk load that died with its indexes deferred is finished first (migrations may use them).
+    repairBulkLoad(db);
     migrate(db, MIGRATIONS, options);
   }
   return db;

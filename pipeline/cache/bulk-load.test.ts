@@ -1,0 +1,194 @@
+import { spawnSync } from 'node:child_process';
+import { writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { startBulkLoad } from './bulk-load';
+import { openCache, type CacheDb } from './cache-db';
+import { createObservationWriter, type CleanRow, type WriteResult } from './observation-writer';
+import { seededSequence } from '../runtime/seeded-sequence';
+import { cleanRow } from '../../test/support/clean-rows';
+import { useTempDirs } from '../../test/support/temp-dirs';
+import { mountTinyDisk, tinyDiskUnavailable } from '../../test/support/tiny-disk';
+
+const tempDir = useTempDirs('pricedrop-bulk-load-');
+const SECONDARY = ['observation_records_descriptor', 'observation_records_dt'];
+
+/**
+ * Batches as a bulk load meets them: each mostly later than the one before (hourly ticks over 60
+ * products), plus late rows (older than their product's latest, some new, some already stored)
+ * and repeats of keys within the batch and from earlier batches.
+ */
+function loadBatches(seed: number, batches: number, perBatch: number): CleanRow[][] {
+  const random = seededSequence(seed);
+  const out: CleanRow[][] = [];
+  const written: CleanRow[] = [];
+  for (let b = 0; b < batches; b++) {
+    const batch: CleanRow[] = [];
+    for (let i = 0; i < perBatch; i++) {
+      const product = Math.floor(random() * 60);
+      const hour = b * 40 + Math.floor(random() * 40);
+      batch.push(
+        cleanRow({
+          source: product % 4 === 0 ? 'pnp' : 'mercadona',
+          product_id: `p${product}`,
+          observed_at: new Date(Date.UTC(2025, 2, 1) + hour * 3_600_000).toISOString(),
+          title: `Product ${product} v${Math.floor(random() * 2)}`,
+          category: ['dairy', 'bakery', 'drinks', 'toys'][product % 4] as string,
+          price: Math.round(random() * 10_000) / 100,
+        }),
+      );
+    }
+    // Late rows: new keys hours before the batch, and copies of earlier batches' rows (with another price).
+    for (let i = 0; i < perBatch / 10; i++) {
+      const product = Math.floor(random() * 60);
+      const hour = Math.floor(random() * b * 40);
+      batch.push(cleanRow({ source: 'late', product_id: `p${product}`, observed_at: new Date(Date.UTC(2025, 2, 1) + hour * 3_600_000).toISOString(), price: 1 + i }));
+      const old = written[Math.floor(random() * written.length)];
+      if (old) batch.push({ ...old, price: old.price + 1 });
+    }
+    written.push(...batch);
+    out.push(batch);
+  }
+  return out;
+}
+
+function write(db: CacheDb, writer: ReturnType<typeof createObservationWriter>, rows: readonly CleanRow[]): WriteResult {
+  return db.transaction(() => {
+    const result = writer.writeBatch(rows);
+    writer.flush();
+    return result;
+  })();
+}
+
+/** What a user and an analyst see of the cache: rows, products, rollups. */
+function dump(db: CacheDb): Record<string, unknown[]> {
+  return {
+    observations: db.prepare('SELECT * FROM observations ORDER BY source, product_id, observed_at').all(),
+    products: db.prepare('SELECT * FROM products ORDER BY source, product_id').all(),
+    rollup_daily: db.prepare('SELECT dt, category, is_drop, observations, drop_pct_n, drop_pct_sum_c FROM rollup_daily ORDER BY 1, 2, 3').all(),
+  };
+}
+
+function secondaryIndexes(db: CacheDb): string[] {
+  return db.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND name IN ('observation_records_dt', 'observation_records_descriptor') ORDER BY name").pluck().all() as string[];
+}
+
+function plan(db: CacheDb, sql: string, ...params: unknown[]): string {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map((r) => r.detail).join('\n');
+}
+
+/** The same batches through an indexed load (no bulk path): what a bulk load must equal. */
+function indexedLoad(batches: readonly CleanRow[][]): { db: CacheDb; results: WriteResult[] } {
+  const db = openCache(join(tempDir(), 'cache.db'));
+  const writer = createObservationWriter(db);
+  return { db, results: batches.map((batch) => write(db, writer, batch)) };
+}
+
+describe('bulk load (indexes after the rows)', () => {
+  it('stores exactly what an indexed load stores, duplicates and late rows across batches included, then has its indexes back', () => {
+    const batches = loadBatches(7, 6, 400);
+    const db = openCache(join(tempDir(), 'cache.db'));
+    const load = startBulkLoad(db, 2400);
+    expect(load.deferred).toBe(true);
+    expect(secondaryIndexes(db)).toEqual([]);
+    const writer = createObservationWriter(db);
+    const results = batches.map((batch) => write(db, writer, batch));
+    // Meanwhile a day filter scans, and answers the same.
+    expect(plan(db, 'SELECT count(*) FROM observations WHERE dt = ?', '2025-03-02')).not.toMatch(/observation_records_dt/);
+    load.finish();
+
+    const indexed = indexedLoad(batches);
+    expect(results).toEqual(indexed.results);
+    expect(results.some((r) => r.duplicates > 0)).toBe(true);
+    expect(dump(db)).toEqual(dump(indexed.db));
+    expect(secondaryIndexes(db)).toEqual(SECONDARY);
+    expect(plan(db, 'SELECT count(*), avg(price) FROM observations WHERE dt = ?', '2025-03-02')).toMatch(/observation_records_dt/);
+    expect(plan(db, 'SELECT count(*) FROM observations WHERE category = ?', 'dairy')).toMatch(/observation_records_descriptor/);
+    expect(plan(db, 'SELECT * FROM observations WHERE source = ? AND product_id = ?', 'pnp', 'p4')).toMatch(/observation_records_key/);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'bulk_load'").get()).toBeUndefined();
+  });
+
+  it('keeps maintaining the indexes for a load smaller than the table', () => {
+    const batches = loadBatches(8, 2, 300);
+    const db = openCache(join(tempDir(), 'cache.db'));
+    const writer = createObservationWriter(db);
+    write(db, writer, batches[0] as CleanRow[]);
+    const load = startBulkLoad(db, 100);
+    expect(load.deferred).toBe(false);
+    expect(secondaryIndexes(db)).toEqual(SECONDARY);
+  });
+
+  it('is finished by the next open after its process was killed mid-load, with the same rows', () => {
+    const batches = loadBatches(9, 5, 300);
+    const dir = tempDir();
+    const file = join(dir, 'cache.db');
+    const batchesFile = join(dir, 'batches.json');
+    writeFileSync(batchesFile, JSON.stringify(batches));
+    // Another process starts a load, commits every batch and is killed before its end step.
+    const script = join(dir, 'killed-load.ts');
+    writeFileSync(
+      script,
+      `import { readFileSync } from 'node:fs';
+import { openCache } from ${JSON.stringify(join(import.meta.dirname, 'cache-db.ts'))};
+import { startBulkLoad } from ${JSON.stringify(join(import.meta.dirname, 'bulk-load.ts'))};
+import { createObservationWriter } from ${JSON.stringify(join(import.meta.dirname, 'observation-writer.ts'))};
+const db = openCache(${JSON.stringify(file)});
+if (!startBulkLoad(db, 1500).deferred) throw new Error('not deferred');
+const writer = createObservationWriter(db);
+for (const batch of JSON.parse(readFileSync(${JSON.stringify(batchesFile)}, 'utf8'))) {
+  db.transaction(() => { writer.writeBatch(batch); writer.flush(); })();
+}
+process.kill(process.pid, 'SIGKILL');
+`,
+    );
+    const child = spawnSync(process.execPath, ['--import', 'tsx', script], { encoding: 'utf8', timeout: 60_000 });
+    expect(child.signal, child.stderr).toBe('SIGKILL');
+
+    // Before anything opens it for writing, the cache is consistent and readable, only unindexed.
+    const reader = openCache(file, { readonly: true });
+    expect(secondaryIndexes(reader)).toEqual([]);
+    expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
+    const indexed = indexedLoad(batches);
+    expect(dump(reader)).toEqual(dump(indexed.db));
+    reader.close();
+
+    const db = openCache(file);
+    expect(secondaryIndexes(db)).toEqual(SECONDARY);
+    expect(db.prepare("SELECT value FROM meta WHERE key = 'bulk_load'").get()).toBeUndefined();
+    expect(dump(db)).toEqual(dump(indexed.db));
+    expect(plan(db, 'SELECT count(*) FROM observations WHERE dt = ?', '2025-03-02')).toMatch(/observation_records_dt/);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  describe.skipIf(tinyDiskUnavailable !== undefined)(`on a full disk${tinyDiskUnavailable ? ` (skipped: ${tinyDiskUnavailable})` : ''}`, () => {
+    it('stays deferred and consistent when the index build finds no room, and finishes once there is room', () => {
+      const disk = mountTinyDisk('24m');
+      try {
+        const batches = loadBatches(10, 8, 4000);
+        const db = openCache(join(disk.path, 'cache.db'));
+        const load = startBulkLoad(db, 32_000);
+        const writer = createObservationWriter(db);
+        for (const batch of batches) write(db, writer, batch);
+        db.pragma('wal_checkpoint(TRUNCATE)');
+        const before = dump(db);
+        disk.fill(16 << 10);
+        expect(() => load.finish()).toThrow(/full/);
+        expect(db.inTransaction).toBe(false);
+        expect(secondaryIndexes(db)).toEqual([]);
+        expect(db.prepare("SELECT value FROM meta WHERE key = 'bulk_load'").get()).toBeDefined();
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+        expect(dump(db)).toEqual(before);
+
+        disk.grow('64m');
+        load.finish();
+        expect(secondaryIndexes(db)).toEqual(SECONDARY);
+        expect(dump(db)).toEqual(before);
+        expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+        db.close();
+      } finally {
+        disk.remove();
+      }
+    });
+  });
+});

@@ -1,0 +1,98 @@
+import type { CacheDb } from './cache-db';
+
+/**
+ * Bulk loads with the secondary indexes of `observation_records` built after the rows
+ * (docs/decisions/0012-typed-cache-rows.md, "Bulk loads"). `(dt)` and `(descriptor)` are
+ * dropped while a load appends and built at its end with one sort each, as migration 0900 builds
+ * them. The unique key `(product, observed_at)` stays: it is what says a late row is a duplicate
+ * (the writer's `INSERT OR IGNORE`), what finds a product's latest row and the price before a
+ * late row, and what the rollups' rebuild walks; with it, every count and every row is exactly
+ * what an indexed load gives, and readers only lose the day and category index meanwhile (their
+ * queries stay correct, as scans).
+ *
+ * The deferred state is the `bulk_load` row of `meta` (the loading process's pid), committed with
+ * the DROP INDEX: a load that dies (killed, crashed, a full disk while the indexes are built) is
+ * finished by the next `openCache` once its process is gone.
+ */
+
+/** 0900's two secondary indexes, as it creates them. */
+const DEFERRED_INDEXES = [
+  'CREATE INDEX IF NOT EXISTS observation_records_dt ON observation_records (dt)',
+  'CREATE INDEX IF NOT EXISTS observation_records_descriptor ON observation_records (descriptor)',
+];
+const DROP_INDEXES = 'DROP INDEX IF EXISTS observation_records_dt; DROP INDEX IF EXISTS observation_records_descriptor;';
+const META_KEY = 'bulk_load';
+
+export interface BulkLoad {
+  /** Whether this load appends without the secondary indexes (finish() builds them). */
+  readonly deferred: boolean;
+  /**
+   * Builds the deferred indexes (one sort each) and clears the deferred state, in one
+   * transaction; call it after the load's last commit, outside a transaction. A failure (a full
+   * disk) rolls back to the deferred state, consistent: the next `openCache` finishes it.
+   */
+  finish(): void;
+}
+
+function loaderPid(db: CacheDb): number | undefined {
+  const value = db.prepare('SELECT value FROM meta WHERE key = ?').pluck().get(META_KEY) as string | undefined;
+  return value === undefined ? undefined : (JSON.parse(value) as { pid: number }).pid;
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    // EPERM: the process exists, owned by someone else.
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+function buildIndexes(db: CacheDb): void {
+  db.transaction(() => {
+    for (const sql of DEFERRED_INDEXES) db.exec(sql);
+    db.prepare('DELETE FROM meta WHERE key = ?').run(META_KEY);
+  }).immediate();
+}
+
+/**
+ * Starts a load that will write about `expectedRows` rows. When that is at least as many as the
+ * table holds (a new cache, a first big ETL, the benches), the secondary indexes are deferred:
+ * rebuilding them from all rows then costs about what maintaining them row by row would cost
+ * for the table's own rows, and far less than maintaining them for the load's. Call outside a
+ * transaction.
+ */
+export function startBulkLoad(db: CacheDb, expectedRows: number): BulkLoad {
+  // Rows are only appended (a rowid table), so the largest rowid is the row count or more: no scan.
+  const held = (db.prepare('SELECT COALESCE(MAX(rowid), 0) FROM observation_records').pluck().get() as number) ?? 0;
+  const owner = loaderPid(db);
+  const someoneElseLoads = owner !== undefined && owner !== process.pid && isAlive(owner);
+  const deferred = expectedRows >= held && expectedRows > 0 && !someoneElseLoads;
+  if (!deferred) return { deferred, finish: () => undefined };
+  db.transaction(() => {
+    db.exec(DROP_INDEXES);
+    db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(META_KEY, JSON.stringify({ pid: process.pid }));
+  }).immediate();
+  return { deferred, finish: () => buildIndexes(db) };
+}
+
+/**
+ * Finishes a load whose process is gone (called by `openCache`): builds the deferred indexes.
+ * Leaves it for a later open when the cache is busy (another writer) or the disk is full: until
+ * then the cache is consistent and every query correct, only day and category filters scan.
+ */
+export function repairBulkLoad(db: CacheDb): void {
+  const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
+  if (!hasMeta) return;
+  const owner = loaderPid(db);
+  if (owner === undefined || owner === process.pid || isAlive(owner)) return;
+  try {
+    buildIndexes(db);
+  } catch (error) {
+    // Another writer holds the cache (its busy timeout ran out), or no room for the indexes.
+    const code = (error as { code?: unknown }).code;
+    if (code === 'SQLITE_FULL' || code === 'SQLITE_BUSY') return;
+    throw error;
+  }
+}
