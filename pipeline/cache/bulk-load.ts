@@ -79,14 +79,16 @@ export function startBulkLoad(db: CacheDb, expectedRows: number): BulkLoad {
 
 /**
  * Finishes a load whose process is gone (called by `openCache`): builds the deferred indexes.
- * Leaves it for a later open when the cache is busy (another writer) or the disk is full: until
- * then the cache is consistent and every query correct, only day and category filters scan.
+ * `ownProcess`: also one of this process (the caller knows none of its loads is running, as the
+ * ETL under its workspace lock). Leaves it for later when the cache is busy (another writer) or
+ * the disk is full: until then the cache is consistent and every query correct, only day and
+ * category filters scan.
  */
-export function repairBulkLoad(db: CacheDb): void {
+export function repairBulkLoad(db: CacheDb, options: { ownProcess?: boolean } = {}): void {
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
   if (!hasMeta) return;
   const owner = loaderPid(db);
-  if (owner === undefined || owner === process.pid || isAlive(owner)) return;
+  if (owner === undefined || (owner === process.pid ? !options.ownProcess : isAlive(owner))) return;
   try {
     buildIndexes(db);
   } catch (error) {

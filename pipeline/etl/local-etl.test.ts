@@ -117,6 +117,37 @@ describe('runLocalEtl', () => {
     expect(quarantine).toBe('line,reason,raw\np1,INVALID_PRICE,"p1,Bad,home,abc,,EUR,shop,2026-11-21T00:00:00Z"\n'.replace('p1,INVALID', '5002,INVALID'));
   });
 
+  it('loads a bulk run into a new cache with its day and category indexes built after the rows, rows and counts as an indexed run', async () => {
+    // Over 4 MB (a bulk run); the second file's day is earlier: every row of it is late, some repeated.
+    const files = { 'price-stream/dt=2026-11-21/a.csv': rows(45000, 0, '2026-11-21'), 'price-stream/dt=2026-11-20/b.csv': rows(45000, 7, '2026-11-20') };
+    expect(Object.values(files).reduce((n, text) => n + text.length, 0)).toBeGreaterThan(4 << 20);
+    const bulk = workspaceWith(files);
+    const indexed = workspaceWith(files);
+    const summary = await runLocalEtl({ workspace: bulk, now: NOW, inline: true, parseAhead: false });
+    const db = openCache(cachePath(indexed));
+    const expected = processRawFiles(db, indexed, listRawFiles(join(indexed, 'lake')), { nowMs: NOW });
+    db.close();
+    expect(summary).toEqual(expected);
+    expect(summary.duplicates).toBeGreaterThan(0);
+    const look = (workspace: string) => {
+      const cache = openCache(cachePath(workspace));
+      try {
+        return {
+          rows: cache.prepare('SELECT * FROM observations ORDER BY source, product_id, observed_at').all(),
+          rollups: cache.prepare('SELECT dt, category, is_drop, observations FROM rollup_daily ORDER BY 1, 2, 3').all(),
+          indexes: cache.prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'observation_records' ORDER BY name").pluck().all(),
+          deferred: cache.prepare("SELECT count(*) FROM meta WHERE key = 'bulk_load'").pluck().get(),
+          integrity: cache.pragma('integrity_check', { simple: true }),
+        };
+      } finally {
+        cache.close();
+      }
+    };
+    const after = look(bulk);
+    expect(after).toEqual(look(indexed));
+    expect(after).toMatchObject({ indexes: ['observation_records_descriptor', 'observation_records_dt', 'observation_records_key'], deferred: 0, integrity: 'ok' });
+  });
+
   it('commits bulk runs in groups of whole files, and a failure rolls back the whole open group', () => {
     const workspace = workspaceWith({
       'price-stream/dt=2026-11-20/a.csv': rows(3000),

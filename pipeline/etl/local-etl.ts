@@ -1,4 +1,4 @@
-import { startBulkLoad, type BulkLoad } from '../cache/bulk-load';
+import { repairBulkLoad, startBulkLoad, type BulkLoad } from '../cache/bulk-load';
 import { cachePath, openCache, type OpenCacheOptions } from '../cache/cache-db';
 import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
 import { EtlAbortedError, emptySummary, processRawFiles, type EtlProgress, type EtlSummary } from './etl-engine';
@@ -97,6 +97,9 @@ function runLocked(options: LocalEtlOptions): Promise<EtlSummary> {
     const db = openCache(cachePath(options.workspace), { onMigration: options.onMigration, onMigrationProgress: options.onMigrationProgress });
     let pending: number;
     try {
+      // Under the workspace lock no load of this process runs: one that stopped short (a full
+      // disk at its index build, in this app's ETL thread) is finished here.
+      repairBulkLoad(db, { ownProcess: true });
       pending = pendingRawFiles(db, lakeDir(options.workspace)).length;
     } finally {
       db.close();
@@ -133,7 +136,7 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
       // As many rows as the cache holds, or more: indexes after the rows (bulk-load.ts).
       load = startBulkLoad(db, Math.floor(bytes / RAW_BYTES_PER_ROW));
     }
-    return processRawFiles(db, data.workspace, files, {
+    const summary = processRawFiles(db, data.workspace, files, {
       parseAhead: data.parseAhead ?? bulk,
       nowMs: data.nowMs,
       minDropPct: data.minDropPct,
@@ -141,15 +144,19 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
       shouldStop: () => Atomics.load(stop, 0) === 1 || signal?.aborted === true,
       onProgress,
     });
-  } finally {
     try {
-      // Also after a failed or aborted run: the committed files' rows get their indexes.
       load?.finish();
     } catch (error) {
-      // A full disk (or another writer) leaves the load deferred and consistent; the next open
-      // of the cache finishes it. It must not hide the error that stopped the run, if any.
-      if (!isNoSpace(error) && (error as { code?: unknown }).code !== 'SQLITE_BUSY') throw error;
+      if (!isNoSpace(error)) throw error;
+      throw noSpaceError(error, `the workspace (${data.workspace})`, `all ${summary.files} files are in the cache; its day and category indexes are built by the next run, once there is room`);
     }
+    return summary;
+  } catch (error) {
+    // A failed or aborted run: the committed files' rows get their indexes now, or (a full disk)
+    // at the next run, which repairs before it starts.
+    if (load?.deferred) repairBulkLoad(db, { ownProcess: true });
+    throw error;
+  } finally {
     try {
       if (bulk) db.pragma('wal_checkpoint(PASSIVE)'); // readers may hold it back; later autocheckpoints finish
     } catch {
