@@ -12,7 +12,7 @@ import { invokeHandler, type AnyHandler } from '../pipeline/api/api-errors';
 import { CONTENT_SECURITY_POLICY } from '../pipeline/api/http-transport';
 import { defaultWorkspace } from '../pipeline/cli/command';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/runtime/embedded-runtime';
-import { packageRoot, VERSION } from '../pipeline/runtime/paths';
+import { packageRoot, VERSION } from '../pipeline/base/paths';
 import { readSettings } from '../pipeline/settings/settings-store';
 import { checkInvoke } from './ipc-guard';
 import { alertNotification } from './alert-notifications';

@@ -1,4 +1,4 @@
-import { awaitTerminableTask, startWorker } from '../pipeline/runtime/worker-threads';
+import { awaitTerminableTask, startWorker } from '../pipeline/base/worker-threads';
 import { type TrainModelOptions, type TrainProgress, type TrainReport } from './training';
 
 /**

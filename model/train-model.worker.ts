@@ -1,5 +1,5 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { postWorkerTask } from '../pipeline/runtime/worker-threads';
+import { postWorkerTask } from '../pipeline/base/worker-threads';
 import { trainModel, type TrainModelOptions, type TrainProgress, type TrainReport } from './training';
 
 /** Runs `trainModel` off the caller's thread (see train-model-runner.ts): progress events, then the report. */

@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { createRowMapper, listHistoryFiles, parseColumnMap, type ColumnMap } from '../pipeline/etl/history-import';
-import { parseTimestamp, trimText } from '../pipeline/etl/price-rules';
-import type { RawRecord } from '../pipeline/lake/raw-format';
+import { createRowMapper, listHistoryFiles, parseColumnMap, type ColumnMap } from './history-import';
+import { parseTimestamp, trimText } from '../pipeline/base/price-rules';
+import type { RawRecord } from '../pipeline/base/raw-format';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import { readCsvHeader, readCsvRows } from './csv-rows';
 import { destinationId } from './sink';

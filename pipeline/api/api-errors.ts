@@ -1,6 +1,6 @@
 import type { ApiErrorBody } from './contract';
 import { ValidationError } from './validate';
-import { isNoSpace } from '../runtime/disk-full';
+import { isNoSpace } from '../base/disk-full';
 
 /** A request for something that does not exist (404). */
 export class NotFoundError extends Error {

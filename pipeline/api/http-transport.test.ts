@@ -8,7 +8,7 @@ import { startHttpTransport, type HttpTransport } from './http-transport';
 import { record, requiredString, ValidationError } from './validate';
 import { ConflictError } from './api-errors';
 import { sessionCookieName } from './launch-token';
-import { NoSpaceError } from '../runtime/disk-full';
+import { NoSpaceError } from '../base/disk-full';
 import type { Handlers } from './handlers';
 
 const staticDir = mkdtempSync(join(tmpdir(), 'pricedrop-static-'));

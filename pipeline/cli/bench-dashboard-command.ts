@@ -10,7 +10,7 @@ import { createObservationWriter } from '../cache/observation-writer';
 import { benchBatches, DAYS, dayString, type BenchDataOptions } from './bench-dashboard-data';
 import { buildReferenceTable, bytesPerRow, timeAnalystSql } from './bench-dashboard-sql';
 import { dashboardPanels, dataSpan, dropSplit, dropTrend, filterWhere, kpis, listCategories, topCategories, type DashboardFilter, type TrendGrain } from '../dashboard/dashboard-queries';
-import { seededSequence } from '../runtime/seeded-sequence';
+import { seededSequence } from '../base/seeded-sequence';
 import { referenceRowInserts } from './bench-dashboard-reference';
 
 /** Forces a full garbage collection (V8's gc(), exposed for this call only). */

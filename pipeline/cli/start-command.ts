@@ -4,7 +4,7 @@ import { numberFlag, stringFlag, untilStopSignal, UsageError, workspaceOf, type 
 import { startHttpTransport } from '../api/http-transport';
 import { createLaunchToken, launchUrl, tokenProblem } from '../api/launch-token';
 import { DEFAULT_BACKFILL_DAYS, startEmbeddedRuntime } from '../runtime/embedded-runtime';
-import { rendererDir, VERSION } from '../runtime/paths';
+import { rendererDir, VERSION } from '../base/paths';
 
 export const startCommand: Command = {
   name: 'start',

@@ -6,11 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RAW_HEADER } from '../lake/raw-format';
-import { listRawFiles, lakeDir } from './lake-files';
+import { RAW_HEADER } from '../base/raw-format';
+import { listRawFiles, lakeDir } from '../base/lake-layout';
 import { runLocalEtl, type EtlSummary } from './local-etl';
-import { seededSequence } from '../runtime/seeded-sequence';
-import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
+import { seededSequence } from '../base/seeded-sequence';
+import { awaitWorkerTask, startWorker } from '../base/worker-threads';
 
 export interface BenchData {
   rows: number;

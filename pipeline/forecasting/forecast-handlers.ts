@@ -10,7 +10,7 @@ import { predictProduct, type ProductPrediction } from '../../model/cache-predic
 import { publishBundle, type PublishReport } from '../../model/bundle/publish-bundle';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
 import { readSettings } from '../settings/settings-store';
-import { awaitTerminableTask, startWorker } from '../runtime/worker-threads';
+import { awaitTerminableTask, startWorker } from '../base/worker-threads';
 import type { BacktestReport } from '../../model/evaluation/report-types';
 import type { BacktestProgress } from './backtest.worker';
 import { ForecastService, type ForecasterStatus } from './forecast-service';

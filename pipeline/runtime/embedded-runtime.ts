@@ -5,7 +5,7 @@ import { EventBus } from '../api/event-bus';
 import { createHandlers, type Handlers } from '../api/handlers';
 import type { AppContext } from '../api/app-context';
 import { runLocalEtl } from '../etl/local-etl';
-import { packageRoot } from './paths';
+import { packageRoot } from '../base/paths';
 import { createProducerControl } from '../docker/producer-control';
 import { taskRunnerOf } from '../tasks/task-runner';
 import { announceLocalEtl } from '../tasks/pipeline-actions';

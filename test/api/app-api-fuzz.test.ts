@@ -7,7 +7,7 @@ import { EventBus } from '../../pipeline/api/event-bus';
 import { createHandlers } from '../../pipeline/api/handlers';
 import { cachePath, openCache } from '../../pipeline/cache/cache-db';
 import { sessionCookieName, sessionCookieValue } from '../../pipeline/api/launch-token';
-import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
+import { seededSequence } from '../../pipeline/base/seeded-sequence';
 import { startHeadless, tempWorkspace, type ServingProcess } from '../support/cli-process';
 import { rssMb, sendRawBytes, sendRequest, type FuzzRequest } from '../support/http-fuzz';
 import { listFiles } from '../producer/producer-harness';

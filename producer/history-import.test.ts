@@ -1,10 +1,10 @@
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { cachePath, openCache } from '../cache/cache-db';
+import { cachePath, openCache } from '../pipeline/cache/cache-db';
 import { MappingError, createRowMapper, dateFromFilename, importHistory, parseColumnMap, stableProductId } from './history-import';
-import { runLocalEtl } from './local-etl';
-import { useTempDirs } from '../../test/support/temp-dirs';
+import { runLocalEtl } from '../pipeline/etl/local-etl';
+import { useTempDirs } from '../test/support/temp-dirs';
 
 const tempDir = useTempDirs('pricedrop-import-');
 

@@ -1,7 +1,6 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { RAW_PREFIX } from '../lake/raw-format';
-import type { CacheDb } from '../cache/cache-db';
+import { RAW_PREFIX } from './raw-format';
 
 /** A raw batch in the local lake. `key` is relative to the lake folder, with `/`. */
 export interface RawFile {
@@ -53,12 +52,4 @@ export function listRawFiles(lake: string): RawFile[] {
     }
   }
   return files;
-}
-
-/** The raw files of the lake that the manifest does not list yet. */
-export function pendingRawFiles(db: CacheDb, lake: string): RawFile[] {
-  const files = listRawFiles(lake);
-  if (files.length === 0) return files;
-  const done = new Set(db.prepare('SELECT file_key FROM etl_manifest').pluck().all() as string[]);
-  return files.filter((file) => !done.has(file.key));
 }

@@ -11,10 +11,10 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { RAW_COLUMNS, RAW_HEADER, RAW_PREFIX, quoteCsvField, type RawColumn } from '../lake/raw-format';
-import { readCsvRecords } from './csv-records';
-import { lakeDir } from './lake-files';
-import { collapseText, formatTimestamp, parseTimestamp, trimText } from './price-rules';
+import { RAW_COLUMNS, RAW_HEADER, RAW_PREFIX, quoteCsvField, type RawColumn } from '../pipeline/base/raw-format';
+import { readCsvRecords } from '../pipeline/etl/csv-records';
+import { lakeDir } from '../pipeline/base/lake-layout';
+import { collapseText, formatTimestamp, parseTimestamp, trimText } from '../pipeline/base/price-rules';
 
 /** Where a raw field comes from: a column of the input file, or a constant (`FIELD=const:VALUE`). */
 export type FieldSource = { column: string } | { constant: string };

@@ -6,8 +6,8 @@
  * Parsing is deliberately explicit (own regexes, own rounding, own date arithmetic) rather than
  * `Date.parse` / `toFixed`, because Python must reproduce every result bit for bit.
  */
-import categorySynonyms from '../../glue/category_synonyms.json';
-import { RAW_COLUMNS } from '../lake/raw-format';
+import categorySynonyms from './category_synonyms.json';
+import { RAW_COLUMNS } from './raw-format';
 
 /** Why a row was quarantined. Identical strings in glue/price_rules.py; checked in this order. */
 export const REASON_CODES = [
@@ -90,7 +90,7 @@ export function collapseText(value: string): string {
 
 /**
  * Category normalisation: collapse whitespace, lower-case, map synonyms
- * (glue/category_synonyms.json), otherwise capitalise the first letter of each word.
+ * (pipeline/base/category_synonyms.json, which the Glue job reads too), otherwise capitalise the first letter of each word.
  */
 export function normalizeCategory(raw: string): string {
   const key = collapseText(raw).toLowerCase();
