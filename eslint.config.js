@@ -53,7 +53,7 @@ export default tseslint.config(
           { name: 'better-sqlite3', message: 'The renderer reaches data only through renderer/api-client.ts.' },
         ],
         patterns: [
-          { regex: '(^|/)(pipeline|model|producer|electron)/(?!api/contract$)', message: 'The renderer reaches the backend only through renderer/api-client.ts (types from pipeline/api/contract).' },
+          { regex: '(^|/)(pipeline|model|producer|electron)/(?!app/contract$)', message: 'The renderer reaches the backend only through renderer/api-client.ts (types from pipeline/app/contract).' },
           { group: ['@aws-sdk/*', 'dockerode'], message: 'The renderer runs in a browser: no backend packages.' },
         ],
       }],

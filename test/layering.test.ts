@@ -22,6 +22,6 @@ describe('layering', () => {
     expect(await restrictedImportErrors('renderer/x.ts', "import { readFileSync } from 'node:fs';\nexport const r = readFileSync;\n")).toHaveLength(1);
     expect(await restrictedImportErrors('renderer/x.ts', "import { readFileSync } from 'fs';\nexport const r = readFileSync;\n")).toHaveLength(1);
     expect(await restrictedImportErrors('renderer/x.ts', "import { openCache } from '../pipeline/cache/cache-db';\nexport const o = openCache;\n")).toHaveLength(1);
-    expect(await restrictedImportErrors('renderer/x.ts', "import type { HandlerName } from '../pipeline/api/contract';\nexport type H = HandlerName;\n")).toHaveLength(0);
+    expect(await restrictedImportErrors('renderer/x.ts', "import type { HandlerName } from '../pipeline/app/contract';\nexport type H = HandlerName;\n")).toHaveLength(0);
   });
 });

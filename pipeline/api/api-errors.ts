@@ -1,6 +1,10 @@
-import type { ApiErrorBody } from './contract';
 import { ValidationError } from './validate';
 import { isNoSpace } from '../base/disk-full';
+
+/** The error body every transport returns: a message for people, a code for programs. */
+export interface ApiErrorBody {
+  error: { code: 'bad_request' | 'unauthorized' | 'not_found' | 'forbidden' | 'conflict' | 'upstream' | 'no_space' | 'internal'; message: string };
+}
 
 /** A request for something that does not exist (404). */
 export class NotFoundError extends Error {

@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { numberFlag, stringFlag, untilStopSignal, UsageError, workspaceOf, type Command, type ParsedArgs } from './command';
 import { startHttpTransport } from '../api/http-transport';
 import { createLaunchToken, launchUrl, tokenProblem } from '../api/launch-token';
-import { DEFAULT_BACKFILL_DAYS, startEmbeddedRuntime } from '../runtime/embedded-runtime';
+import { DEFAULT_BACKFILL_DAYS, startEmbeddedRuntime } from '../app/embedded-runtime';
 import { rendererDir, VERSION } from '../base/paths';
 
 export const startCommand: Command = {

@@ -14,7 +14,7 @@ import { readSourceKinds, type SourceKindInfo } from './source-kinds';
  * a task on a worker thread (one at a time: the task runner refuses a second `train`), and, in
  * the embedded default, training by itself: a first model as soon as the cache holds enough
  * history, then a retrain in the background when the data has grown by a quarter (Settings) or
- * the model is a day old. Created once per backend (pipeline/runtime/embedded-runtime.ts) and
+ * the model is a day old. Created once per backend (pipeline/app/app-context.ts) and
  * handed to the handlers through the AppContext.
  */
 

@@ -1,15 +1,13 @@
 import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { cachePath, logMigrations, openCache } from '../cache/cache-db';
-import { EventBus } from '../api/event-bus';
-import { createHandlers, type Handlers } from '../api/handlers';
-import type { AppContext } from '../api/app-context';
+import { createHandlers, type Handlers } from './handlers';
+import { createAppContext, type AppContext } from './app-context';
 import { runLocalEtl } from '../etl/local-etl';
 import { packageRoot } from '../base/paths';
 import { createProducerControl } from '../docker/producer-control';
-import { taskRunnerOf } from '../tasks/task-runner';
 import { announceLocalEtl } from '../tasks/pipeline-actions';
-import { ForecastService } from '../forecasting/forecast-service';
+import type { ForecastService } from '../forecasting/forecast-service';
 import { describeSourceKind, detectNewSourceKinds } from '../forecasting/source-kinds';
 
 /**
@@ -57,15 +55,21 @@ export const DEFAULT_BACKFILL_DAYS = 730;
 export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Promise<EmbeddedRuntime> {
   const log = options.log ?? (() => {});
   mkdirSync(options.workspace, { recursive: true });
-  const events = new EventBus();
   const cache = openCache(cachePath(options.workspace), logMigrations(log));
   const producer = createProducerControl({
     workspace: options.workspace,
     ...(options.nodeBinary ? { processCommand: [options.nodeBinary, cliScript(), 'produce'] } : {}),
   });
-  const ctx: AppContext = { workspace: options.workspace, cache, events, version: options.version, shell: options.shell, producer };
-  const forecaster = new ForecastService({ workspace: options.workspace, cache, tasks: taskRunnerOf(ctx), log, ...(options.trainDefaults ? { trainDefaults: options.trainDefaults } : {}) });
-  ctx.forecaster = forecaster;
+  const services = createAppContext({
+    workspace: options.workspace,
+    cache,
+    version: options.version,
+    shell: options.shell,
+    producer,
+    forecaster: { log, ...(options.trainDefaults ? { trainDefaults: options.trainDefaults } : {}) },
+  });
+  const { ctx } = services;
+  const { events, forecaster } = ctx;
   const handlers = createHandlers(ctx);
 
   let stopping = false;
@@ -159,7 +163,7 @@ export async function startEmbeddedRuntime(options: EmbeddedRuntimeOptions): Pro
     async stop() {
       stopping = true;
       if (etlTimer) clearTimeout(etlTimer);
-      await taskRunnerOf(ctx).stopAll();
+      await services.dispose();
       const state = (await producer.status()).state;
       if (state === 'running' || state === 'starting' || state === 'building') await producer.stop(); // SIGTERM: it delivers its open batch
       await etlRunning;

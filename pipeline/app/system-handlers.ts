@@ -1,8 +1,8 @@
-import type { AppContext } from './app-context';
+import type { HandlerContext } from '../api/handler-context';
 import { dataSpan } from '../dashboard/dashboard-queries';
 
 /** Facts about the running backend. */
-export function systemHandlers(ctx: AppContext) {
+export function systemHandlers(ctx: HandlerContext) {
   return {
     'app/info': async () => ({
       version: ctx.version,

@@ -3,9 +3,10 @@
  * implementations. This is the one backend module the renderer may import (types only).
  */
 import type { Handlers } from './handlers';
-import type { EventMap, EventName } from './event-bus';
+import type { EventMap, EventName } from './events';
+import type { ApiErrorBody } from '../api/api-errors';
 
-export type { EventMap, EventName };
+export type { ApiErrorBody, EventMap, EventName };
 export type HandlerName = keyof Handlers;
 export type HandlerParams<K extends HandlerName> = Parameters<Handlers[K]> extends [] ? void : Parameters<Handlers[K]>[0];
 export type HandlerResult<K extends HandlerName> = Awaited<ReturnType<Handlers[K]>>;
@@ -15,11 +16,6 @@ export interface Bridge {
   invoke<K extends HandlerName>(name: K, params: HandlerParams<K>): Promise<HandlerResult<K>>;
   /** Subscribes to backend events; returns the unsubscribe function. */
   on<K extends EventName>(name: K, listener: (payload: EventMap[K]) => void): () => void;
-}
-
-/** The error body every transport returns: a message for people, a code for programs. */
-export interface ApiErrorBody {
-  error: { code: 'bad_request' | 'unauthorized' | 'not_found' | 'forbidden' | 'conflict' | 'upstream' | 'no_space' | 'internal'; message: string };
 }
 
 /** The IPC channel names the preload and the main process agree on. */
