@@ -1,7 +1,7 @@
 import type { CoreEvents } from '../api/event-bus';
 import type { HandlerContext } from '../api/handler-context';
-import { NotFoundError } from '../api/api-errors';
-import { optionalBoolean, optionalEnum, optionalNumber, optionalString, record, requiredString, ValidationError } from '../api/validate';
+import { NotFoundError, ValidationError } from '../base/errors';
+import { optionalBoolean, optionalEnum, optionalNumber, optionalString, record, requiredString } from '../api/validate';
 import { readSettings } from '../settings/settings-store';
 import { evaluateAlerts, type AlertEvaluation, type EvaluateAlertsOptions } from './alert-evaluation';
 import { addRule, deleteRule, firedOnDay, getRule, listFired, listRules, markSeen, setRuleEnabled, type AlertKind, type AlertRule, type AlertScope, type FiredAlert } from './alert-store';

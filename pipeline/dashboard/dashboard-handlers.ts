@@ -1,5 +1,6 @@
 import type { HandlerContext } from '../api/handler-context';
-import { optionalDay, optionalEnum, optionalNumber, optionalString, optionalStringArray, record, ValidationError, type Input } from '../api/validate';
+import { optionalDay, optionalEnum, optionalNumber, optionalString, optionalStringArray, record, type Input } from '../api/validate';
+import { ValidationError } from '../base/errors';
 import { cacheStatus } from '../athena/cloud-sync';
 import { dashboardPanels, dataSpan, listCategories, narrowToPeriod, productsForFilter, type DashboardFilter, type TrendGrain } from './dashboard-queries';
 

@@ -1,8 +1,8 @@
 import { isAbsolute } from 'node:path';
 import type { CoreEvents, EventSink } from '../api/event-bus';
-import { ValidationError, optionalBoolean, optionalEnum, optionalNumber, optionalString, record, type Input } from '../api/validate';
+import { optionalBoolean, optionalEnum, optionalNumber, optionalString, record, type Input } from '../api/validate';
 import { SOURCE_NAMES } from '../../producer/sources';
-import { ConflictError } from '../api/api-errors';
+import { ConflictError, ValidationError } from '../base/errors';
 import { DockerUnavailableError, ProducerBusyError, type ProducerControl, type ProducerStartOptions, type ProducerStatus } from './producer-control';
 
 /** The producer domain's event: the producer (container or child process) changed state: building, running, exited... */

@@ -1,7 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import { optionalNumber, optionalString, record, requiredString, ValidationError } from '../api/validate';
-import { ConflictError } from '../api/api-errors';
+import { optionalNumber, optionalString, record, requiredString } from '../api/validate';
+import { ConflictError, ValidationError } from '../base/errors';
 import type { TaskContext, TaskRun } from '../tasks/task-runner';
 import { defaultModelPath } from '../../model/predictor';
 import { predictProduct, type ProductPrediction } from '../../model/cache-predictions';

@@ -3,7 +3,7 @@ import { dirname } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachePath, openCache, type CacheDb } from '../cache/cache-db';
 import { EventBus } from '../api/event-bus';
-import { ConflictError } from '../api/api-errors';
+import { ConflictError } from '../base/errors';
 import { TaskRunner } from '../tasks/task-runner';
 import { DEFAULT_SETTINGS, updateSettings } from '../settings/settings-store';
 import { defaultModelPath } from '../../model/predictor';

@@ -1,5 +1,5 @@
 import type { HandlerContext } from '../api/handler-context';
-import { NotFoundError } from '../api/api-errors';
+import { NotFoundError } from '../base/errors';
 import { optionalNumber, optionalString, record, requiredString } from '../api/validate';
 import { productDetail, searchProducts, type ProductDetail, type ProductSummary } from './product-queries';
 

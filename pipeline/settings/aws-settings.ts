@@ -1,4 +1,4 @@
-import { ConflictError } from '../api/api-errors';
+import { ConflictError } from '../base/errors';
 import { AWS_DEFAULTS, type AwsConfig } from '../cloud/aws-config';
 import type { Settings } from './settings-store';
 

@@ -1,5 +1,5 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import { UpstreamError } from '../api/api-errors';
+import { UpstreamError } from '../base/errors';
 import { getMeta } from '../cache/cache-db';
 import { createAwsClients, destroyAwsClients, glueNames, type AwsClients, type AwsConfig } from '../cloud/aws-config';
 import { startCrawler, startJobRun, waitForCrawler, waitForJobRun } from '../cloud/glue-runs';

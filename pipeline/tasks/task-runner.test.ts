@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { openCache } from '../cache/cache-db';
 import { EventBus } from '../api/event-bus';
 import type { EventMap } from '../app/events';
-import { ConflictError } from '../api/api-errors';
+import { ConflictError } from '../base/errors';
 import { TaskRunner, type TaskRun } from './task-runner';
 
 function setup() {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { CacheDb } from '../cache/cache-db';
 import type { CoreEvents, EventSink } from '../api/event-bus';
 import type { HandlerContext } from '../api/handler-context';
-import { ConflictError, NotFoundError } from '../api/api-errors';
+import { ConflictError, NotFoundError } from '../base/errors';
 
 /**
  * Long actions the UI starts (an ETL run, a Glue crawl, an Athena sync, a training...) run as
