@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { migrate, openCache } from './cache-db';
 import { MIGRATIONS } from './migrations';
-import { backfillRollupColumns } from './migration-steps';
+import { backfillRollupColumns } from './migrations/0800-observation-blocks';
 import { createObservationWriter, type CleanRow } from './observation-writer';
 import { computeDrop } from '../base/price-rules';
 import { seededSequence } from '../base/seeded-sequence';

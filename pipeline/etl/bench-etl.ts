@@ -112,7 +112,7 @@ CREATE TABLE synonyms (key TEXT PRIMARY KEY, value TEXT);
 INSERT INTO synonyms VALUES ('groceries','Grocery'),('grocery','Grocery'),('home & garden','Home & Garden'),('toys','Toys & Games'),
   ('health & beauty','Health & Beauty'),('sports','Sports & Outdoors'),('books','Books'),('baby','Baby'),('pet supplies','Pets'),
   ('electronics','Electronics'),('fashion','Fashion'),('','Uncategorized');
--- The cache's observations table as migrated (pipeline/cache/migrations.ts 0600): same key, same indexes.
+-- The cache's observations table as migrated (pipeline/cache/migrations/0600-observations-rowid-table.ts): same key, same indexes.
 CREATE TABLE observations (
   source TEXT NOT NULL, product_id TEXT NOT NULL, observed_at TEXT NOT NULL, dt TEXT NOT NULL, title TEXT NOT NULL,
   category TEXT NOT NULL, price REAL NOT NULL, old_price REAL, currency TEXT NOT NULL, drop_amount REAL, drop_pct REAL,

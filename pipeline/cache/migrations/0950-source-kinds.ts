@@ -1,4 +1,4 @@
-import type { Migration } from './migrations';
+import type { Migration } from '../migrations';
 
 /**
  * Each source's kind (pipeline/forecasting/source-kinds.ts): a *snapshots* source lists every
@@ -6,7 +6,7 @@ import type { Migration } from './migrations';
  * (a change log) only records new prices, so no row means the price held. `detected` is 0 when
  * the user said it (`pricedrop import --kind`), and detection never overwrites that.
  */
-export const SOURCE_KINDS_MIGRATION: Migration = {
+export const migration: Migration = {
   id: '0950-source-kinds',
   sql: `
     CREATE TABLE source_kinds (
