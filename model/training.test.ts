@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCache } from '../pipeline/cache/cache-db';
-import { parseArgs, type CommandIo } from '../pipeline/cli/command';
+import { parseArgs, type CommandIo } from '../pipeline/base/command-line';
 import { predictCommand } from '../pipeline/cli/predict-command';
 import { backtestCommand } from '../pipeline/cli/backtest-command';
 import { FEATURE_NAMES } from './features';

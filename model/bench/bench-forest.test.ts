@@ -2,7 +2,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, UsageError, type CommandIo } from '../../pipeline/cli/command';
+import { parseArgs, UsageError, type CommandIo } from '../../pipeline/base/command-line';
 import { benchForestCommand } from '../../pipeline/cli/bench-forest-command';
 import { createRandom } from '../forest/random-forest';
 import { readNumericCsv } from './bench-forest';

@@ -14,7 +14,7 @@ import { planSlices, prepareData, trainingTable, type FeatureTable } from '../de
 import { categoryCoder } from '../model-file';
 import { openWorkspaceCache } from '../training';
 import { workspaceHistories } from '../history-reader';
-import { parseArgs, numberFlag, requiredFlag } from '../../pipeline/cli/command';
+import { parseArgs, numberFlag, requiredFlag } from '../../pipeline/base/command-line';
 
 async function writeTable(file: string, table: FeatureTable): Promise<void> {
   const out = createWriteStream(file);

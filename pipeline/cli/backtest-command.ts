@@ -1,4 +1,4 @@
-import { UsageError, stringFlag, workspaceOf, type Command } from './command';
+import { UsageError, stringFlag, workspaceOf, type Command } from '../base/command-line';
 import { defaultModelPath, loadModel } from '../../model/predictor';
 import { backtestWorkspace } from '../../model/workspace-backtest';
 

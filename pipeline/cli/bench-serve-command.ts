@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { numberFlag, stringFlag, type Command } from './command';
+import { numberFlag, stringFlag, type Command } from '../base/command-line';
 import { benchServe } from '../../model/server/bench-serve';
 import { packageRoot } from '../base/paths';
 

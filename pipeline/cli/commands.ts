@@ -1,4 +1,4 @@
-import type { Command } from './command';
+import type { Command } from '../base/command-line';
 import { desktopCommand } from './desktop-command';
 import { startCommand } from './start-command';
 import { benchForestCommand } from './bench-forest-command';

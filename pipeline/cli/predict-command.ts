@@ -1,4 +1,4 @@
-import { requiredFlag, stringFlag, workspaceOf, type Command } from './command';
+import { requiredFlag, stringFlag, workspaceOf, type Command } from '../base/command-line';
 import { defaultModelPath, loadModel } from '../../model/predictor';
 import { predictProduct } from '../../model/cache-predictions';
 import { openWorkspaceCache } from '../../model/training';

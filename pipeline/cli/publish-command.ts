@@ -1,4 +1,4 @@
-import { numberFlag, requiredFlag, stringFlag, workspaceOf, type Command } from './command';
+import { numberFlag, requiredFlag, stringFlag, workspaceOf, type Command } from '../base/command-line';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
 import { publishBundle } from '../../model/bundle/publish-bundle';
 

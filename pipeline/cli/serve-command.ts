@@ -1,4 +1,4 @@
-import { UsageError, numberFlag, requiredFlag, stringFlag, untilStopSignal, type Command } from './command';
+import { UsageError, numberFlag, requiredFlag, stringFlag, untilStopSignal, type Command } from '../base/command-line';
 import { startServing } from '../../model/server/serve';
 
 /**

@@ -1,4 +1,4 @@
-import { numberFlag, stringFlag, workspaceOf, type Command } from './command';
+import { numberFlag, stringFlag, workspaceOf, type Command } from '../base/command-line';
 import { trainModel, type TrainPhase } from '../../model/training';
 
 /** `pricedrop train`: trains the forecaster on the workspace's cache and writes the model file. */
