@@ -25,7 +25,7 @@ export async function producerMain(argv: readonly string[], controller = new Abo
     import('../pipeline/base/command-line'),
     import('../pipeline/base/command-io'),
     import('./produce-flags'),
-    import('../pipeline/cli/produce-command'),
+    import('./produce-command'),
   ]);
   const io = createCommandIo();
   const beat = () => {

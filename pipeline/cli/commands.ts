@@ -5,7 +5,7 @@ import { benchForestCommand } from './bench-forest-command';
 import { trainCommand } from './train-command';
 import { predictCommand } from './predict-command';
 import { backtestCommand } from './backtest-command';
-import { produceCommand } from './produce-command';
+import { produceCommand } from '../../producer/produce-command';
 import { benchProduceCommand } from './bench-produce-command';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
