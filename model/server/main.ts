@@ -7,7 +7,7 @@
 // `node server.mjs --healthcheck` exits 0 when GET /health on PRICEDROP_PORT (default 8080) answers 200.
 import { parseArgs, UsageError } from '../../pipeline/base/command-line';
 import { createCommandIo } from '../../pipeline/base/command-io';
-import { serveCommand } from '../../pipeline/cli/serve-command';
+import { serveCommand } from './serve-command';
 
 const ENV_FLAGS: Record<string, string> = {
   bundle: 'PRICEDROP_BUNDLE',

@@ -14,7 +14,7 @@ import { cloudCrawlCommand } from './cloud-crawl-command';
 import { cloudTransformCommand } from './cloud-transform-command';
 import { benchEtlCommand } from './bench-etl-command';
 import { benchDashboardCommand } from './bench-dashboard-command';
-import { serveCommand } from './serve-command';
+import { serveCommand } from '../../model/server/serve-command';
 import { publishCommand } from './publish-command';
 import { benchServeCommand } from './bench-serve-command';
 import { cloudSyncCommand } from './cloud-sync-command';
