@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../pipeline/app/contract';
 import { invokeHandler, type AnyHandler } from '../pipeline/api/api-errors';
 import { CONTENT_SECURITY_POLICY } from '../pipeline/api/http-transport';
-import { defaultWorkspace } from '../pipeline/cli/command';
+import { defaultWorkspace } from '../pipeline/base/command-line';
 import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/app/embedded-runtime';
 import { packageRoot, VERSION } from '../pipeline/base/paths';
 import { readSettings } from '../pipeline/settings/settings-store';

@@ -15,7 +15,7 @@ import type { RejectedRecord, Source, SourceChunk, SourceContext } from './sourc
  * (input, mapping, sink), so the same command after a kill resumes where it stopped, and after a
  * complete replay does nothing.
  *
- * Column mapping is `pricedrop import`'s own (pipeline/etl/history-import.ts): `--map FIELD=COLUMN,...`
+ * Column mapping is `pricedrop import`'s own (producer/history-import.ts): `--map FIELD=COLUMN,...`
  * (`FIELD=const:VALUE` for a constant; unmapped fields use the same-named column; no product_id
  * column means a stable id from the title), `--date-from-filename`, `--currency`, and the source
  * name (`--source-name`, default 'replay'). The producer then checks values (numeric price, a

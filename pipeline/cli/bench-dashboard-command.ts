@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { numberFlag, stringFlag, type Command } from './command';
+import { numberFlag, stringFlag, type Command } from '../base/command-line';
 import { openCache, type CacheDb } from '../cache/cache-db';
 import { createObservationWriter } from '../cache/observation-writer';
 import { benchBatches, DAYS, dayString, type BenchDataOptions } from './bench-dashboard-data';

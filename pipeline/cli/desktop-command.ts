@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from './command';
+import type { Command } from '../base/command-line';
 import { packageRoot } from '../base/paths';
 import { runHeadless } from './start-command';
 

@@ -1,4 +1,4 @@
-import { UsageError, numberFlag, workspaceOf, type Command } from './command';
+import { UsageError, numberFlag, workspaceOf, type Command } from '../base/command-line';
 import { MappingError, displayPath, importHistory } from '../../producer/history-import';
 import { logMigrations } from '../cache/cache-db';
 import { runLocalEtl } from '../etl/local-etl';

@@ -1,6 +1,6 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { requiredFlag, stringFlag, UsageError, workspaceOf, type Command } from './command';
+import { requiredFlag, stringFlag, UsageError, workspaceOf, type Command } from '../base/command-line';
 import { AWS_USAGE, awsConfigFromArgs } from '../cloud/aws-config';
 import { athenaConnectionString, cacheConnectionString, pbids } from '../athena/odbc-connections';
 import { VIEW_NAMES } from '../athena/athena-views';

@@ -1,6 +1,6 @@
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { numberFlag, stringFlag, untilStopSignal, UsageError, workspaceOf, type Command, type ParsedArgs } from './command';
+import { numberFlag, stringFlag, untilStopSignal, UsageError, workspaceOf, type Command, type ParsedArgs } from '../base/command-line';
 import { startHttpTransport } from '../api/http-transport';
 import { createLaunchToken, launchUrl, tokenProblem } from '../api/launch-token';
 import { DEFAULT_BACKFILL_DAYS, startEmbeddedRuntime } from '../app/embedded-runtime';

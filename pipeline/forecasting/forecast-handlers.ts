@@ -4,8 +4,8 @@ import { optionalNumber, optionalString, record, requiredString } from '../api/v
 import { ConflictError, ValidationError } from '../base/errors';
 import type { TaskContext, TaskRun } from '../tasks/task-runner';
 import { defaultModelPath } from '../../model/predictor';
-import { predictProduct, type ProductPrediction } from '../../model/cache-predictions';
-import { publishBundle, type PublishReport } from '../../model/bundle/publish-bundle';
+import { predictProduct, type ProductPrediction } from './cache-predictions';
+import { publishBundle, type PublishReport } from './publish-bundle';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
 import { readSettings } from '../settings/settings-store';
 import { awaitTerminableTask, startWorker } from '../base/worker-threads';

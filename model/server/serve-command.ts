@@ -1,5 +1,5 @@
-import { UsageError, numberFlag, requiredFlag, stringFlag, untilStopSignal, type Command } from './command';
-import { startServing } from '../../model/server/serve';
+import { UsageError, numberFlag, requiredFlag, stringFlag, untilStopSignal, type Command } from '../../pipeline/base/command-line';
+import { startServing } from './serve';
 
 /**
  * `pricedrop serve`: the headless predictor (model/server) over HTTP, from a model bundle alone.

@@ -1,7 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { numberFlag, parseArgs, UsageError } from './command';
-import { renderHelp } from './main';
-import { COMMANDS } from './commands';
+import { numberFlag, parseArgs, UsageError } from './command-line';
 
 describe('CLI arguments', () => {
   it('parses flags, switches and positionals', () => {
@@ -18,11 +16,5 @@ describe('CLI arguments', () => {
     expect(() => numberFlag(parseArgs(['--port', 'abc']), 'port', 1)).toThrow('--port must be a number, got "abc"');
     expect(() => numberFlag(parseArgs(['--port', '70000']), 'port', 1, { max: 65535 })).toThrow(/at most 65535/);
     expect(numberFlag(parseArgs([]), 'port', 4173)).toBe(4173);
-  });
-
-  it('lists every command in --help', () => {
-    const help = renderHelp(COMMANDS);
-    for (const command of COMMANDS) expect(help).toContain(command.name);
-    expect(help).toContain('--workspace');
   });
 });

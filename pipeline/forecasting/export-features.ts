@@ -3,18 +3,17 @@
  * `pricedrop train` uses) as numeric CSVs, so `pricedrop bench forest` and
  * model/bench/sklearn-reference.py can be compared on real features, not only synthetic ones:
  *
- *   npx tsx model/bench/export-features.ts --workspace DIR --out /tmp/feat [--horizon-days 14] [--min-drop-pct 5]
+ *   npx tsx pipeline/forecasting/export-features.ts --workspace DIR --out /tmp/feat [--horizon-days 14] [--min-drop-pct 5]
  *
  * writes /tmp/feat/train.csv and /tmp/feat/test.csv with a 0/1 column "label".
  */
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
-import { FEATURE_COUNT, FEATURE_NAMES } from '../features';
-import { planSlices, prepareData, trainingTable, type FeatureTable } from '../decision-data';
-import { categoryCoder } from '../model-file';
-import { openWorkspaceCache } from '../training';
-import { workspaceHistories } from '../history-reader';
-import { parseArgs, numberFlag, requiredFlag } from '../../pipeline/cli/command';
+import { FEATURE_COUNT, FEATURE_NAMES } from '../../model/features';
+import { planSlices, prepareData, trainingTable, type FeatureTable } from '../../model/decision-data';
+import { categoryCoder } from '../../model/model-file';
+import { readWorkspaceHistories } from './workspace-cache';
+import { parseArgs, numberFlag, requiredFlag } from '../base/command-line';
 
 async function writeTable(file: string, table: FeatureTable): Promise<void> {
   const out = createWriteStream(file);
@@ -30,9 +29,7 @@ async function writeTable(file: string, table: FeatureTable): Promise<void> {
 
 const args = parseArgs(process.argv.slice(2));
 const outDir = requiredFlag(args, 'out');
-const db = openWorkspaceCache(requiredFlag(args, 'workspace'));
-const data = prepareData(workspaceHistories(db), { horizonDays: numberFlag(args, 'horizon-days', 14), minDropPct: numberFlag(args, 'min-drop-pct', 5) });
-db.close();
+const data = prepareData(readWorkspaceHistories(requiredFlag(args, 'workspace')), { horizonDays: numberFlag(args, 'horizon-days', 14), minDropPct: numberFlag(args, 'min-drop-pct', 5) });
 const slices = planSlices(data);
 const code = categoryCoder(data.categories);
 const train = trainingTable(data, slices, code, Number.MAX_SAFE_INTEGER, 1);

@@ -1,8 +1,8 @@
-import { type CacheDb } from '../pipeline/cache/cache-db';
-import { instantMs } from '../pipeline/cache/observation-writer';
-import { HistoryBuilder, type ProductHistory } from './price-history';
-import type { HistorySource } from './decision-data';
-import { kindFromRepeatShare, type SourceKind } from './timeline';
+import { type CacheDb } from '../cache/cache-db';
+import { instantMs } from '../cache/observation-writer';
+import { HistoryBuilder, type ProductHistory } from '../../model/price-history';
+import type { HistorySource } from '../../model/decision-data';
+import { kindFromRepeatShare, type SourceKind } from '../../model/timeline';
 
 /**
  * Reads price histories out of the cache's observation rows (`observation_records`, migration

@@ -1,15 +1,10 @@
-import { prepareData } from './decision-data';
-import type { BacktestReport } from './evaluation/report-types';
-import { evaluatePeriod } from './evaluation/period-evaluation';
-import { workspaceHistories } from './history-reader';
-import { defaultModelPath, loadModel, type LoadedModel } from './model-file';
-import { scoreRange } from './scoring';
-import { openWorkspaceCache } from './training';
+import { prepareData, type HistorySource } from '../decision-data';
+import type { LoadedModel } from '../model-file';
+import { scoreRange } from '../scoring';
+import type { BacktestReport } from './report-types';
+import { evaluatePeriod } from './period-evaluation';
 
-export interface WorkspaceBacktestOptions {
-  workspace: string;
-  /** A model file (default: the workspace's current model) or an already loaded model. */
-  model?: string | LoadedModel;
+export interface ModelBacktestOptions {
   /** First and last decision day (epoch days); default: the model's test period. */
   fromDay?: number;
   toDay?: number;
@@ -20,21 +15,13 @@ export interface WorkspaceBacktestOptions {
 const DAY = 86_400_000;
 
 /**
- * The backtest as `pricedrop backtest` runs it: reads the workspace's histories with the model's
- * horizon and minimum drop, scores the period's days with the model's forests, and replays the
- * decisions under the advice in use and every baseline (evaluation/period-evaluation.ts), with the
- * baselines' parameters as chosen on validation at training time. The Model screen calls this too.
+ * The backtest of a trained model over product histories: prepares them with the model's horizon
+ * and minimum drop, scores the period's days with the model's forests, and replays the decisions
+ * under the advice in use and every baseline (period-evaluation.ts), with the baselines'
+ * parameters as chosen on validation at training time.
  */
-export function backtestWorkspace(options: WorkspaceBacktestOptions): BacktestReport & { model_version: string } {
-  const model = typeof options.model === 'object' ? options.model : loadModel(options.model ?? defaultModelPath(options.workspace));
+export function backtestModel(source: HistorySource & { products: number }, model: LoadedModel, options: ModelBacktestOptions = {}): BacktestReport & { model_version: string } {
   const { horizon_days: h, min_drop_pct: x } = model.meta.options;
-  const db = openWorkspaceCache(options.workspace);
-  let source;
-  try {
-    source = workspaceHistories(db);
-  } finally {
-    db.close();
-  }
   const data = prepareData(source, { horizonDays: h, minDropPct: x, signal: options.signal, onProgress: (done) => options.onProgress?.(done, source.products * 2) });
   const range = {
     from: options.fromDay ?? Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`) / DAY,

@@ -3,12 +3,12 @@ import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { connect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { cachePath } from '../../pipeline/cache/cache-db';
-import { writeFixtureCache } from '../test-fixtures';
-import { trainModel } from '../training';
-import { publishBundle } from '../bundle/publish-bundle';
-import { parseBundleLocation } from '../bundle/bundle-source';
-import { decodeBundle } from '../bundle/bundle-format';
+import { cachePath } from '../cache/cache-db';
+import { writeFixtureCache } from './fixture-cache';
+import { trainModel } from './workspace-training';
+import { publishBundle } from './publish-bundle';
+import { parseBundleLocation } from '../../model/bundle/bundle-source';
+import { decodeBundle } from '../../model/bundle/bundle-format';
 
 /**
  * `pricedrop bench serve`: the server (its own process, as deployed) against a bare node:http server

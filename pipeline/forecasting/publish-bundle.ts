@@ -1,10 +1,10 @@
 import { readFileSync } from 'node:fs';
 import type { S3Client } from '@aws-sdk/client-s3';
-import { openWorkspaceCache } from '../training';
-import { defaultModelPath, parseModel } from '../predictor';
-import { productStates } from '../cache-predictions';
-import { encodeBundle, type PricePoint, type PublishedProduct } from './bundle-format';
-import { describeLocation, storeBundle, type BundleLocation } from './bundle-source';
+import { openWorkspaceCache } from './workspace-cache';
+import { defaultModelPath, parseModel } from '../../model/predictor';
+import { productStates } from './cache-predictions';
+import { encodeBundle, type PricePoint, type PublishedProduct } from '../../model/bundle/bundle-format';
+import { describeLocation, storeBundle, type BundleLocation } from '../../model/bundle/bundle-source';
 
 export interface PublishOptions {
   workspace: string;

@@ -1,4 +1,4 @@
-import type { CommandIo } from './command';
+import type { CommandIo } from './command-line';
 
 /**
  * The standard CommandIo: stdout carries results (one JSON line with --json), stderr carries

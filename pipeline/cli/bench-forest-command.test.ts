@@ -2,10 +2,10 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { parseArgs, UsageError, type CommandIo } from '../../pipeline/cli/command';
-import { benchForestCommand } from '../../pipeline/cli/bench-forest-command';
-import { createRandom } from '../forest/random-forest';
-import { readNumericCsv } from './bench-forest';
+import { parseArgs, UsageError, type CommandIo } from '../base/command-line';
+import { benchForestCommand } from './bench-forest-command';
+import { createRandom } from '../../model/forest/random-forest';
+import { readNumericCsv } from '../../model/bench/bench-forest';
 
 const dir = mkdtempSync(join(tmpdir(), 'pricedrop-bench-forest-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -1,10 +1,10 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { openCache } from '../pipeline/cache/cache-db';
-import { createObservationWriter, type CleanRow } from '../pipeline/cache/observation-writer';
+import { openCache } from '../cache/cache-db';
+import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
 import { countObservations, iterateHistories, readDataEnds, readProductHistories, readSources } from './history-reader';
-import { useTempDirs } from '../test/support/temp-dirs';
-import { cleanRow } from '../test/support/clean-rows';
+import { useTempDirs } from '../../test/support/temp-dirs';
+import { cleanRow } from '../../test/support/clean-rows';
 
 const tempDir = useTempDirs('pricedrop-histories-');
 

@@ -1,6 +1,6 @@
-import { runProducer } from '../../producer/run-producer';
-import { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE, producerOptionsFromArgs } from '../../producer/produce-flags';
-import { workspaceOf, type Command, type CommandIo, type ParsedArgs } from './command';
+import { runProducer } from './run-producer';
+import { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE, producerOptionsFromArgs } from './produce-flags';
+import { workspaceOf, type Command, type CommandIo, type ParsedArgs } from '../pipeline/base/command-line';
 
 /**
  * `pricedrop produce`: runs the producer in this process until the source ends, --max-records is

@@ -1,5 +1,6 @@
-import { awaitTerminableTask, startWorker } from '../pipeline/base/worker-threads';
-import { type TrainModelOptions, type TrainProgress, type TrainReport } from './training';
+import { awaitTerminableTask, startWorker } from '../base/worker-threads';
+import type { TrainProgress, TrainReport } from '../../model/training';
+import type { TrainModelOptions } from './workspace-training';
 
 /**
  * Trains a model entirely on a worker thread: the caller's thread (the desktop backend, a

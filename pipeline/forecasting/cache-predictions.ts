@@ -1,14 +1,15 @@
-import { type CacheDb } from '../pipeline/cache/cache-db';
-import { F, latestFeatures } from './features';
-import { inputsOf, prepareData, type ForecastData } from './decision-data';
+import { type CacheDb } from '../cache/cache-db';
+import { F } from '../../model/features';
+import { prepareData, type ForecastData } from '../../model/decision-data';
 import { readProductHistories, workspaceHistories } from './history-reader';
-import { DAY_MS, type ProductHistory } from './price-history';
-import { predictFromFeatures, type LoadedModel, type Prediction } from './predictor';
+import type { ProductHistory } from '../../model/price-history';
+import { predictFromFeatures, type LoadedModel, type Prediction } from '../../model/predictor';
+import { productStatesOf, type ProductState } from '../../model/product-states';
 
 /**
  * Predictions and feature states read from the cache: `pricedrop predict`, the desktop app and
- * `pricedrop publish`. Apart from predictor.ts, so the headless server (which has no database)
- * bundles none of the cache's code.
+ * `pricedrop publish`. The computation is the model's (model/product-states.ts, predictor.ts),
+ * which reads no database; this module reads the histories it takes.
  */
 
 export interface ProductPrediction extends Prediction {
@@ -40,63 +41,14 @@ export function predictProduct(db: CacheDb, model: LoadedModel, productId: strin
   throw new Error(`product "${productId}" has no known price to predict from`);
 }
 
-/** What the server's bundle keeps per product: enough to search, chart and predict with no database. */
-export interface ProductState {
-  source: string;
-  product_id: string;
-  title: string;
-  category: string;
-  currency: string;
-  /** ISO time the features describe (the product's last known day). */
-  as_of: string;
-  last_price: number;
-  /** The "was" price shown with the current price, or null. */
-  old_price: number | null;
-  last_observed_at: string;
-  /** Feature vector in FEATURE_NAMES order: pass to `predictFromFeatures`. */
-  features: number[];
-  /** Price segments of the last `historyDays` (plus the one in force at its start), oldest first. */
-  history: { t: string; price: number; old_price: number | null }[];
-}
-
 /**
- * Every product's latest feature state and recent price history, for `pricedrop publish` (the
- * server's bundle), the desktop's product list and `predictProduct`. Features need the market's
- * cross-section, so a source's histories are read whole; `productId` then keeps one product.
+ * Every product's latest feature state and recent price history read from the cache, for
+ * `pricedrop publish` (the server's bundle), the desktop's product list and `predictProduct`
+ * (see `productStatesOf`): a source's histories are read whole.
  */
 export function* productStates(db: CacheDb, model: LoadedModel, options: { historyDays?: number; source?: string; productId?: string } = {}): Generator<ProductState> {
-  const historyMs = (options.historyDays ?? 180) * 86_400_000;
   const { histories, data } = preparedSource(db, model, options.source);
-  for (let index = 0; index < histories.length; index++) {
-    const history = histories[index]!;
-    if (options.productId !== undefined && history.productId !== options.productId) continue;
-    const latest = latestFeatures(inputsOf(data, data.products[index]!, model.categoryCode));
-    if (!latest) continue;
-    const asOf = (latest.day + 1) * DAY_MS - 1;
-    const last = history.price.length - 1;
-    const from = asOf - historyMs;
-    let first = last;
-    while (first > 0 && history.start[first]! > from) first--;
-    const segments: ProductState['history'] = [];
-    for (let j = first; j <= last && historyMs > 0; j++) {
-      const old = history.oldPrice[j]!;
-      segments.push({ t: new Date(history.start[j]!).toISOString(), price: history.price[j]!, old_price: Number.isNaN(old) ? null : old });
-    }
-    const old = history.oldPrice[last]!;
-    yield {
-      source: history.source,
-      product_id: history.productId,
-      title: history.title,
-      category: history.category,
-      currency: history.currency,
-      as_of: new Date(Math.min(asOf, history.lastSeen)).toISOString(),
-      last_price: history.price[last]!,
-      old_price: Number.isNaN(old) ? null : old,
-      last_observed_at: new Date(history.lastSeen).toISOString(),
-      features: Array.from(latest.features),
-      history: segments,
-    };
-  }
+  yield* productStatesOf(histories, data, model, options);
 }
 
 interface Prepared {
