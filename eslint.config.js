@@ -1,10 +1,14 @@
 // Layering is enforced here, not hoped for (see docs/architecture.md):
-// the core (pipeline/, producer/, model/, glue/) never reaches the desktop shell or the UI,
-// and the renderer never reaches Node: it talks to the backend through renderer/api-client.ts only.
+// - each unit (top-level folder, or pipeline/ subfolder) imports only what its layer allows, and
+//   no import closes a cycle between units (build/eslint-layers.mjs: base ← libraries ←
+//   application ← shells);
+// - the core (pipeline/, producer/, model/, glue/) never reaches the desktop shell or the UI,
+//   and the renderer never reaches Node: it talks to the backend through renderer/api-client.ts only.
 import js from '@eslint/js';
 import tseslint from 'typescript-eslint';
 import globals from 'globals';
 import { builtinModules } from 'node:module';
+import layering from './build/eslint-layers.mjs';
 
 const nodeBuiltins = [...builtinModules, ...builtinModules.map((name) => `node:${name}`)];
 
@@ -34,6 +38,12 @@ export default tseslint.config(
     },
   },
   {
+    files: ['{pipeline,producer,model,glue,electron,renderer,build}/**/*.{js,mjs,ts,tsx,mts}'],
+    ignores: ['**/*.test.*', '**/fixtures/**', '**/test-*'],
+    plugins: { pricedrop: layering },
+    rules: { 'pricedrop/layers': 'error', 'pricedrop/no-import-cycles': 'error' },
+  },
+  {
     files: ['**/*.{js,mjs,cjs,ts}'],
     ignores: ['renderer/**'],
     languageOptions: { globals: { ...globals.node } },
@@ -53,7 +63,7 @@ export default tseslint.config(
           { name: 'better-sqlite3', message: 'The renderer reaches data only through renderer/api-client.ts.' },
         ],
         patterns: [
-          { regex: '(^|/)(pipeline|model|producer|electron)/(?!api/contract$)', message: 'The renderer reaches the backend only through renderer/api-client.ts (types from pipeline/api/contract).' },
+          { regex: '(^|/)(pipeline|model|producer|electron)/(?!app/contract$)', message: 'The renderer reaches the backend only through renderer/api-client.ts (types from pipeline/app/contract).' },
           { group: ['@aws-sdk/*', 'dockerode'], message: 'The renderer runs in a browser: no backend packages.' },
         ],
       }],

@@ -1,4 +1,4 @@
-import type { EventMap } from '../pipeline/api/contract';
+import type { EventMap } from '../pipeline/app/contract';
 
 /**
  * What a desktop notification says for one `alerts/fired` event: one notification per

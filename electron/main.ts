@@ -7,12 +7,12 @@
 import { app, BrowserWindow, ipcMain, Menu, Notification, session, shell, type IpcMainInvokeEvent } from 'electron';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../pipeline/api/contract';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL } from '../pipeline/app/contract';
 import { invokeHandler, type AnyHandler } from '../pipeline/api/api-errors';
 import { CONTENT_SECURITY_POLICY } from '../pipeline/api/http-transport';
-import { defaultWorkspace } from '../pipeline/cli/command';
-import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/runtime/embedded-runtime';
-import { packageRoot, VERSION } from '../pipeline/runtime/paths';
+import { defaultWorkspace } from '../pipeline/base/command-line';
+import { startEmbeddedRuntime, type EmbeddedRuntime } from '../pipeline/app/embedded-runtime';
+import { packageRoot, VERSION } from '../pipeline/base/paths';
 import { readSettings } from '../pipeline/settings/settings-store';
 import { checkInvoke } from './ipc-guard';
 import { alertNotification } from './alert-notifications';

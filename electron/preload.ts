@@ -4,7 +4,7 @@
  * and `on(event, listener)`. No Node API, no ipcRenderer, no credentials cross it.
  */
 import { contextBridge, ipcRenderer, type IpcRendererEvent } from 'electron';
-import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, type Bridge } from '../pipeline/api/contract';
+import { IPC_EVENT_CHANNEL, IPC_INVOKE_CHANNEL, type Bridge } from '../pipeline/app/contract';
 
 type Listener = (payload: unknown) => void;
 const listeners = new Map<string, Set<Listener>>();

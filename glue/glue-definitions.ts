@@ -4,7 +4,7 @@
  * (pipeline/cloud/cloud-setup.ts) creates or updates exactly these.
  */
 import type { CreateClassifierRequest, CreateCrawlerRequest, CreateJobRequest, TableInput } from '@aws-sdk/client-glue';
-import { RAW_COLUMNS } from '../pipeline/lake/raw-format';
+import { RAW_COLUMNS } from '../pipeline/base/raw-format';
 
 export interface GlueDefinitionInput {
   bucket: string;
@@ -17,8 +17,12 @@ export interface GlueDefinitionInput {
   cleanedTable: string;
 }
 
-/** The files `cloud setup` uploads to `s3://bucket/glue-scripts/` (paths relative to glue/). */
-export const GLUE_SCRIPT_FILES = ['clean_observations.py', 'price_rules.py', 'category_synonyms.json'] as const;
+/**
+ * The files `cloud setup` uploads to `s3://bucket/glue-scripts/` under their base names (paths
+ * relative to glue/). The category synonyms are the rules' data, shared with the local ETL, so
+ * they live with the rules in pipeline/base.
+ */
+export const GLUE_SCRIPT_FILES = ['clean_observations.py', 'price_rules.py', '../pipeline/base/category_synonyms.json'] as const;
 
 export function rawCsvClassifier(input: GlueDefinitionInput): CreateClassifierRequest {
   return {

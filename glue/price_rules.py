@@ -50,14 +50,16 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
 
 
 def _load_synonyms() -> dict[str, str]:
-    # Next to this module in the repository; in Glue, --extra-files puts it in the working folder.
-    for folder in (os.path.dirname(os.path.abspath(__file__)), os.getcwd()):
+    # In the repository it sits with the TypeScript rules (pipeline/base); in Glue, --extra-files
+    # puts it in the working folder.
+    here = os.path.dirname(os.path.abspath(__file__))
+    for folder in (here, os.getcwd(), os.path.join(here, "..", "pipeline", "base")):
         path = os.path.join(folder, "category_synonyms.json")
         if os.path.exists(path):
             with open(path, encoding="utf-8") as handle:
                 table = json.load(handle)
             return {key: value for key, value in table.items() if key != "_comment"}
-    raise FileNotFoundError("category_synonyms.json not found next to price_rules.py or in the working folder")
+    raise FileNotFoundError("category_synonyms.json not found next to price_rules.py, in the working folder or in pipeline/base")
 
 
 SYNONYMS = _load_synonyms()

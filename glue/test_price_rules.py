@@ -61,7 +61,7 @@ class Rules(unittest.TestCase):
         self.assertIsNone(price_rules.parse_timestamp("2024-01-01T10:00:00Z\n"[:-1] + "x"))
 
     def test_reason_codes_match_the_typescript_list(self):
-        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pipeline", "etl", "price-rules.ts"), encoding="utf-8") as handle:
+        with open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "pipeline", "base", "price-rules.ts"), encoding="utf-8") as handle:
             source = handle.read()
         start = source.index("export const REASON_CODES = [")
         block = source[start : source.index("] as const", start)]

@@ -12,7 +12,7 @@ export { defaultModelPath, loadModel, parseModel, type LoadedModel, type ModelFi
 /**
  * The predictor: one module for the CLI (`pricedrop predict`), the desktop app and the headless
  * server. It reads no database: the server calls `predictFromFeatures` on the feature vectors
- * that `productStates` (cache-predictions.ts) put in the bundle, or that a client posts.
+ * that `productStatesOf` (product-states.ts) put in the bundle, or that a client posts.
  *
  * What a prediction says (the JSON of `pricedrop predict` and `POST /api/predict`), for a buyer
  * who must buy within the model's H days:

@@ -1,13 +1,12 @@
-import { openCache, type CacheDb } from '../pipeline/cache/cache-db';
-import { createObservationWriter, type CleanRow } from '../pipeline/cache/observation-writer';
+import type { DropFields, ValidRow } from '../pipeline/base/price-rules';
 import { DAY_MS } from './price-history';
 import { createRandom } from './forest/random-forest';
 
 /**
- * Small, learnable price histories written straight into a cache, for the forecaster's tests
- * (and anyone who needs a trained model without the ETL): each product runs promotions on its
- * own cycle (every 3–5 weeks, 10–30 % off for a week), so "a drop is coming" is predictable from
- * the time since the last promotion, which is what the forest should find.
+ * Small, learnable price histories for the forecaster's tests (pipeline/forecasting/fixture-cache.ts
+ * writes them into a cache for anyone who needs a trained model without the ETL): each product
+ * runs promotions on its own cycle (every 3–5 weeks, 10–30 % off for a week), so "a drop is
+ * coming" is predictable from the time since the last promotion, which is what the forest should find.
  */
 export interface FixtureOptions {
   products?: number;
@@ -22,8 +21,11 @@ export interface FixtureOptions {
   gap?: { fromDay: number; toDay: number };
 }
 
-/** A fixture row is a cleaned observation, exactly what the ETL writer stores. */
-export type FixtureRow = CleanRow;
+/**
+ * A fixture row is a cleaned observation, as the cleaning rules make it and the ETL's writer
+ * stores it (its `CleanRow`, with the instant left to be parsed from observed_at).
+ */
+export type FixtureRow = Omit<ValidRow, 'observed_ms'> & DropFields;
 
 /** Generates the rows (sorted by product, then time). */
 export function fixtureRows(options: FixtureOptions = {}): FixtureRow[] {
@@ -70,27 +72,6 @@ export function fixtureRows(options: FixtureOptions = {}): FixtureRow[] {
         drop_label: isDrop ? 'drop' : 'no drop',
       });
     }
-  }
-  return rows;
-}
-
-/** Writes rows through the ETL's observation writer, so products and dashboard rollups match them. */
-export function writeFixtureRows(db: CacheDb, rows: readonly FixtureRow[]): void {
-  const writer = createObservationWriter(db);
-  db.transaction(() => {
-    writer.writeBatch(rows);
-    writer.flush();
-  })();
-}
-
-/** Creates `<workspace>/cache.db` filled with fixture rows. */
-export function writeFixtureCache(cacheFile: string, options: FixtureOptions = {}): FixtureRow[] {
-  const rows = fixtureRows(options);
-  const db = openCache(cacheFile);
-  try {
-    writeFixtureRows(db, rows);
-  } finally {
-    db.close();
   }
   return rows;
 }

@@ -1,6 +1,4 @@
 import { createHash } from 'node:crypto';
-import { existsSync } from 'node:fs';
-import { cachePath, openCache, type CacheDb } from '../pipeline/cache/cache-db';
 import { FEATURE_NAMES, FEATURE_SCHEMA_VERSION } from './features';
 import { columnsOf, planSlices, prepareData, trainingTable, type ForecastData, type HistorySource, type Slices } from './decision-data';
 import { featureImportance, serializeForest, type Forest, type ForestOptions } from './forest/random-forest';
@@ -9,14 +7,13 @@ import { applyCalibration, fitIsotonic, type IsotonicCalibration } from './evalu
 import { round } from './evaluation/metrics';
 import type { BacktestReport, PolicyInUse, SliceInfo } from './evaluation/report-types';
 import { choosePolicies, evaluatePeriod, labelRate, scoredLabels, sliceInfo } from './evaluation/period-evaluation';
-import { categoryCoder, MODEL_FORMAT, MODEL_FORMAT_VERSION, defaultModelPath, saveModel, type ModelFile, type ModelOptions } from './model-file';
+import { categoryCoder, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelFile, type ModelOptions } from './model-file';
 import { scoreRange, type ScoringForests } from './scoring';
-import { workspaceHistories } from './history-reader';
 
 export { minimumHistoryDays } from './decision-data';
 
 /**
- * Training, in time order: the cache's histories → daily timelines → slices
+ * Training, in time order: product histories → daily timelines → slices
  * train | gap H | validation | gap H | test →
  * - four forests on the training slice: drop ≥ X % within H (classifier), the drop's depth given a
  *   drop, the deadline change given none, and whether waiting ends worse (no drop, and the
@@ -28,11 +25,7 @@ export { minimumHistoryDays } from './decision-data';
  * - the test period, read once, for the report;
  * → one model file.
  */
-export interface TrainModelOptions {
-  /** The workspace: the cache is `<workspace>/cache.db`, the model goes to `<workspace>/models/current.json`. */
-  workspace: string;
-  /** Where to write the model (default: `defaultModelPath(workspace)`). */
-  out?: string;
+export interface TrainOptions {
   /** H: the buyer's horizon in days (default 14). */
   horizonDays?: number;
   /** X: the minimum fall in % of today's price that counts as a drop (default 5). */
@@ -98,40 +91,22 @@ export const DEFAULT_TRAIN = {
 /** Validation decisions scored for the policy grid: a product sample beyond this many. */
 const MAX_VALIDATION_DECISIONS = 400_000;
 
-/** Opens the workspace's cache read-only, with a clear message when there is none. */
-export function openWorkspaceCache(workspace: string): CacheDb {
-  const file = cachePath(workspace);
-  if (!existsSync(file)) throw new Error(`no cache at ${file}: fill it first (pricedrop etl, or pricedrop import)`);
-  return openCache(file, { readonly: true });
-}
+/** The histories training reads: every product's, with each source's kind and data end. */
+export type TrainingHistories = HistorySource & { products: number; kinds: ModelFile['source_kinds'] };
 
 /**
- * Trains a model from the workspace's cache and writes the model file. Progress comes through
- * `control.onProgress`; `control.signal` aborts (the promise rejects). For a caller that must
- * never block at all (Electron's main process) use `trainModelInWorker` (train-model-runner.ts).
+ * Trains a model from product histories and writes the model file to `options.out`. Progress
+ * comes through `control.onProgress`; `control.signal` aborts (the promise rejects).
  */
-export async function trainModel(options: TrainModelOptions, control: TrainControl = {}): Promise<TrainReport> {
+export async function trainOnHistories(source: TrainingHistories, options: TrainOptions & { out: string }, control: TrainControl = {}): Promise<TrainReport> {
   const settings = { ...DEFAULT_TRAIN, ...definedOnly(options) };
-  const db = openWorkspaceCache(options.workspace);
-  let data: ForecastData;
-  let kinds: ModelFile['source_kinds'];
-  try {
-    const source = workspaceHistories(db);
-    kinds = source.kinds;
-    data = readData(source, settings, control);
-  } finally {
-    db.close();
-  }
-  return trainOnData(data, kinds, { ...settings, out: options.out ?? defaultModelPath(options.workspace) }, control);
-}
-
-function readData(source: HistorySource & { products: number }, settings: { horizonDays: number; minDropPct: number }, control: TrainControl): ForecastData {
-  return prepareData(source, {
+  const data = prepareData(source, {
     horizonDays: settings.horizonDays,
     minDropPct: settings.minDropPct,
     signal: control.signal,
     onProgress: (done) => control.onProgress?.({ phase: 'reading', done, total: source.products }),
   });
+  return trainOnData(data, source.kinds, { ...settings, out: options.out }, control);
 }
 
 type Settings = Omit<typeof DEFAULT_TRAIN, 'maxFeatures'> & { maxFeatures: 'sqrt' | number; threads?: number; out: string };

@@ -1,4 +1,4 @@
-import type { RawRecord } from '../pipeline/lake/raw-format';
+import type { RawRecord } from '../pipeline/base/raw-format';
 import { HttpClient } from './http-client';
 import type { RejectedRecord, Source, SourceChunk, SourceContext } from './source';
 import type { SourceOptions } from './sources';

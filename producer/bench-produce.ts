@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { S3Client } from '@aws-sdk/client-s3';
-import { packageRoot } from '../pipeline/runtime/paths';
+import { packageRoot } from '../pipeline/base/paths';
 import { runProducer, type ProducerOptions } from './run-producer';
 import { createS3Sink } from './s3-sink';
 

@@ -1,6 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { packageRoot } from '../pipeline/runtime/paths';
+import { packageRoot } from '../pipeline/base/paths';
 
 // The tests take the repository root from here.
 

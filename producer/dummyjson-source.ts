@@ -1,4 +1,4 @@
-import type { RawRecord } from '../pipeline/lake/raw-format';
+import type { RawRecord } from '../pipeline/base/raw-format';
 import { API_DEFAULTS, apiUrl, createPollingSource, idOf, isObject, itemsToChunk, priceOf, roundMoney } from './api-polling';
 import type { Source } from './source';
 import type { SourceOptions } from './sources';

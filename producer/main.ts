@@ -22,10 +22,10 @@ export async function producerMain(argv: readonly string[], controller = new Abo
     }
   }
   const [{ UsageError, parseArgs }, { createCommandIo }, { PRODUCE_BOOLEAN_FLAGS, PRODUCE_USAGE }, { produce }] = await Promise.all([
-    import('../pipeline/cli/command'),
-    import('../pipeline/cli/command-io'),
+    import('../pipeline/base/command-line'),
+    import('../pipeline/base/command-io'),
     import('./produce-flags'),
-    import('../pipeline/cli/produce-command'),
+    import('./produce-command'),
   ]);
   const io = createCommandIo();
   const beat = () => {

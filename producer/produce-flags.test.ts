@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { UsageError, parseArgs } from '../pipeline/cli/command';
+import { UsageError, parseArgs } from '../pipeline/base/command-line';
 import { PRODUCE_BOOLEAN_FLAGS, producerArgs, producerOptionsFromArgs } from './produce-flags';
 import type { ProducerOptions } from './run-producer';
 

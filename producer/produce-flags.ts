@@ -1,4 +1,4 @@
-import { UsageError, numberFlag, type ParsedArgs } from '../pipeline/cli/command';
+import { UsageError, numberFlag, type ParsedArgs } from '../pipeline/base/command-line';
 import type { ProducerOptions } from './run-producer';
 import { SOURCE_NAMES, type SourceName } from './sources';
 

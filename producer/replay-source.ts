@@ -1,8 +1,8 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
-import { createRowMapper, listHistoryFiles, parseColumnMap, type ColumnMap } from '../pipeline/etl/history-import';
-import { parseTimestamp, trimText } from '../pipeline/etl/price-rules';
-import type { RawRecord } from '../pipeline/lake/raw-format';
+import { createRowMapper, listHistoryFiles, parseColumnMap, type ColumnMap } from './history-import';
+import { parseTimestamp, trimText } from '../pipeline/base/price-rules';
+import type { RawRecord } from '../pipeline/base/raw-format';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
 import { readCsvHeader, readCsvRows } from './csv-rows';
 import { destinationId } from './sink';
@@ -15,7 +15,7 @@ import type { RejectedRecord, Source, SourceChunk, SourceContext } from './sourc
  * (input, mapping, sink), so the same command after a kill resumes where it stopped, and after a
  * complete replay does nothing.
  *
- * Column mapping is `pricedrop import`'s own (pipeline/etl/history-import.ts): `--map FIELD=COLUMN,...`
+ * Column mapping is `pricedrop import`'s own (producer/history-import.ts): `--map FIELD=COLUMN,...`
  * (`FIELD=const:VALUE` for a constant; unmapped fields use the same-named column; no product_id
  * column means a stable id from the title), `--date-from-filename`, `--currency`, and the source
  * name (`--source-name`, default 'replay'). The producer then checks values (numeric price, a

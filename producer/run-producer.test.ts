@@ -2,7 +2,7 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { RAW_HEADER } from '../pipeline/lake/raw-format';
+import { RAW_HEADER } from '../pipeline/base/raw-format';
 import { runProducer } from './run-producer';
 import type { Sink } from './sink';
 

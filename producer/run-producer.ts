@@ -1,12 +1,12 @@
 import { createHash } from 'node:crypto';
 import { appendFile, mkdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { lakeDir } from '../pipeline/etl/lake-files';
-import { encodeRawBatch, rawBatchKey, type RawRecord } from '../pipeline/lake/raw-format';
+import { lakeDir } from '../pipeline/base/lake-layout';
+import { encodeRawBatch, rawBatchKey, type RawRecord } from '../pipeline/base/raw-format';
 import { createSink, type Sink } from './sink';
 import { abortableSleep, type RejectedRecord, type Source, type SourceContext } from './source';
 import { Spool, startDrain } from './spool';
-import { isNoSpace, noSpaceError } from '../pipeline/runtime/disk-full';
+import { isNoSpace, noSpaceError } from '../pipeline/base/disk-full';
 import { createSource, type SourceOptions } from './sources';
 
 /** Everything a producer run needs. Defaults: see `PRODUCER_DEFAULTS`. */

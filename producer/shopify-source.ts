@@ -1,4 +1,4 @@
-import type { RawRecord } from '../pipeline/lake/raw-format';
+import type { RawRecord } from '../pipeline/base/raw-format';
 import { API_DEFAULTS, apiUrl, createPollingSource, idOf, isObject, priceOf } from './api-polling';
 import type { RejectedRecord, Source } from './source';
 import type { SourceOptions } from './sources';

@@ -1,4 +1,4 @@
-import type { RawRecord } from '../pipeline/lake/raw-format';
+import type { RawRecord } from '../pipeline/base/raw-format';
 import { between, hash32, normal, pick, unit } from './seeded-random';
 import type { Source, SourceChunk, SourceContext } from './source';
 

@@ -1,4 +1,4 @@
-import type { RawRecord } from '../pipeline/lake/raw-format';
+import type { RawRecord } from '../pipeline/base/raw-format';
 
 /** A record a source could not turn into a RawRecord: kept with the reason, never silently dropped. */
 export interface RejectedRecord {

@@ -2,7 +2,7 @@ import { mkdir, readdir, readFile, rename, stat, unlink, writeFile } from 'node:
 import { join } from 'node:path';
 import type { Sink } from './sink';
 import { abortableSleep } from './source';
-import { isNoSpace, noSpaceError } from '../pipeline/runtime/disk-full';
+import { isNoSpace, noSpaceError } from '../pipeline/base/disk-full';
 
 /**
  * The on-disk spool: every sealed batch is written here (temp file + rename, so a kill leaves

@@ -1,14 +1,14 @@
 /**
  * The renderer's one way to the backend. In Electron the preload exposes `window.pricedrop`
  * (IPC, no token); in a browser the same calls go over HTTP to the loopback server, and events
- * arrive as server-sent events. Types come from pipeline/api/contract (derived from the handlers).
+ * arrive as server-sent events. Types come from pipeline/app/contract (derived from the handlers).
  *
  * In a browser the page is opened at the address `pricedrop start` printed, `/?token=…`: it takes
  * the token out of the address bar at once and trades it for the server's HttpOnly, SameSite=Strict
  * session cookie before any other request. The token is held only until that request is sent:
  * never stored (no localStorage, no sessionStorage, no cookie the page can read).
  */
-import type { ApiErrorBody, Bridge, EventMap, EventName, HandlerName, HandlerParams, HandlerResult } from '../pipeline/api/contract';
+import type { ApiErrorBody, Bridge, EventMap, EventName, HandlerName, HandlerParams, HandlerResult } from '../pipeline/app/contract';
 
 declare global {
   interface Window {

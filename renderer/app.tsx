@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { invoke, on, onAuthRequired, transport } from './api-client';
-import type { EventMap } from '../pipeline/api/contract';
+import type { EventMap } from '../pipeline/app/contract';
 import { DashboardScreen } from './dashboard/dashboard-screen';
 import { PipelineScreen } from './pipeline-control/pipeline-screen';
 import { ProductsScreen } from './products/products-screen';

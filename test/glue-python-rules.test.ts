@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 
 /**
  * The Glue job's rules (glue/price_rules.py) against the shared vectors, with the system's
- * python3 and no Spark: the same vectors pipeline/etl/price-rules.vectors.test.ts runs through
+ * python3 and no Spark: the same vectors pipeline/base/price-rules.vectors.test.ts runs through
  * the TypeScript engine.
  */
 const repoRoot = resolve(import.meta.dirname, '..');

@@ -1,6 +1,6 @@
 import { moneyWeightedCapture, type DecisionSet, type Replay } from './buyer-backtest';
 import { quantile, round } from './metrics';
-import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
+import { seededSequence } from '../../pipeline/base/seeded-sequence';
 
 /**
  * 95 % confidence intervals for savings_captured_pct by resampling products (a product's

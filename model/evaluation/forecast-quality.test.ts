@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { forecastQuality } from './forecast-quality';
-import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
+import { seededSequence } from '../../pipeline/base/seeded-sequence';
 
 /** 20,000 probabilities drawn uniformly, and outcomes drawn with probability `truth(p)`. */
 function sample(truth: (p: number) => number): { p: Float64Array; y: Float64Array } {

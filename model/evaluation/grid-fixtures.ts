@@ -1,6 +1,6 @@
 import { outcomesOf } from '../timeline';
 import { type GridProduct } from './buyer-backtest';
-import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
+import { seededSequence } from '../../pipeline/base/seeded-sequence';
 
 /**
  * Random daily price grids for the evaluation's tests and measurements: each product drifts,

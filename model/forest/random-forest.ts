@@ -1,5 +1,5 @@
 import { type BinEdges } from './binning';
-import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
+import { seededSequence } from '../../pipeline/base/seeded-sequence';
 
 /**
  * A random forest over pre-binned features (see binning.ts), written for speed in plain

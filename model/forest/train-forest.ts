@@ -1,6 +1,6 @@
 import { availableParallelism } from 'node:os';
 import { type Worker } from 'node:worker_threads';
-import { startWorker } from '../../pipeline/runtime/worker-threads';
+import { startWorker } from '../../pipeline/base/worker-threads';
 import { binColumns } from './binning';
 import { accumulateOutOfBag, growTree, treeSeed, type ForestOptions, type Tree, type TrainingData, type Forest } from './random-forest';
 import { type ForestJob, type ForestWorkerMessage } from './forest-train.worker';

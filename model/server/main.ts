@@ -5,9 +5,9 @@
 //   PRICEDROP_CORS_ORIGIN, PRICEDROP_POLL_SECONDS, PRICEDROP_RATE_LIMIT; PRICEDROP_TRUST_PROXY=1 for
 //   --trust-proxy, PRICEDROP_ACCESS_LOG=1 for --access-log
 // `node server.mjs --healthcheck` exits 0 when GET /health on PRICEDROP_PORT (default 8080) answers 200.
-import { parseArgs, UsageError } from '../../pipeline/cli/command';
-import { createCommandIo } from '../../pipeline/cli/command-io';
-import { serveCommand } from '../../pipeline/cli/serve-command';
+import { parseArgs, UsageError } from '../../pipeline/base/command-line';
+import { createCommandIo } from '../../pipeline/base/command-io';
+import { serveCommand } from './serve-command';
 
 const ENV_FLAGS: Record<string, string> = {
   bundle: 'PRICEDROP_BUNDLE',

@@ -3,15 +3,15 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachePath, openCache } from '../cache/cache-db';
-import { EventBus, type EventMap } from '../api/event-bus';
-import type { AppContext } from '../api/app-context';
+import type { EventMap } from '../app/events';
+import { createAppContext, type AppContext } from '../app/app-context';
 import { updateSettings } from '../settings/settings-store';
 import { alertHandlers } from './alert-handlers';
 import { cleanRow, storeRows } from '../../test/support/clean-rows';
 
 function context(): AppContext {
   const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-alert-handlers-'));
-  return { workspace, cache: openCache(cachePath(workspace)), events: new EventBus(), version: 'test', shell: 'browser' };
+  return createAppContext({ workspace, cache: openCache(cachePath(workspace)), version: 'test', shell: 'browser' }).ctx;
 }
 
 /** A later observation of a product becomes its latest (the products view). */

@@ -1,38 +1,41 @@
-import type { AppContext } from '../api/app-context';
-import { NotFoundError } from '../api/api-errors';
-import { optionalBoolean, optionalEnum, optionalNumber, optionalString, record, requiredString, ValidationError } from '../api/validate';
+import type { CoreEvents } from '../api/event-bus';
+import type { HandlerContext } from '../api/handler-context';
+import { NotFoundError, ValidationError } from '../base/errors';
+import { optionalBoolean, optionalEnum, optionalNumber, optionalString, record, requiredString } from '../api/validate';
 import { readSettings } from '../settings/settings-store';
 import { evaluateAlerts, type AlertEvaluation, type EvaluateAlertsOptions } from './alert-evaluation';
 import { addRule, deleteRule, firedOnDay, getRule, listFired, listRules, markSeen, setRuleEnabled, type AlertKind, type AlertRule, type AlertScope, type FiredAlert } from './alert-store';
 
-/** How the alerts domain reaches the forecaster (set by whoever hosts a model; absent: predicted-drop rules wait). */
-const forecasters = new WeakMap<AppContext, NonNullable<EvaluateAlertsOptions['forecast']>>();
+/** The alerts domain's event: alerts that fired in one evaluation (after an ETL pass, a sync, or a new rule). */
+export interface AlertEvents {
+  'alerts/fired': { alerts: FiredAlert[]; suppressed: number };
+}
 
-/** Lets the model domain provide forecasts to `predicted_drop` rules. */
-export function setAlertForecaster(ctx: AppContext, forecast: NonNullable<EvaluateAlertsOptions['forecast']>): void {
-  forecasters.set(ctx, forecast);
+/**
+ * What the alerts domain needs: the base context, and the forecaster for `predicted_drop` rules
+ * (the composition root passes the forecasting service's; absent, those rules wait).
+ */
+export interface AlertContext extends HandlerContext<CoreEvents & AlertEvents> {
+  forecastForAlerts?: EvaluateAlertsOptions['forecast'];
 }
 
 /** Runs one evaluation and tells the UI (and the desktop notifier) about what fired. */
-export function evaluateAndNotify(ctx: AppContext): AlertEvaluation {
+export function evaluateAndNotify(ctx: AlertContext): AlertEvaluation {
   const settings = readSettings(ctx.workspace);
-  const forecast = forecasters.get(ctx);
+  const forecast = ctx.forecastForAlerts;
   const result = evaluateAlerts(ctx.cache, { dailyCap: settings.alerts.dailyCap, ...(forecast ? { forecast } : {}) });
   if (result.fired.length > 0 || result.suppressed > 0) ctx.events.emit('alerts/fired', { alerts: result.fired, suppressed: result.suppressed });
   return result;
 }
 
-const watching = new WeakSet<AppContext>();
-
 /**
  * Evaluates the rules after every cache change (ETL pass, sync), at most one evaluation at a time
- * and at most one every 2 s: a burst of ETL commits costs one evaluation.
+ * and at most one every 2 s: a burst of ETL commits costs one evaluation. Started once by the
+ * composition root; returns the function that stops watching.
  */
-function watchDataChanges(ctx: AppContext): void {
-  if (watching.has(ctx)) return;
-  watching.add(ctx);
+export function watchAlerts(ctx: AlertContext): () => void {
   let timer: NodeJS.Timeout | undefined;
-  ctx.events.on('data/changed', () => {
+  const unsubscribe = ctx.events.on('data/changed', () => {
     if (timer) return;
     timer = setTimeout(() => {
       timer = undefined;
@@ -45,6 +48,10 @@ function watchDataChanges(ctx: AppContext): void {
     }, 2000);
     timer.unref();
   });
+  return () => {
+    unsubscribe();
+    if (timer) clearTimeout(timer);
+  };
 }
 
 function parseRule(params: unknown): Omit<AlertRule, 'id' | 'created_at' | 'enabled'> {
@@ -69,8 +76,7 @@ function ruleId(params: unknown): number {
 }
 
 /** The alerts domain: rules, what fired, and evaluation after each ETL or sync. */
-export function alertHandlers(ctx: AppContext) {
-  watchDataChanges(ctx);
+export function alertHandlers(ctx: AlertContext) {
   return {
     'alerts/rules': async (): Promise<AlertRule[]> => listRules(ctx.cache),
     /** Adds a rule and evaluates it at once against the latest prices. */

@@ -1,26 +1,9 @@
-import type { ApiErrorBody } from './contract';
-import { ValidationError } from './validate';
-import { isNoSpace } from '../runtime/disk-full';
+import { ConflictError, NotFoundError, UpstreamError, ValidationError } from '../base/errors';
+import { isNoSpace } from '../base/disk-full';
 
-/** A request for something that does not exist (404). */
-export class NotFoundError extends Error {
-  override name = 'NotFoundError';
-}
-
-/**
- * A request the current state refuses (409): starting what already runs (the producer, a task of
- * the same kind), or an action whose prerequisite is missing (no model yet, no bucket set).
- */
-export class ConflictError extends Error {
-  override name = 'ConflictError';
-}
-
-/**
- * A service PriceDrop depends on (AWS, the Docker engine) refused or did not answer (502): not a
- * fault of the backend, and not of the request; the message carries the service's reason.
- */
-export class UpstreamError extends Error {
-  override name = 'UpstreamError';
+/** The error body every transport returns: a message for people, a code for programs. */
+export interface ApiErrorBody {
+  error: { code: 'bad_request' | 'unauthorized' | 'not_found' | 'forbidden' | 'conflict' | 'upstream' | 'no_space' | 'internal'; message: string };
 }
 
 /**

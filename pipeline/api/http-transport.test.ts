@@ -4,12 +4,13 @@ import { request } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { EventBus } from './event-bus';
+import type { EventMap } from '../app/events';
 import { startHttpTransport, type HttpTransport } from './http-transport';
-import { record, requiredString, ValidationError } from './validate';
-import { ConflictError } from './api-errors';
+import { record, requiredString } from './validate';
+import { ConflictError, ValidationError } from '../base/errors';
 import { sessionCookieName } from './launch-token';
-import { NoSpaceError } from '../runtime/disk-full';
-import type { Handlers } from './handlers';
+import { NoSpaceError } from '../base/disk-full';
+import type { Handlers } from '../app/handlers';
 
 const staticDir = mkdtempSync(join(tmpdir(), 'pricedrop-static-'));
 writeFileSync(join(staticDir, 'index.html'), '<!doctype html><title>PriceDrop</title>');
@@ -41,7 +42,7 @@ afterEach(async () => {
   logged = [];
 });
 
-async function start(events = new EventBus()) {
+async function start(events = new EventBus<EventMap>()) {
   transport = await startHttpTransport({ handlers, events, staticDir, port: 0, token: TOKEN, health: () => ({ version: 'test' }), log: (line) => logged.push(line) });
   return transport;
 }
@@ -175,7 +176,7 @@ describe('HTTP transport', () => {
   });
 
   it('streams events as server-sent events to the token holder', async () => {
-    const events = new EventBus();
+    const events = new EventBus<EventMap>();
     const t = await start(events);
     expect((await fetch(new URL('/api/events', t.url))).status).toBe(401);
     const response = await fetch(new URL('/api/events', t.url), { headers: BEARER });

@@ -2,8 +2,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
 import type { AddressInfo } from 'node:net';
-import type { EventBus } from './event-bus';
-import type { Handlers } from './handlers';
+import type { EventSource } from './event-bus';
 import { describeFault, invokeHandler, type AnyHandler } from './api-errors';
 import { requestCredential, sessionSetCookie } from './launch-token';
 import { MAX_REQUEST_BYTES, paramsProblem } from './validate';
@@ -29,8 +28,9 @@ import { MAX_REQUEST_BYTES, paramsProblem } from './validate';
  * (with its stack), never sent.
  */
 export interface HttpTransportOptions {
-  handlers: Handlers;
-  events: EventBus;
+  /** The handlers by name (pipeline/app/handlers.ts), each taking `unknown` params it validates itself. */
+  handlers: object;
+  events: EventSource;
   /** Folder of the built renderer. */
   staticDir: string;
   /** The launch token every `/api/` route but health requires. */

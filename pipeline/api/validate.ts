@@ -1,12 +1,10 @@
 /**
  * Input validation for everything that crosses a transport (HTTP, IPC). Handlers parse their
- * `unknown` input with these before doing anything; a bad value raises ValidationError, which the
- * transports turn into a 400 with the message (never a stack trace).
+ * `unknown` input with these before doing anything; a bad value raises ValidationError
+ * (pipeline/base/errors.ts), which the transports turn into a 400 with the message (never a stack
+ * trace).
  */
-export class ValidationError extends Error {
-  override name = 'ValidationError';
-}
-
+import { ValidationError } from '../base/errors';
 export type Input = Record<string, unknown>;
 
 /** The largest request a transport accepts: an HTTP body, or the params of an IPC call. */

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { packageRoot } from '../runtime/paths';
+import { packageRoot } from '../base/paths';
 
 /** The Power BI views, created in Athena by `cloud setup` and in the cache by migration 0501. */
 export const VIEW_NAMES = ['v_price_drop_kpis', 'v_drop_trend_daily', 'v_category_drops', 'v_product_latest'] as const;

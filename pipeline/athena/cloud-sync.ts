@@ -8,8 +8,8 @@ import { getMeta, setMeta, type CacheDb } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
 import { runQuery, type AthenaRow, type AthenaTarget, type QueryProgress, type WaitOptions } from './athena-query';
 import { unloadQuery } from './athena-unload';
-import { formatTimestamp, parseTimestamp } from '../etl/price-rules';
-import { isNoSpace, noSpaceError } from '../runtime/disk-full';
+import { formatTimestamp, parseTimestamp } from '../base/price-rules';
+import { isNoSpace, noSpaceError } from '../base/disk-full';
 
 /**
  * `pricedrop cloud sync`: pulls the Glue job's cleaned rows newer than the cache's watermark

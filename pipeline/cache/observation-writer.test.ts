@@ -3,10 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
 import { createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
-import { computeDrop } from '../etl/price-rules';
+import { computeDrop } from '../base/price-rules';
 
 import { rebuildRollups } from './dashboard-rollups';
-import { seededSequence } from '../runtime/seeded-sequence';
+import { seededSequence } from '../base/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
 import { cleanRow } from '../../test/support/clean-rows';
 

@@ -1,6 +1,6 @@
-import { UsageError, stringFlag, workspaceOf, type Command } from './command';
+import { UsageError, stringFlag, workspaceOf, type Command } from '../base/command-line';
 import { defaultModelPath, loadModel } from '../../model/predictor';
-import { backtestWorkspace } from '../../model/workspace-backtest';
+import { backtestWorkspace } from '../forecasting/workspace-backtest';
 
 /** `pricedrop backtest`: replays buying decisions on the model's test period. */
 export const backtestCommand: Command = {

@@ -1,6 +1,6 @@
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, type CommandIo } from './command';
+import { parseArgs, type CommandIo } from '../base/command-line';
 import { benchDashboardCommand } from './bench-dashboard-command';
 import { openCache } from '../cache/cache-db';
 import { useTempDirs } from '../../test/support/temp-dirs';

@@ -4,14 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import v8 from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { numberFlag, stringFlag, type Command } from './command';
+import { numberFlag, stringFlag, type Command } from '../base/command-line';
 import { openCache, type CacheDb } from '../cache/cache-db';
 import { startBulkLoad } from '../cache/bulk-load';
 import { createObservationWriter } from '../cache/observation-writer';
 import { benchBatches, DAYS, dayString, type BenchDataOptions } from './bench-dashboard-data';
 import { buildReferenceTable, bytesPerRow, timeAnalystSql } from './bench-dashboard-sql';
 import { dashboardPanels, dataSpan, dropSplit, dropTrend, filterWhere, kpis, listCategories, topCategories, type DashboardFilter, type TrendGrain } from '../dashboard/dashboard-queries';
-import { seededSequence } from '../runtime/seeded-sequence';
+import { seededSequence } from '../base/seeded-sequence';
 import { referenceRowInserts } from './bench-dashboard-reference';
 
 /** Forces a full garbage collection (V8's gc(), exposed for this call only). */

@@ -3,8 +3,8 @@
  * uneven size and a year of daily observations.
  */
 import type { CleanRow } from '../cache/observation-writer';
-import { seededSequence } from '../runtime/seeded-sequence';
-import { computeDrop } from '../etl/price-rules';
+import { seededSequence } from '../base/seeded-sequence';
+import { computeDrop } from '../base/price-rules';
 
 export const YEAR_START = Date.UTC(2025, 0, 1);
 export const DAYS = 365;

@@ -1,7 +1,7 @@
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { numberFlag, type Command } from './command';
+import { numberFlag, type Command } from '../base/command-line';
 import { benchLocalEtl, generateBenchLakeApart, runReference } from '../etl/bench-etl';
 
 export const benchEtlCommand: Command = {

@@ -1,4 +1,4 @@
-import { UsageError, numberFlag, requiredFlag, stringFlag, type Command } from './command';
+import { UsageError, numberFlag, requiredFlag, stringFlag, type Command } from '../base/command-line';
 import { benchForest } from '../../model/bench/bench-forest';
 
 /** `pricedrop bench forest`: times the forest on a numeric CSV, to compare with scikit-learn on identical data. */

@@ -1,5 +1,5 @@
 import { benchProduce } from '../../producer/bench-produce';
-import { numberFlag, type Command } from './command';
+import { numberFlag, type Command } from '../base/command-line';
 
 /** `pricedrop bench produce`: producer throughput to the local lake and to loopback S3, and peak memory. */
 export const benchProduceCommand: Command = {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
-import { numberFlag, stringFlag, type Command } from './command';
-import { benchServe } from '../../model/server/bench-serve';
-import { packageRoot } from '../runtime/paths';
+import { numberFlag, stringFlag, type Command } from '../base/command-line';
+import { benchServe } from '../forecasting/bench-serve';
+import { packageRoot } from '../base/paths';
 
 /** `pricedrop bench serve`: requests/s and latency of the headless predictor against a bare node:http server. */
 export const benchServeCommand: Command = {

@@ -1,4 +1,4 @@
-import { type Command } from './command';
+import { type Command } from '../base/command-line';
 import { AWS_USAGE, awsConfigFromArgs, createAwsClients, describeAwsConfig, destroyAwsClients } from '../cloud/aws-config';
 import { CLOUD_SETUP_STEPS, defaultGlueDir, runCloudSetup } from '../cloud/cloud-setup';
 import { ATHENA_SETUP_STEPS } from '../athena/athena-setup-steps';

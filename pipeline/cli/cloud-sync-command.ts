@@ -1,4 +1,4 @@
-import { numberFlag, stringFlag, UsageError, workspaceOf, type Command } from './command';
+import { numberFlag, stringFlag, UsageError, workspaceOf, type Command } from '../base/command-line';
 import { AWS_USAGE, awsConfigFromArgs, createAwsClients, describeAwsConfig, destroyAwsClients, glueNames } from '../cloud/aws-config';
 import { cachePath, logMigrations, openCache } from '../cache/cache-db';
 import { runCloudSync } from '../athena/cloud-sync';

@@ -1,4 +1,4 @@
-import { numberFlag, type Command } from './command';
+import { numberFlag, type Command } from '../base/command-line';
 import { AWS_USAGE, awsConfigFromArgs, createAwsClients, destroyAwsClients, glueNames } from '../cloud/aws-config';
 import { startJobRun, waitForJobRun } from '../cloud/glue-runs';
 

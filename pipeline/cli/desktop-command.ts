@@ -1,8 +1,8 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Command } from './command';
-import { packageRoot } from '../runtime/paths';
+import type { Command } from '../base/command-line';
+import { packageRoot } from '../base/paths';
 import { runHeadless } from './start-command';
 
 /**

@@ -1,4 +1,4 @@
-import { numberFlag, workspaceOf, type Command } from './command';
+import { numberFlag, workspaceOf, type Command } from '../base/command-line';
 import { logMigrations } from '../cache/cache-db';
 import { runLocalEtl } from '../etl/local-etl';
 import { recordSourceKinds } from '../forecasting/source-kinds';

@@ -2,7 +2,7 @@ import Database from 'better-sqlite3';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError, type CommandIo } from './command';
+import { parseArgs, UsageError, type CommandIo } from '../base/command-line';
 import { etlCommand } from './etl-command';
 import { importCommand } from './import-command';
 import { benchEtlCommand } from './bench-etl-command';

@@ -1,5 +1,5 @@
-import { UsageError, numberFlag, workspaceOf, type Command } from './command';
-import { MappingError, displayPath, importHistory } from '../etl/history-import';
+import { UsageError, numberFlag, workspaceOf, type Command } from '../base/command-line';
+import { MappingError, displayPath, importHistory } from '../../producer/history-import';
 import { logMigrations } from '../cache/cache-db';
 import { runLocalEtl } from '../etl/local-etl';
 import { isSourceKind, recordSourceKinds } from '../forecasting/source-kinds';

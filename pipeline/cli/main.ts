@@ -1,6 +1,6 @@
 import { COMMANDS } from './commands';
-import { UsageError, parseArgs, type Command } from './command';
-import { createCommandIo } from './command-io';
+import { UsageError, parseArgs, type Command } from '../base/command-line';
+import { createCommandIo } from '../base/command-io';
 
 /** Entry point of `pricedrop`. Returns the process exit code. */
 export async function main(argv: readonly string[]): Promise<number> {

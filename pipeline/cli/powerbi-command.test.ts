@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { useTempDirs } from '../../test/support/temp-dirs';
-import { parseArgs, type CommandIo } from './command';
+import { parseArgs, type CommandIo } from '../base/command-line';
 import { powerbiCommand } from './powerbi-command';
 
 const tempDir = useTempDirs('pricedrop-pbids-');

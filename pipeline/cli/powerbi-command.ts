@@ -1,54 +1,9 @@
 import { writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { requiredFlag, stringFlag, UsageError, workspaceOf, type Command } from './command';
-import { AWS_USAGE, awsConfigFromArgs, glueNames, type AwsConfig } from '../cloud/aws-config';
-import { cachePath } from '../cache/cache-db';
+import { requiredFlag, stringFlag, UsageError, workspaceOf, type Command } from '../base/command-line';
+import { AWS_USAGE, awsConfigFromArgs } from '../cloud/aws-config';
+import { athenaConnectionString, cacheConnectionString, pbids } from '../athena/odbc-connections';
 import { VIEW_NAMES } from '../athena/athena-views';
-
-/** The Amazon Athena ODBC 2.x driver's registered name on Windows (64-bit Power BI Desktop). */
-export const ATHENA_ODBC_DRIVER = 'Amazon Athena ODBC (x64)';
-/** The SQLite ODBC driver's name (Christian Werner's sqliteodbc; Debian's libsqliteodbc registers "SQLite3"). */
-export const SQLITE_ODBC_DRIVER = 'SQLite3 ODBC Driver';
-
-/** ODBC connection-string value: braces protect `;`, `=` and braces (a `}` inside is doubled); spaces need none. */
-function odbcValue(value: string): string {
-  return /[;{}=]/.test(value) ? `{${value.replace(/}/g, '}}')}}` : value;
-}
-
-export function connectionString(parts: Record<string, string>): string {
-  return Object.entries(parts)
-    // Driver names go in braces by convention ({Amazon Athena ODBC (x64)}).
-    .map(([key, value]) => `${key}=${key === 'Driver' ? `{${value}}` : odbcValue(value)}`)
-    .join(';');
-}
-
-/** The Athena ODBC 2.x connection string: region, catalog, database (Schema), workgroup, output location, credentials. */
-export function athenaConnectionString(config: AwsConfig, options: { catalog?: string; dsn?: string } = {}): string {
-  const parts: Record<string, string> = options.dsn ? { DSN: options.dsn } : { Driver: ATHENA_ODBC_DRIVER };
-  Object.assign(parts, {
-    AwsRegion: config.region,
-    Catalog: options.catalog ?? 'AwsDataCatalog',
-    Schema: config.database,
-    Workgroup: config.workgroup,
-    S3OutputLocation: glueNames(config).athenaResultsPath,
-    AuthenticationType: config.profile ? 'IAM Profile' : 'Default Credentials',
-  });
-  if (config.profile) parts.AWSProfile = config.profile;
-  return connectionString(parts);
-}
-
-/**
- * The SQLite ODBC connection string of a workspace's cache. NoCreat: a wrong path fails instead of
- * creating an empty database; Timeout waits out a commit in progress.
- */
-export function cacheConnectionString(workspace: string, dsn?: string): string {
-  return connectionString({ ...(dsn ? { DSN: dsn } : { Driver: SQLITE_ODBC_DRIVER }), Database: cachePath(workspace), NoCreat: '1', Timeout: '5000' });
-}
-
-/** A Power BI data source file (.pbids): one ODBC connection, Import mode, no credentials inside. */
-export function pbids(connection: string): { version: string; connections: unknown[] } {
-  return { version: '0.1', connections: [{ details: { protocol: 'odbc', address: { connectionString: connection } }, options: {}, mode: 'Import' }] };
-}
 
 export const powerbiCommand: Command = {
   name: 'powerbi',

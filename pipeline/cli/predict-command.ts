@@ -1,7 +1,7 @@
-import { requiredFlag, stringFlag, workspaceOf, type Command } from './command';
+import { requiredFlag, stringFlag, workspaceOf, type Command } from '../base/command-line';
 import { defaultModelPath, loadModel } from '../../model/predictor';
-import { predictProduct } from '../../model/cache-predictions';
-import { openWorkspaceCache } from '../../model/training';
+import { predictProduct } from '../forecasting/cache-predictions';
+import { openWorkspaceCache } from '../forecasting/workspace-cache';
 
 /** `pricedrop predict`: Buy now / Wait advice for one product. */
 export const predictCommand: Command = {

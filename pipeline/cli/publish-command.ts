@@ -1,6 +1,6 @@
-import { numberFlag, requiredFlag, stringFlag, workspaceOf, type Command } from './command';
+import { numberFlag, requiredFlag, stringFlag, workspaceOf, type Command } from '../base/command-line';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
-import { publishBundle } from '../../model/bundle/publish-bundle';
+import { publishBundle } from '../forecasting/publish-bundle';
 
 /** `pricedrop publish`: the model bundle for the headless server (model + latest features + recent history). */
 export const publishCommand: Command = {

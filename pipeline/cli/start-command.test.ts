@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseArgs, UsageError } from './command';
+import { parseArgs, UsageError } from '../base/command-line';
 import { launchToken } from './start-command';
 
 describe('pricedrop start: the launch token', () => {

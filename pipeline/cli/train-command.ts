@@ -1,5 +1,6 @@
-import { numberFlag, stringFlag, workspaceOf, type Command } from './command';
-import { trainModel, type TrainPhase } from '../../model/training';
+import { numberFlag, stringFlag, workspaceOf, type Command } from '../base/command-line';
+import type { TrainPhase } from '../../model/training';
+import { trainModel } from '../forecasting/workspace-training';
 
 /** `pricedrop train`: trains the forecaster on the workspace's cache and writes the model file. */
 export const trainCommand: Command = {

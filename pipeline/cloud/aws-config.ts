@@ -1,7 +1,7 @@
 import { AthenaClient } from '@aws-sdk/client-athena';
 import { GlueClient } from '@aws-sdk/client-glue';
 import { S3Client } from '@aws-sdk/client-s3';
-import { UsageError, type ParsedArgs } from '../cli/command';
+import { UsageError, type ParsedArgs } from '../base/command-line';
 
 /**
  * Where PriceDrop's AWS side lives. One bucket holds everything, by prefix:

@@ -2,7 +2,7 @@ import { GetCrawlerCommand, GetCrawlerMetricsCommand, GetJobRunCommand, GlueClie
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { crawlerWith, glueOutput } from '../../test/support/aws-glue-samples';
-import { parseArgs, UsageError, type CommandIo } from '../cli/command';
+import { parseArgs, UsageError, type CommandIo } from '../base/command-line';
 import { cloudCrawlCommand } from '../cli/cloud-crawl-command';
 import { cloudTransformCommand } from '../cli/cloud-transform-command';
 import { awsConfigFromArgs, createAwsClients } from './aws-config';

@@ -6,7 +6,7 @@
  */
 import { createHash } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { basename, join } from 'node:path';
 import {
   CreateClassifierCommand,
   CreateCrawlerCommand,
@@ -25,7 +25,7 @@ import {
 } from '@aws-sdk/client-glue';
 import { CreateBucketCommand, HeadBucketCommand, HeadObjectCommand, PutObjectCommand, type BucketLocationConstraint } from '@aws-sdk/client-s3';
 import { GLUE_SCRIPT_FILES, cleanedTable, cleaningJob, rawCrawler, rawCsvClassifier, type GlueDefinitionInput } from '../../glue/glue-definitions';
-import { packageRoot } from '../runtime/paths';
+import { packageRoot } from '../base/paths';
 import { AwsCallError, awsErrorCode, callAws, type RetryOptions } from './aws-calls';
 import { glueNames, type AwsClients, type AwsConfig } from './aws-config';
 
@@ -126,7 +126,7 @@ export const CLOUD_SETUP_STEPS: readonly CloudSetupStep[] = [
       for (const file of GLUE_SCRIPT_FILES) {
         const body = readFileSync(join(glueDir, file));
         const md5 = createHash('md5').update(body).digest('hex');
-        const key = prefix + file;
+        const key = prefix + basename(file);
         let current: string | undefined;
         try {
           const head = await callAws('HeadObject', () => clients.s3.send(new HeadObjectCommand({ Bucket: config.bucket, Key: key })), retry);
@@ -135,7 +135,7 @@ export const CLOUD_SETUP_STEPS: readonly CloudSetupStep[] = [
           if (!notFound(error)) throw error;
         }
         if (current === md5) continue;
-        const contentType = file.endsWith('.json') ? 'application/json' : 'text/x-python';
+        const contentType = key.endsWith('.json') ? 'application/json' : 'text/x-python';
         await callAws('PutObject', () => clients.s3.send(new PutObjectCommand({ Bucket: config.bucket, Key: key, Body: body, ContentType: contentType })), retry);
         uploaded++;
       }

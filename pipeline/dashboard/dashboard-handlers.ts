@@ -1,5 +1,6 @@
-import type { AppContext } from '../api/app-context';
-import { optionalDay, optionalEnum, optionalNumber, optionalString, optionalStringArray, record, ValidationError, type Input } from '../api/validate';
+import type { HandlerContext } from '../api/handler-context';
+import { optionalDay, optionalEnum, optionalNumber, optionalString, optionalStringArray, record, type Input } from '../api/validate';
+import { ValidationError } from '../base/errors';
 import { cacheStatus } from '../athena/cloud-sync';
 import { dashboardPanels, dataSpan, listCategories, narrowToPeriod, productsForFilter, type DashboardFilter, type TrendGrain } from './dashboard-queries';
 
@@ -19,7 +20,7 @@ export function parseDashboardFilter(input: Input): DashboardFilter {
 }
 
 /** The dashboard domain: everything the six panels and their pickers ask. */
-export function dashboardHandlers(ctx: AppContext) {
+export function dashboardHandlers(ctx: HandlerContext) {
   return {
     /** The six panels for a filter and trend grain, plus when the data was last refreshed. */
     'dashboard/panels': async (params: DashboardFilter & { grain?: TrendGrain }) => {

@@ -13,7 +13,7 @@ import {
   type DashboardPanels,
   type TrendGrain,
 } from './dashboard-queries';
-import { seededSequence } from '../runtime/seeded-sequence';
+import { seededSequence } from '../base/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
 
 const tempDir = useTempDirs('pricedrop-dash-');

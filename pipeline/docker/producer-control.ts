@@ -7,8 +7,8 @@ import { PassThrough, type Readable } from 'node:stream';
 import Docker from 'dockerode';
 import { producerArgs } from '../../producer/produce-flags';
 import type { ProducerOptions, ProducerSummary } from '../../producer/run-producer';
-import { lakeDir } from '../etl/lake-files';
-import { packageRoot } from '../runtime/paths';
+import { lakeDir } from '../base/lake-layout';
+import { packageRoot } from '../base/paths';
 import { ensureProducerImage } from './producer-image';
 
 /**

@@ -4,9 +4,9 @@ import { join } from 'node:path';
 import Docker from 'dockerode';
 import { describe, expect, it } from 'vitest';
 import { EventBus } from '../api/event-bus';
-import { ValidationError } from '../api/validate';
-import { ConflictError } from '../api/api-errors';
-import { parseStartParams, producerHandlers } from './producer-handlers';
+import type { EventMap } from '../app/events';
+import { ConflictError, ValidationError } from '../base/errors';
+import { forwardProducerEvents, parseStartParams, producerHandlers } from './producer-handlers';
 import { createProducerControl } from './producer-control';
 import { buildProducerBundle } from '../../producer/build-producer-bundle';
 
@@ -37,13 +37,14 @@ describe('producer handlers', () => {
     const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-producer-handlers-'));
     try {
       const bundle = await buildProducerBundle(join(workspace, 'bundle', 'producer.mjs'));
-      const events = new EventBus();
+      const events = new EventBus<EventMap>();
       const states: string[] = [];
       const lines: string[] = [];
       events.on('producer/status', (status) => states.push(status.state));
       events.on('log/line', (line) => lines.push(line.message));
       const control = createProducerControl({ workspace, runner: 'process', processCommand: [process.execPath, bundle] });
-      const handlers = producerHandlers({ workspace, events }, control);
+      forwardProducerEvents(control, events);
+      const handlers = producerHandlers({ producer: control });
       const started = await handlers['producer/start']({ source: 'simulator', products: 5, backfillDays: 2, maxRecords: 10 });
       expect(started.runner).toBe('process');
       // A conflict, answered 409 by the transports; two starts at once start one producer.
@@ -64,7 +65,7 @@ describe('producer handlers', () => {
     try {
       // A Docker socket that never answers keeps the first start between its check and its first status.
       const control = createProducerControl({ workspace, runner: 'docker', docker: new Docker({ socketPath: join(workspace, 'no-docker.sock') }) });
-      const handlers = producerHandlers({ workspace, events: new EventBus() }, control);
+      const handlers = producerHandlers({ producer: control });
       const first = handlers['producer/start']({});
       const second = handlers['producer/start']({});
       await expect(second).rejects.toThrow(ConflictError);

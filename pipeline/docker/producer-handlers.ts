@@ -1,21 +1,43 @@
 import { isAbsolute } from 'node:path';
-import type { AppContext } from '../api/app-context';
-import { ValidationError, optionalBoolean, optionalEnum, optionalNumber, optionalString, record, type Input } from '../api/validate';
+import type { CoreEvents, EventSink } from '../api/event-bus';
+import { optionalBoolean, optionalEnum, optionalNumber, optionalString, record, type Input } from '../api/validate';
 import { SOURCE_NAMES } from '../../producer/sources';
-import { ConflictError } from '../api/api-errors';
-import { createProducerControl, DockerUnavailableError, ProducerBusyError, type ProducerControl, type ProducerStartOptions } from './producer-control';
+import { ConflictError, ValidationError } from '../base/errors';
+import { DockerUnavailableError, ProducerBusyError, type ProducerControl, type ProducerStartOptions, type ProducerStatus } from './producer-control';
+
+/** The producer domain's event: the producer (container or child process) changed state: building, running, exited... */
+export interface ProducerEvents {
+  'producer/status': ProducerStatus;
+}
+
+/** What the producer handlers need: the backend's one producer control (built by the composition root). */
+export interface ProducerContext {
+  producer: ProducerControl;
+}
+
+/**
+ * Sends the producer's status changes out as `producer/status` events and its output lines as
+ * `log/line` events with source 'producer'. Started once by the composition root;
+ * returns the function that stops forwarding.
+ */
+export function forwardProducerEvents(control: ProducerControl, events: EventSink<CoreEvents & ProducerEvents>): () => void {
+  const offStatus = control.onStatus((status) => events.emit('producer/status', status));
+  const offLog = control.onLog((line) => {
+    const level = /^(warn|error):/.exec(line.line)?.[1] as 'warn' | 'error' | undefined;
+    events.emit('log/line', { level: level ?? 'info', source: 'producer', message: line.line, at: line.at });
+  });
+  return () => {
+    offStatus();
+    offLog();
+  };
+}
 
 /**
  * The producer domain of the API: start/stop/status of the producer (a Docker container when an
- * engine answers, else a child process; `runner` in the status says which). Status changes go out
- * as `producer/status` events and output lines as `log/line` events with source 'producer'.
+ * engine answers, else a child process; `runner` in the status says which).
  */
-export function producerHandlers(ctx: Pick<AppContext, 'workspace' | 'events' | 'producer'>, control: ProducerControl = ctx.producer ?? createProducerControl({ workspace: ctx.workspace })) {
-  control.onStatus((status) => ctx.events.emit('producer/status', status));
-  control.onLog((line) => {
-    const level = /^(warn|error):/.exec(line.line)?.[1] as 'warn' | 'error' | undefined;
-    ctx.events.emit('log/line', { level: level ?? 'info', source: 'producer', message: line.line, at: line.at });
-  });
+export function producerHandlers(ctx: ProducerContext) {
+  const control = ctx.producer;
   return {
     /** Starts the producer; refused (409) while one builds, starts, runs or stops, or when Docker was asked for and no engine answers. */
     'producer/start': async (params: unknown) => {

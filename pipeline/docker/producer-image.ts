@@ -5,7 +5,7 @@ import { join } from 'node:path';
 import type Docker from 'dockerode';
 import { pack } from 'tar-stream';
 import { buildProducerBundle } from '../../producer/build-producer-bundle';
-import { packageRoot } from '../runtime/paths';
+import { packageRoot } from '../base/paths';
 
 /** The public base image the Dockerfile defaults to; CI and tests pass a local one (see .ci/docker-setup.sh). */
 export const DEFAULT_BASE_IMAGE = 'node:20-bookworm-slim';

@@ -6,11 +6,11 @@
 import { spawnSync } from 'node:child_process';
 import { closeSync, mkdirSync, openSync, readFileSync, writeSync } from 'node:fs';
 import { join } from 'node:path';
-import { RAW_HEADER } from '../lake/raw-format';
-import { listRawFiles, lakeDir } from './lake-files';
+import { RAW_HEADER } from '../base/raw-format';
+import { listRawFiles, lakeDir } from '../base/lake-layout';
 import { runLocalEtl, type EtlSummary } from './local-etl';
-import { seededSequence } from '../runtime/seeded-sequence';
-import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
+import { seededSequence } from '../base/seeded-sequence';
+import { awaitWorkerTask, startWorker } from '../base/worker-threads';
 
 export interface BenchData {
   rows: number;
@@ -112,7 +112,7 @@ CREATE TABLE synonyms (key TEXT PRIMARY KEY, value TEXT);
 INSERT INTO synonyms VALUES ('groceries','Grocery'),('grocery','Grocery'),('home & garden','Home & Garden'),('toys','Toys & Games'),
   ('health & beauty','Health & Beauty'),('sports','Sports & Outdoors'),('books','Books'),('baby','Baby'),('pet supplies','Pets'),
   ('electronics','Electronics'),('fashion','Fashion'),('','Uncategorized');
--- The cache's observations table as migrated (pipeline/cache/migrations.ts 0600): same key, same indexes.
+-- The cache's observations table as migrated (pipeline/cache/migrations/0600-observations-rowid-table.ts): same key, same indexes.
 CREATE TABLE observations (
   source TEXT NOT NULL, product_id TEXT NOT NULL, observed_at TEXT NOT NULL, dt TEXT NOT NULL, title TEXT NOT NULL,
   category TEXT NOT NULL, price REAL NOT NULL, old_price REAL, currency TEXT NOT NULL, drop_amount REAL, drop_pct REAL,

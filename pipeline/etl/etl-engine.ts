@@ -2,11 +2,11 @@ import { closeSync, mkdirSync, openSync, renameSync, rmSync, writeSync } from 'n
 import { dirname } from 'node:path';
 import type { CacheDb } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow, type ProductRef } from '../cache/observation-writer';
-import { quoteCsvField } from '../lake/raw-format';
+import { quoteCsvField } from '../base/raw-format';
 import { inThreadSource, parseAheadSource, type BatchSource } from './parse-ahead';
-import { quarantinePath, type RawFile } from './lake-files';
-import { DEFAULT_FUTURE_TOLERANCE_MS, DEFAULT_MIN_DROP_PCT, computeDrop, type ReasonCode } from './price-rules';
-import { isNoSpace, noSpaceError } from '../runtime/disk-full';
+import { quarantinePath, type RawFile } from '../base/lake-layout';
+import { DEFAULT_FUTURE_TOLERANCE_MS, DEFAULT_MIN_DROP_PCT, computeDrop, type ReasonCode } from '../base/price-rules';
+import { isNoSpace, noSpaceError } from '../base/disk-full';
 
 /** The counts of one ETL run; `read = cleaned + duplicates + quarantined`. */
 export interface EtlSummary {

@@ -3,10 +3,10 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cachePath, openCache } from '../cache/cache-db';
-import { RAW_HEADER } from '../lake/raw-format';
+import { RAW_HEADER } from '../base/raw-format';
 import { runLocalEtl } from './local-etl';
 import { processRawFiles } from './etl-engine';
-import { listRawFiles } from './lake-files';
+import { listRawFiles } from '../base/lake-layout';
 
 const workspaces: string[] = [];
 afterEach(() => {

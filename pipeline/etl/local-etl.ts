@@ -1,10 +1,11 @@
 import { repairBulkLoad, startBulkLoad, type BulkLoad } from '../cache/bulk-load';
 import { cachePath, openCache, type OpenCacheOptions } from '../cache/cache-db';
-import { awaitWorkerTask, startWorker } from '../runtime/worker-threads';
+import { awaitWorkerTask, startWorker } from '../base/worker-threads';
 import { EtlAbortedError, emptySummary, processRawFiles, type EtlProgress, type EtlSummary } from './etl-engine';
-import { lakeDir, pendingRawFiles } from './lake-files';
+import { lakeDir } from '../base/lake-layout';
+import { pendingRawFiles } from './pending-raw-files';
 import { withWorkspaceLock } from './workspace-lock';
-import { isNoSpace, noSpaceError } from '../runtime/disk-full';
+import { isNoSpace, noSpaceError } from '../base/disk-full';
 
 export type { EtlProgress, EtlSummary } from './etl-engine';
 export { EtlAbortedError } from './etl-engine';

@@ -1,6 +1,6 @@
 import { MessageChannel, receiveMessageOnPort, type Worker } from 'node:worker_threads';
-import { startWorker } from '../runtime/worker-threads';
-import type { RuleOptions } from './price-rules';
+import { startWorker } from '../base/worker-threads';
+import type { RuleOptions } from '../base/price-rules';
 import { parseRawFile, type ParsedBatch } from './raw-batches';
 
 /**

@@ -3,9 +3,9 @@
  * records. No database, no product state: it can run on another thread ahead of the writer
  * (parse-ahead.ts), whose half (previous price, drop, dedup, commit) is in etl-engine.ts.
  */
-import { RAW_COLUMNS } from '../lake/raw-format';
+import { RAW_COLUMNS } from '../base/raw-format';
 import { readCsvRecords } from './csv-records';
-import { headerIndexes, validateFields, type ReasonCode, type RuleOptions } from './price-rules';
+import { headerIndexes, validateFields, type ReasonCode, type RuleOptions } from '../base/price-rules';
 
 /** Validated rows of a batch, column by column (cheap to post between threads). old_price NaN = none. */
 export interface ValidColumns {

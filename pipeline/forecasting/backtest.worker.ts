@@ -1,7 +1,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import type { BacktestReport } from '../../model/evaluation/report-types';
-import { backtestWorkspace } from '../../model/workspace-backtest';
-import { postWorkerTask } from '../runtime/worker-threads';
+import { backtestWorkspace } from './workspace-backtest';
+import { postWorkerTask } from '../base/worker-threads';
 
 /** Runs the forecaster's backtest off the backend's thread (it reads every history and replays decisions). */
 export interface BacktestProgress {

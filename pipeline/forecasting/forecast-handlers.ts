@@ -1,19 +1,18 @@
 import { mkdirSync } from 'node:fs';
 import { dirname, isAbsolute, join } from 'node:path';
-import type { AppContext } from '../api/app-context';
-import { optionalNumber, optionalString, record, requiredString, ValidationError } from '../api/validate';
-import { ConflictError } from '../api/api-errors';
-import { setAlertForecaster } from '../alerts/alert-handlers';
-import { taskRunnerOf, type TaskRun } from '../tasks/task-runner';
+import { optionalNumber, optionalString, record, requiredString } from '../api/validate';
+import { ConflictError, ValidationError } from '../base/errors';
+import type { TaskContext, TaskRun } from '../tasks/task-runner';
 import { defaultModelPath } from '../../model/predictor';
-import { predictProduct, type ProductPrediction } from '../../model/cache-predictions';
-import { publishBundle, type PublishReport } from '../../model/bundle/publish-bundle';
+import { predictProduct, type ProductPrediction } from './cache-predictions';
+import { publishBundle, type PublishReport } from './publish-bundle';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
 import { readSettings } from '../settings/settings-store';
-import { awaitTerminableTask, startWorker } from '../runtime/worker-threads';
+import { awaitTerminableTask, startWorker } from '../base/worker-threads';
 import type { BacktestReport } from '../../model/evaluation/report-types';
 import type { BacktestProgress } from './backtest.worker';
-import { ForecastService, type ForecasterStatus } from './forecast-service';
+import type { ForecastService, ForecasterStatus } from './forecast-service';
+import type { CacheDb } from '../cache/cache-db';
 
 /**
  * The model domain of the app: the model in use, training as a task, the forecaster's own
@@ -32,28 +31,39 @@ export async function backtestInWorker(workspace: string, onProgress: (done: num
   });
 }
 
-export function forecastHandlers(ctx: AppContext) {
-  const forecaster = ctx.forecaster ?? new ForecastService({ workspace: ctx.workspace, cache: ctx.cache, tasks: taskRunnerOf(ctx) });
-  const currentModel = () => forecaster.model();
-  // Alert rules on predicted drops ask after every ETL pass (every few seconds while a producer
-  // runs); a prediction costs about 2.5 ms (60 products × 60 days, measured with predictProduct),
-  // so a category of a few hundred products would hold the backend for a second each time.
-  // Forecasts are kept per model and product for the hour: features move on a scale of days.
-  const forecasts = new Map<string, ReturnType<typeof predictProduct> | null>();
-  setAlertForecaster(ctx, (source, productId) => {
-    const model = currentModel();
+/** What the forecasting handlers need: the task runner and the backend's one forecast service. */
+export interface ForecastContext extends TaskContext {
+  forecaster: ForecastService;
+}
+
+/**
+ * Forecasts for `predicted_drop` alert rules, from the forecaster's current model. The rules ask
+ * after every ETL pass (every few seconds while a producer runs); a prediction costs about 2.5 ms
+ * (60 products × 60 days, measured with predictProduct), so a category of a few hundred products
+ * would hold the backend for a second each time. Forecasts are kept per model and product for the
+ * hour: features move on a scale of days.
+ */
+export function alertForecasts(forecaster: ForecastService, cache: CacheDb): (source: string, productId: string) => ProductPrediction | undefined {
+  const forecasts = new Map<string, ProductPrediction | null>();
+  return (source, productId) => {
+    const model = forecaster.model();
     if (!model) return undefined;
     const key = `${model.meta.model_version}\u0000${new Date().toISOString().slice(0, 13)}\u0000${source}\u0000${productId}`;
     if (!forecasts.has(key)) {
       if (forecasts.size > 50_000) forecasts.clear();
       try {
-        forecasts.set(key, predictProduct(ctx.cache, model, productId, { source }));
+        forecasts.set(key, predictProduct(cache, model, productId, { source }));
       } catch {
         forecasts.set(key, null); // too little history for features: no forecast for this one
       }
     }
     return forecasts.get(key) ?? undefined;
-  });
+  };
+}
+
+export function forecastHandlers(ctx: ForecastContext) {
+  const forecaster = ctx.forecaster;
+  const currentModel = () => forecaster.model();
   return {
     /** The model in use (its metadata: version, window, options, metrics, calibration, importance), or null. */
     'model/status': async () => {
@@ -80,7 +90,7 @@ export function forecastHandlers(ctx: AppContext) {
     /** Replays Buy now / Wait on the model's test period (savings captured vs a clairvoyant buyer), as a task on a worker thread. */
     'model/backtest': async (): Promise<TaskRun> => {
       if (!currentModel()) throw new ConflictError('No model to backtest yet: train one first.');
-      return taskRunnerOf(ctx).start('backtest', 'Backtest Buy now / Wait on the test period', async (task) => {
+      return ctx.tasks.start('backtest', 'Backtest Buy now / Wait on the test period', async (task) => {
         const report = await backtestInWorker(ctx.workspace, (done, total) => task.progress(done, total, `reading histories ${done} / ${total}`), task.signal);
         task.progress(1, 1, `${report.decisions} decisions: ${report.savings_captured_pct} % of the clairvoyant's savings (rule ${report.rule_baseline.savings_captured_pct} %)`);
         return report;
@@ -103,7 +113,7 @@ export function forecastHandlers(ctx: AppContext) {
       }
       if (!currentModel()) throw new ConflictError('No model to publish yet: train one first.');
       if (out.kind === 'file') mkdirSync(dirname(out.path), { recursive: true });
-      return taskRunnerOf(ctx).start('publish', `Publish the predictor bundle to ${outText}`, async (task): Promise<PublishReport> => {
+      return ctx.tasks.start('publish', `Publish the predictor bundle to ${outText}`, async (task): Promise<PublishReport> => {
         // S3: the backend's standard credential chain (AWS_PROFILE, SSO, instance role), in the Settings region.
         const s3 = out.kind === 's3' ? createS3Client(undefined, readSettings(ctx.workspace).aws.region) : undefined;
         try {

@@ -3,8 +3,9 @@ import { getMeta, setMeta, type CacheDb } from '../cache/cache-db';
 import type { TaskRun, TaskRunner } from '../tasks/task-runner';
 import { readSettings, type Settings } from '../settings/settings-store';
 import { defaultModelPath, loadModel, type LoadedModel } from '../../model/predictor';
-import { DEFAULT_TRAIN, minimumHistoryDays, type TrainModelOptions, type TrainReport } from '../../model/training';
-import { trainModelInWorker } from '../../model/train-model-runner';
+import { DEFAULT_TRAIN, minimumHistoryDays, type TrainReport } from '../../model/training';
+import type { TrainModelOptions } from './workspace-training';
+import { trainModelInWorker } from './train-model-runner';
 import type { BacktestReport, PolicyInUse } from '../../model/evaluation/report-types';
 import type { ModelFile } from '../../model/model-file';
 import { readSourceKinds, type SourceKindInfo } from './source-kinds';
@@ -14,7 +15,7 @@ import { readSourceKinds, type SourceKindInfo } from './source-kinds';
  * a task on a worker thread (one at a time: the task runner refuses a second `train`), and, in
  * the embedded default, training by itself: a first model as soon as the cache holds enough
  * history, then a retrain in the background when the data has grown by a quarter (Settings) or
- * the model is a day old. Created once per backend (pipeline/runtime/embedded-runtime.ts) and
+ * the model is a day old. Created once per backend (pipeline/app/app-context.ts) and
  * handed to the handlers through the AppContext.
  */
 

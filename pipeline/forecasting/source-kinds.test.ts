@@ -2,9 +2,10 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { cachePath, openCache } from '../cache/cache-db';
-import { parseArgs, UsageError, type CommandIo } from '../cli/command';
+import { parseArgs, UsageError, type CommandIo } from '../base/command-line';
 import { importCommand } from '../cli/import-command';
-import { fixtureRows, writeFixtureRows } from '../../model/test-fixtures';
+import { fixtureRows } from '../../model/test-fixtures';
+import { writeFixtureRows } from './fixture-cache';
 import { useTempDirs } from '../../test/support/temp-dirs';
 import { describeSourceKind, detectNewSourceKinds, detectSourceKinds, readSourceKinds, setSourceKind } from './source-kinds';
 

@@ -4,8 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachePath, openCache } from '../cache/cache-db';
 import { EventBus } from '../api/event-bus';
-import { NotFoundError } from '../api/api-errors';
-import { ValidationError } from '../api/validate';
+import { NotFoundError, ValidationError } from '../base/errors';
 import { productHandlers } from './product-handlers';
 import { cleanRow, storeRows } from '../../test/support/clean-rows';
 

@@ -1,10 +1,10 @@
-import type { AppContext } from '../api/app-context';
-import { NotFoundError } from '../api/api-errors';
+import type { HandlerContext } from '../api/handler-context';
+import { NotFoundError } from '../base/errors';
 import { optionalNumber, optionalString, record, requiredString } from '../api/validate';
 import { productDetail, searchProducts, type ProductDetail, type ProductSummary } from './product-queries';
 
 /** The products domain: search, and one product's history, statistics and advice inputs. */
-export function productHandlers(ctx: AppContext) {
+export function productHandlers(ctx: HandlerContext) {
   return {
     /** By id (exact or prefix) or by words of the name; empty query: the latest observed products. */
     'products/search': async (params: { query?: string; limit?: number }): Promise<ProductSummary[]> => {

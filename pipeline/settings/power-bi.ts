@@ -1,10 +1,10 @@
-import { athenaConnectionString, cacheConnectionString, pbids } from '../cli/powerbi-command';
-import { awsConfigFromSettings } from '../tasks/cloud-actions';
+import { athenaConnectionString, cacheConnectionString, pbids } from '../athena/odbc-connections';
+import { awsConfigFromSettings } from './aws-settings';
 import type { Settings } from './settings-store';
 
 /**
  * The Settings screen's Power BI details: the same connection strings and `.pbids` files as
- * `pricedrop powerbi` (pipeline/cli/powerbi-command.ts, docs/powerbi.md), for the local cache and,
+ * `pricedrop powerbi` (pipeline/athena/odbc-connections.ts, docs/powerbi.md), for the local cache and,
  * once a bucket is set, for Athena. No credentials in either: Athena uses the AWS profile.
  */
 export interface PowerBiFile {

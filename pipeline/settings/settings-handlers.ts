@@ -1,9 +1,9 @@
-import type { AppContext } from '../api/app-context';
+import type { HandlerContext } from '../api/handler-context';
 import { powerBiConnection } from './power-bi';
 import { readSettings, updateSettings, type Settings, type SettingsPatch } from './settings-store';
 
 /** The settings domain: read, update (partial, validated), and the Power BI connection export. */
-export function settingsHandlers(ctx: AppContext) {
+export function settingsHandlers(ctx: HandlerContext) {
   return {
     /** The settings plus where they live; `problem` when the stored file was unreadable. */
     'settings/get': async (): Promise<Settings & { problem?: string; workspace: string }> => ({ ...readSettings(ctx.workspace), workspace: ctx.workspace }),

@@ -2,7 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { ValidationError } from '../api/validate';
+import { ValidationError } from '../base/errors';
 import { DEFAULT_SETTINGS, readSettings, settingsPath, updateSettings } from './settings-store';
 import { powerBiConnection } from './power-bi';
 

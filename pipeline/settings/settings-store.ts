@@ -1,6 +1,7 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { ValidationError, optionalBoolean, optionalEnum, optionalNumber, optionalString, optionalStringArray, optionalDay, record, type Input } from '../api/validate';
+import { optionalBoolean, optionalEnum, optionalNumber, optionalString, optionalStringArray, optionalDay, record, type Input } from '../api/validate';
+import { ValidationError } from '../base/errors';
 
 /**
  * The user's settings, stored in the workspace (`<workspace>/settings.json`) so that the Electron

@@ -8,23 +8,30 @@ import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
 import { mockClient } from 'aws-sdk-client-mock';
 import { cachePath, openCache, setMeta } from '../cache/cache-db';
 import { EventBus } from '../api/event-bus';
-import type { AppContext } from '../api/app-context';
+import type { EventMap } from '../app/events';
 import { WATERMARK_KEY } from '../athena/cloud-sync';
 import { updateSettings } from '../settings/settings-store';
 import { LoopbackS3 } from '../../test/producer/s3rver-server';
 import { glueOutput } from '../../test/support/aws-glue-samples';
 import { cloudActionHandlers, syncSinceDay } from './cloud-actions';
-import { taskRunnerOf } from './task-runner';
+import { TaskRunner, type TaskContext } from './task-runner';
 
 const BUCKET = 'analyst-lake';
 let server: LoopbackS3;
 let s3: S3Client;
 const glueMock = mockClient(GlueClient);
 
-function context(): AppContext {
+/** The tasks domain's part of the context: the base, and a task runner of its own. */
+function taskContext(workspace: string): TaskContext {
+  const cache = openCache(cachePath(workspace));
+  const events = new EventBus<EventMap>();
+  return { workspace, cache, events, version: 'test', shell: 'browser', tasks: new TaskRunner(cache, events) };
+}
+
+function context(): TaskContext {
   const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-cloud-actions-'));
   updateSettings(workspace, { mode: 'aws', aws: { bucket: BUCKET, region: 'eu-west-1', glueDatabase: 'pricedrop', athenaWorkgroup: 'pricedrop' } });
-  return { workspace, cache: openCache(cachePath(workspace)), events: new EventBus(), version: 'test', shell: 'browser' };
+  return taskContext(workspace);
 }
 
 beforeAll(async () => {
@@ -77,14 +84,14 @@ describe('cloud actions', () => {
     const handlers = cloudActionHandlers(ctx, { clients: clientsWith, pollMs: 0 });
     const run = await handlers['cloud/crawl']();
     expect(run).toMatchObject({ kind: 'crawl', status: 'running', label: 'Glue crawler pricedrop-observations-crawler' });
-    const done = await taskRunnerOf(ctx).wait(run.id);
+    const done = await ctx.tasks.wait(run.id);
     expect(done.status).toBe('failed');
     expect(done.message).toMatch(/Insufficient Lake Formation permission/);
   });
 
   it('asks for a bucket before anything reaches AWS', async () => {
     const workspace = mkdtempSync(join(tmpdir(), 'pricedrop-cloud-actions-'));
-    const ctx: AppContext = { workspace, cache: openCache(cachePath(workspace)), events: new EventBus(), version: 'test', shell: 'browser' };
+    const ctx = taskContext(workspace);
     await expect(cloudActionHandlers(ctx, { clients: clientsWith })['cloud/crawl']()).rejects.toThrow(/Set the S3 bucket in Settings/);
   });
 });

@@ -1,35 +1,21 @@
 import { ListObjectsV2Command, type S3Client } from '@aws-sdk/client-s3';
-import type { AppContext } from '../api/app-context';
-import { ConflictError, UpstreamError } from '../api/api-errors';
+import { UpstreamError } from '../base/errors';
 import { getMeta } from '../cache/cache-db';
-import { AWS_DEFAULTS, createAwsClients, destroyAwsClients, glueNames, type AwsClients, type AwsConfig } from '../cloud/aws-config';
+import { createAwsClients, destroyAwsClients, glueNames, type AwsClients, type AwsConfig } from '../cloud/aws-config';
 import { startCrawler, startJobRun, waitForCrawler, waitForJobRun } from '../cloud/glue-runs';
 import { DEFAULT_PRICE_PER_TB_USD, queryCost, type QueryCost } from '../athena/athena-query';
 import { parseS3Uri } from '../athena/athena-unload';
 import { WATERMARK_KEY, cacheStatus, runCloudSync, syncSince, type CloudSyncSummary } from '../athena/cloud-sync';
-import { readSettings, type Settings } from '../settings/settings-store';
-import { taskRunnerOf, type TaskRun } from './task-runner';
+import { readSettings } from '../settings/settings-store';
+import { awsConfigFromSettings } from '../settings/aws-settings';
+import type { TaskContext, TaskRun } from './task-runner';
 
 /**
  * The Pipeline screen's AWS mode: the Glue crawl and transform, and the Athena sync into the
  * cache, each a task (progress, cancel, history). The AWS work is pipeline/cloud and
- * pipeline/athena's; this file turns the Settings (names only) into their config, creates the
+ * pipeline/athena's; this file turns the Settings (names only) into their config (settings/aws-settings.ts), creates the
  * clients at this edge, and adds the scan-cost estimate shown before a sync.
  */
-/** The AWS config of the Settings; refused (409: the request is fine, the state is not) while no bucket is set. */
-export function awsConfigFromSettings(settings: Settings): AwsConfig {
-  const { aws } = settings;
-  if (!aws.bucket) throw new ConflictError('Set the S3 bucket in Settings first.');
-  return {
-    bucket: aws.bucket,
-    region: aws.region,
-    ...(aws.profile ? { profile: aws.profile } : {}),
-    database: aws.glueDatabase || AWS_DEFAULTS.database,
-    workgroup: aws.athenaWorkgroup || AWS_DEFAULTS.workgroup,
-    role: AWS_DEFAULTS.role,
-  };
-}
-
 export interface SyncEstimate {
   /** The day the next sync reads from (watermark minus the 24 h look-back), or null: everything. */
   since_day: string | null;
@@ -75,8 +61,7 @@ export interface CloudActionOptions {
   pollMs?: number;
 }
 
-export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions = {}) {
-  const runner = () => taskRunnerOf(ctx);
+export function cloudActionHandlers(ctx: TaskContext, options: CloudActionOptions = {}) {
   const makeClients = options.clients ?? createAwsClients;
   const pollMs = options.pollMs ?? 10_000;
   /** Runs `work` with clients for `config` (read from the settings once, by the handler), destroying them afterwards. */
@@ -111,7 +96,7 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
     'cloud/crawl': async (): Promise<TaskRun> => {
       const config = awsConfigFromSettings(readSettings(ctx.workspace));
       const name = glueNames(config).crawler;
-      return runner().start('crawl', `Glue crawler ${name}`, (task) =>
+      return ctx.tasks.start('crawl', `Glue crawler ${name}`, (task) =>
         withClients(config, async (clients) => {
           const start = await startCrawler(clients.glue, name);
           task.progress(0, undefined, start.started ? 'crawl started' : 'a crawl was already running: joined it');
@@ -124,7 +109,7 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
     'cloud/transform': async (): Promise<TaskRun> => {
       const config = awsConfigFromSettings(readSettings(ctx.workspace));
       const name = glueNames(config).job;
-      return runner().start('transform', `Glue job ${name}`, (task) =>
+      return ctx.tasks.start('transform', `Glue job ${name}`, (task) =>
         withClients(config, async (clients) => {
           const start = await startJobRun(clients.glue, name);
           task.progress(0, undefined, start.started ? `run ${start.runId} started` : `run ${start.runId} was already running: joined it`);
@@ -138,7 +123,7 @@ export function cloudActionHandlers(ctx: AppContext, options: CloudActionOptions
       const settings = readSettings(ctx.workspace);
       const config = awsConfigFromSettings(settings);
       const names = glueNames(config);
-      return runner().start('sync', `Athena sync from ${config.database}.${names.cleanedTable}`, (task) =>
+      return ctx.tasks.start('sync', `Athena sync from ${config.database}.${names.cleanedTable}`, (task) =>
         withClients(config, async (clients): Promise<CloudSyncSummary> => {
           const summary = await runCloudSync({
             cache: ctx.cache,

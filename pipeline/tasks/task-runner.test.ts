@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openCache } from '../cache/cache-db';
 import { EventBus } from '../api/event-bus';
-import { ConflictError } from '../api/api-errors';
+import type { EventMap } from '../app/events';
+import { ConflictError } from '../base/errors';
 import { TaskRunner, type TaskRun } from './task-runner';
 
 function setup() {
   const file = join(mkdtempSync(join(tmpdir(), 'pricedrop-tasks-')), 'cache.db');
   const db = openCache(file);
-  const events = new EventBus();
+  const events = new EventBus<EventMap>();
   const updates: TaskRun[] = [];
   events.on('task/updated', (run) => updates.push(run));
   return { db, events, updates, runner: new TaskRunner(db, events), file };

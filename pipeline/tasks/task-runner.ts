@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import type { AppContext } from '../api/app-context';
 import type { CacheDb } from '../cache/cache-db';
-import type { EventBus } from '../api/event-bus';
-import { ConflictError, NotFoundError } from '../api/api-errors';
+import type { CoreEvents, EventSink } from '../api/event-bus';
+import type { HandlerContext } from '../api/handler-context';
+import { ConflictError, NotFoundError } from '../base/errors';
 
 /**
  * Long actions the UI starts (an ETL run, a Glue crawl, an Athena sync, a training...) run as
@@ -27,6 +27,19 @@ export interface TaskRun {
   message: string | null;
   /** The finished work's summary (JSON-able), e.g. the ETL counts or the model's metrics. */
   result: unknown;
+}
+
+/** The tasks domain's event: a task started, progressed to a new state, or finished. */
+export interface TaskEvents {
+  'task/updated': TaskRun;
+}
+
+/**
+ * What the handlers of long actions need: the backend's one task runner (built by the
+ * composition root), so every domain shares the same run history and "one ETL at a time" rule.
+ */
+export interface TaskContext extends HandlerContext<CoreEvents & TaskEvents> {
+  tasks: TaskRunner;
 }
 
 /** What a task's body receives. */
@@ -73,10 +86,10 @@ function fromRow(row: Row): TaskRun {
 
 export class TaskRunner {
   readonly #db: CacheDb;
-  readonly #events: EventBus;
+  readonly #events: EventSink<CoreEvents & TaskEvents>;
   readonly #running = new Map<string, { run: TaskRun; controller: AbortController; finished: Promise<TaskRun> }>();
 
-  constructor(db: CacheDb, events: EventBus) {
+  constructor(db: CacheDb, events: EventSink<CoreEvents & TaskEvents>) {
     this.#db = db;
     this.#events = events;
     // Runs recorded as running by a previous process did not finish: say so rather than show them spinning forever.
@@ -196,19 +209,4 @@ export class TaskRunner {
     for (const entry of pending) entry.controller.abort();
     await Promise.allSettled(pending.map((entry) => entry.finished));
   }
-}
-
-const runners = new WeakMap<AppContext, TaskRunner>();
-
-/**
- * The one task runner of a backend (created on first use, per AppContext), so every domain's
- * handlers share the same history and "one ETL at a time" rule.
- */
-export function taskRunnerOf(ctx: AppContext): TaskRunner {
-  let runner = runners.get(ctx);
-  if (!runner) {
-    runner = new TaskRunner(ctx.cache, ctx.events);
-    runners.set(ctx, runner);
-  }
-  return runner;
 }

@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { invoke, on, transport } from '../api-client';
-import type { HandlerParams, HandlerResult } from '../../pipeline/api/contract';
+import type { HandlerParams, HandlerResult } from '../../pipeline/app/contract';
 import { EmptyState, ErrorBanner, Panel, errorText, formatDateTime, useLoad } from '../components/ui';
 import { currentRoute, routeHref } from '../navigation';
 

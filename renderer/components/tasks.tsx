@@ -1,6 +1,6 @@
 import { useCallback, useEffect, useState } from 'react';
 import { invoke, on } from '../api-client';
-import type { HandlerResult } from '../../pipeline/api/contract';
+import type { HandlerResult } from '../../pipeline/app/contract';
 import { ErrorBanner, ProgressBar, errorText, formatDateTime, formatDuration } from './ui';
 
 export type TaskRun = HandlerResult<'tasks/get'>;

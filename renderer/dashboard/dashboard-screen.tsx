@@ -1,7 +1,7 @@
 import { useEffect, useMemo, useRef, useState } from 'react';
 import type * as echarts from 'echarts';
 import { invoke, on } from '../api-client';
-import type { HandlerResult } from '../../pipeline/api/contract';
+import type { HandlerResult } from '../../pipeline/app/contract';
 import { EChart, type ChartOption } from '../charts/echart';
 import { downloadText, downloadUrl, fileStamp, toCsv } from '../components/download';
 import { ErrorBanner, Panel, formatDateTime, numberFormat, useLoad } from '../components/ui';

@@ -1,5 +1,5 @@
 import { useMemo } from 'react';
-import type { HandlerResult } from '../../pipeline/api/contract';
+import type { HandlerResult } from '../../pipeline/app/contract';
 import { EChart, type ChartOption } from '../charts/echart';
 import { Counter, Panel, formatDateTime, numberFormat } from '../components/ui';
 import { policyName } from './policy-names';

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { invoke, on } from '../api-client';
-import type { HandlerResult } from '../../pipeline/api/contract';
+import type { HandlerResult } from '../../pipeline/app/contract';
 import { EChart, type ChartOption } from '../charts/echart';
 import { Counter, EmptyState, ErrorBanner, Panel, ProgressBar, formatDateTime, numberFormat, useLoad } from '../components/ui';
 import { RunHistory, TaskStatus, useTasks } from '../components/tasks';

@@ -1,6 +1,6 @@
 import { useState, type ReactNode } from 'react';
 import { invoke } from '../api-client';
-import type { HandlerResult } from '../../pipeline/api/contract';
+import type { HandlerResult } from '../../pipeline/app/contract';
 import { EmptyState, ErrorBanner, Panel, errorText, formatDateTime, useLoad } from '../components/ui';
 import { TaskStatus, type TaskRun, type useTasks } from '../components/tasks';
 import { routeHref } from '../navigation';

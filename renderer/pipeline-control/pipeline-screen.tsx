@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { invoke, on } from '../api-client';
-import type { EventMap } from '../../pipeline/api/contract';
+import type { EventMap } from '../../pipeline/app/contract';
 import { Counter, ErrorBanner, Panel, errorText, formatDateTime, useLoad } from '../components/ui';
 import { RunHistory, TaskStatus, useTasks } from '../components/tasks';
 import { routeHref } from '../navigation';

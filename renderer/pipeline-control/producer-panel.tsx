@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { invoke, on } from '../api-client';
-import type { EventMap, HandlerResult } from '../../pipeline/api/contract';
+import type { EventMap, HandlerResult } from '../../pipeline/app/contract';
 import { Counter, ErrorBanner, Panel, errorText, formatDateTime } from '../components/ui';
 
 type Status = HandlerResult<'producer/status'>;

@@ -1,6 +1,6 @@
 import { useEffect, useMemo, useState } from 'react';
 import { invoke, on } from '../api-client';
-import type { HandlerParams, HandlerResult } from '../../pipeline/api/contract';
+import type { HandlerParams, HandlerResult } from '../../pipeline/app/contract';
 import { EChart, type ChartOption } from '../charts/echart';
 import { EmptyState, ErrorBanner, Panel, errorText, formatDateTime, money, numberFormat, useLoad } from '../components/ui';
 import { currentRoute, navigate, routeHref } from '../navigation';

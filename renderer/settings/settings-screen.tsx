@@ -1,6 +1,6 @@
 import { useEffect, useState } from 'react';
 import { invoke } from '../api-client';
-import type { HandlerResult } from '../../pipeline/api/contract';
+import type { HandlerResult } from '../../pipeline/app/contract';
 import { ErrorBanner, Panel, errorText, useLoad } from '../components/ui';
 import { downloadText } from '../components/download';
 

@@ -3,11 +3,11 @@ import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { Agent } from 'node:http';
 import { createServer, type Server, type Socket } from 'node:net';
 import { join } from 'node:path';
-import { EventBus } from '../../pipeline/api/event-bus';
-import { createHandlers } from '../../pipeline/api/handlers';
+import { createAppContext } from '../../pipeline/app/app-context';
+import { createHandlers } from '../../pipeline/app/handlers';
 import { cachePath, openCache } from '../../pipeline/cache/cache-db';
 import { sessionCookieName, sessionCookieValue } from '../../pipeline/api/launch-token';
-import { seededSequence } from '../../pipeline/runtime/seeded-sequence';
+import { seededSequence } from '../../pipeline/base/seeded-sequence';
 import { startHeadless, tempWorkspace, type ServingProcess } from '../support/cli-process';
 import { rssMb, sendRawBytes, sendRequest, type FuzzRequest } from '../support/http-fuzz';
 import { listFiles } from '../producer/producer-harness';
@@ -75,7 +75,12 @@ function realHandlerNames(): string[] {
   const workspace = tempWorkspace('pricedrop-fuzz-names-');
   const cache = openCache(cachePath(workspace));
   try {
-    return Object.keys(createHandlers({ workspace, cache, events: new EventBus(), version: 'test', shell: 'browser' })).sort();
+    const services = createAppContext({ workspace, cache, version: 'test', shell: 'browser' });
+    try {
+      return Object.keys(createHandlers(services.ctx)).sort();
+    } finally {
+      void services.dispose();
+    }
   } finally {
     cache.close();
     rmSync(workspace, { recursive: true, force: true });

@@ -3,7 +3,7 @@ import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeRawBatch, rawBatchKey, type RawRecord } from '../../pipeline/lake/raw-format';
+import { encodeRawBatch, rawBatchKey, type RawRecord } from '../../pipeline/base/raw-format';
 import { cacheStatus } from '../../pipeline/athena/cloud-sync';
 import { CLI } from '../support/cli-process';
 import { listFiles } from '../producer/producer-harness';

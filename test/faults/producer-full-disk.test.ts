@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { encodeRawRecord } from '../../pipeline/lake/raw-format';
+import { encodeRawRecord } from '../../pipeline/base/raw-format';
 import { dedupKey, knownRecords, listFiles, parseRawBatch, producerBundle, rawCsv, readLakeRows, startProducer, tempFolder } from '../producer/producer-harness';
 import { mountTinyDisk, tinyDiskUnavailable, type TinyDisk } from '../support/tiny-disk';
 

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, describe, expect, it } from 'vitest';
 import { cachePath, openCache } from '../../pipeline/cache/cache-db';
 import { kpis } from '../../pipeline/dashboard/dashboard-queries';
-import { encodeRawBatch, rawBatchKey, type RawRecord } from '../../pipeline/lake/raw-format';
+import { encodeRawBatch, rawBatchKey, type RawRecord } from '../../pipeline/base/raw-format';
 
 /**
  * Power BI / Excel reach the local cache through ODBC: read the cache's dashboard views with

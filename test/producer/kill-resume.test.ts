@@ -2,7 +2,7 @@ import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { parseCsvLine } from '../../producer/csv-rows';
-import { encodeRawRecord } from '../../pipeline/lake/raw-format';
+import { encodeRawRecord } from '../../pipeline/base/raw-format';
 import { GetObjectCommand, ListObjectsV2Command, S3Client } from '@aws-sdk/client-s3';
 import { dedupKey, knownRecords, listFiles, parseRawBatch, producerBundle, rawCsv, readLakeRows, startProducer, tempFolder } from './producer-harness';
 import { LoopbackS3, S3RVER_CREDENTIALS } from './s3rver-server';

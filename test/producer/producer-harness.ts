@@ -2,7 +2,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
-import { RAW_HEADER, encodeRawRecord, type RawRecord } from '../../pipeline/lake/raw-format';
+import { RAW_HEADER, encodeRawRecord, type RawRecord } from '../../pipeline/base/raw-format';
 import { parseCsvLine } from '../../producer/csv-rows';
 import { buildProducerBundle } from '../../producer/build-producer-bundle';
 

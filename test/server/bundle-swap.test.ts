@@ -8,7 +8,7 @@ import { gunzipSync, gzipSync } from 'node:zlib';
 import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { LoopbackS3, S3RVER_CREDENTIALS } from '../producer/s3rver-server';
 import { createS3Client, parseBundleLocation } from '../../model/bundle/bundle-source';
-import { publishBundle } from '../../model/bundle/publish-bundle';
+import { publishBundle } from '../../pipeline/forecasting/publish-bundle';
 import { encodeBundle } from '../../model/bundle/bundle-format';
 import { startServing, type RunningServer } from '../../model/server/serve';
 import { buildFixtureBundle, type FixtureBundle } from './fixture-bundle';

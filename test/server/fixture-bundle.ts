@@ -3,8 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { cachePath, openCache } from '../../pipeline/cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../../pipeline/cache/observation-writer';
-import { trainModel } from '../../model/training';
-import { publishBundle } from '../../model/bundle/publish-bundle';
+import { trainModel } from '../../pipeline/forecasting/workspace-training';
+import { publishBundle } from '../../pipeline/forecasting/publish-bundle';
 import { parseBundleLocation } from '../../model/bundle/bundle-source';
 import { createRandom } from '../../model/forest/random-forest';
 

@@ -1,0 +1,37 @@
+import { prepareData, type HistorySource } from '../decision-data';
+import type { LoadedModel } from '../model-file';
+import { scoreRange } from '../scoring';
+import type { BacktestReport } from './report-types';
+import { evaluatePeriod } from './period-evaluation';
+
+export interface ModelBacktestOptions {
+  /** First and last decision day (epoch days); default: the model's test period. */
+  fromDay?: number;
+  toDay?: number;
+  onProgress?: (done: number, total: number) => void;
+  signal?: AbortSignal;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * The backtest of a trained model over product histories: prepares them with the model's horizon
+ * and minimum drop, scores the period's days with the model's forests, and replays the decisions
+ * under the advice in use and every baseline (period-evaluation.ts), with the baselines'
+ * parameters as chosen on validation at training time.
+ */
+export function backtestModel(source: HistorySource & { products: number }, model: LoadedModel, options: ModelBacktestOptions = {}): BacktestReport & { model_version: string } {
+  const { horizon_days: h, min_drop_pct: x } = model.meta.options;
+  const data = prepareData(source, { horizonDays: h, minDropPct: x, signal: options.signal, onProgress: (done) => options.onProgress?.(done, source.products * 2) });
+  const range = {
+    from: options.fromDay ?? Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`) / DAY,
+    to: Math.min(options.toDay ?? Date.parse(`${model.meta.training_window.test_to}T00:00:00Z`) / DAY, data.lastDay - h),
+  };
+  const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY;
+  const trainRange = { from: day(model.meta.training_window.train_from), to: day(model.meta.training_window.train_to) };
+  if (range.to < range.from) throw new Error(`no decision in ${new Date(range.from * DAY).toISOString().slice(0, 10)} .. ${new Date(range.to * DAY).toISOString().slice(0, 10)}: a decision needs ${h} days of prices after it`);
+  const forests = { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
+  const products = data.products.map((_, i) => i);
+  const scores = scoreRange(data, forests, products, { from: range.from, to: range.to + h }, model.categoryCode, (done) => options.onProgress?.(source.products + done, source.products * 2));
+  return { model_version: model.meta.model_version, ...evaluatePeriod(data, scores, range, model.meta.policy, trainRange) };
+}
