@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { startBulkLoad } from './bulk-load';
 import { openCache, type CacheDb } from './cache-db';
 import { createObservationWriter, type CleanRow, type WriteResult } from './observation-writer';
-import { seededSequence } from '../runtime/seeded-sequence';
+import { seededSequence } from '../base/seeded-sequence';
 import { cleanRow } from '../../test/support/clean-rows';
 import { useTempDirs } from '../../test/support/temp-dirs';
 import { mountTinyDisk, tinyDiskUnavailable } from '../../test/support/tiny-disk';

@@ -15,7 +15,7 @@ import type { CacheDb } from './cache-db';
  * finished by the next `openCache` once its process is gone.
  */
 
-/** 0900's two secondary indexes, as it creates them. */
+/** The two secondary indexes as migrations/0900-typed-observation-records.ts creates them. */
 const DEFERRED_INDEXES = [
   'CREATE INDEX IF NOT EXISTS observation_records_dt ON observation_records (dt)',
   'CREATE INDEX IF NOT EXISTS observation_records_descriptor ON observation_records (descriptor)',
