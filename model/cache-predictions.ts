@@ -2,8 +2,9 @@ import { type CacheDb } from '../pipeline/cache/cache-db';
 import { F, latestFeatures } from './features';
 import { inputsOf, prepareData, type ForecastData } from './decision-data';
 import { readProductHistories, workspaceHistories } from './history-reader';
-import { DAY_MS, type ProductHistory } from './price-history';
+import type { ProductHistory } from './price-history';
 import { predictFromFeatures, type LoadedModel, type Prediction } from './predictor';
+import { DAY_MS } from '../pipeline/base/time';
 
 /**
  * Predictions and feature states read from the cache: `pricedrop predict`, the desktop app and
@@ -65,7 +66,7 @@ export interface ProductState {
  * cross-section, so a source's histories are read whole; `productId` then keeps one product.
  */
 export function* productStates(db: CacheDb, model: LoadedModel, options: { historyDays?: number; source?: string; productId?: string } = {}): Generator<ProductState> {
-  const historyMs = (options.historyDays ?? 180) * 86_400_000;
+  const historyMs = (options.historyDays ?? 180) * DAY_MS;
   const { histories, data } = preparedSource(db, model, options.source);
   for (let index = 0; index < histories.length; index++) {
     const history = histories[index]!;

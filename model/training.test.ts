@@ -7,7 +7,7 @@ import { parseArgs, type CommandIo } from '../pipeline/cli/command';
 import { predictCommand } from '../pipeline/cli/predict-command';
 import { backtestCommand } from '../pipeline/cli/backtest-command';
 import { FEATURE_NAMES } from './features';
-import { DAY_MS } from './price-history';
+import { DAY_MS } from '../pipeline/base/time';
 import { trainModel, type TrainReport } from './training';
 import { trainModelInWorker } from './train-model-runner';
 import { featuresFromRecord, loadModel, predictFromFeatures } from './predictor';

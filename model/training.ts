@@ -12,6 +12,7 @@ import { choosePolicies, evaluatePeriod, labelRate, scoredLabels, sliceInfo } fr
 import { categoryCoder, MODEL_FORMAT, MODEL_FORMAT_VERSION, defaultModelPath, saveModel, type ModelFile, type ModelOptions } from './model-file';
 import { scoreRange, type ScoringForests } from './scoring';
 import { workspaceHistories } from './history-reader';
+import { DAY_MS } from '../pipeline/base/time';
 
 export { minimumHistoryDays } from './decision-data';
 
@@ -270,7 +271,7 @@ function calibrateOn(data: ForecastData, scored: ReturnType<typeof scoreRange>, 
 }
 
 function windowOf(data: ForecastData, slices: Slices): ModelFile['training_window'] {
-  const iso = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
+  const iso = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
   return {
     train_from: iso(slices.train.from),
     train_to: iso(slices.train.to),

@@ -4,6 +4,7 @@ import { ValidationError, optionalBoolean, optionalEnum, optionalNumber, optiona
 import { SOURCE_NAMES } from '../../producer/sources';
 import { ConflictError } from '../api/api-errors';
 import { createProducerControl, DockerUnavailableError, ProducerBusyError, type ProducerControl, type ProducerStartOptions } from './producer-control';
+import { HOUR_MS } from '../base/time';
 
 /**
  * The producer domain of the API: start/stop/status of the producer (a Docker container when an
@@ -84,7 +85,7 @@ export function parseStartParams(params: unknown): ProducerStartOptions {
     backfillDays: optionalNumber(input, 'backfillDays', { min: 0, max: 3650, integer: true }),
     intervalSeconds: optionalNumber(input, 'intervalSeconds', { min: 0.01, max: 86_400 }),
     batchSize: optionalNumber(input, 'batchSize', { min: 1, max: 1_000_000, integer: true }),
-    batchAgeMs: optionalNumber(input, 'batchAgeMs', { min: 1, max: 3_600_000 }),
+    batchAgeMs: optionalNumber(input, 'batchAgeMs', { min: 1, max: HOUR_MS }),
     maxRecords: optionalNumber(input, 'maxRecords', { min: 1, integer: true }),
     spoolMaxMb: optionalNumber(input, 'spoolMaxMb', { min: 1, max: 1_000_000 }),
     pageSize: optionalNumber(input, 'pageSize', { min: 1, max: 1000, integer: true }),

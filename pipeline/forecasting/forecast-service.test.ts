@@ -7,7 +7,7 @@ import { ConflictError } from '../api/api-errors';
 import { TaskRunner } from '../tasks/task-runner';
 import { DEFAULT_SETTINGS, updateSettings } from '../settings/settings-store';
 import { defaultModelPath } from '../../model/predictor';
-import { DAY_MS } from '../../model/price-history';
+import { DAY_MS } from '../base/time';
 import { fixtureRows, writeFixtureRows, type FixtureRow } from '../../model/test-fixtures';
 import { useTempDirs } from '../../test/support/temp-dirs';
 import { minimumHistoryDays } from '../../model/training';
