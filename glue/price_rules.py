@@ -224,7 +224,7 @@ class CsvRecord:
 
 
 def split_records(text: str) -> list[CsvRecord]:
-    """RFC 4180 records of a whole CSV text, split exactly as pipeline/etl/csv-records.ts does.
+    """RFC 4180 records of a whole CSV text, split exactly as pipeline/base/csv-records.ts does.
 
     Blank lines are not records. A quote inside an unquoted field or text after a closing quote
     makes the record malformed up to the end of that physical line; an unterminated quote makes

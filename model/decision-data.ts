@@ -1,7 +1,8 @@
 import { FEATURE_COUNT, forEachFeatureRow, type FeatureInputs } from './features';
 import { MarketContext } from './market-context';
-import { dayOf, type ProductHistory } from './price-history';
+import type { ProductHistory } from './price-history';
 import { episodesOf, outcomesOf, timelineOf, type DayOutcomes, type Episodes, type SourceKind, type Timeline } from './timeline';
+import { dayOf } from '../pipeline/base/time';
 
 /**
  * From product histories to what training and the backtest read: each product's daily timeline,

@@ -2,7 +2,8 @@ import { describe, expect, it } from 'vitest';
 import { F, FEATURE_COUNT, FEATURE_NAMES, forEachFeatureRow, latestFeatures } from './features';
 import { inputsOf, minimumHistoryDays, planSlices, prepareData, trainingTable, type ForecastData } from './decision-data';
 import { categoryCoder } from './model-file';
-import { DAY_MS, historyOf, type Observation, type ProductHistory } from './price-history';
+import { DAY_MS } from '../pipeline/base/time';
+import { historyOf, type Observation, type ProductHistory } from './price-history';
 import { fixtureRows, type FixtureOptions } from './test-fixtures';
 import type { SourceKind } from './timeline';
 

@@ -1,5 +1,6 @@
 import type { MarketContext } from './market-context';
 import type { DayOutcomes, Episodes, Timeline } from './timeline';
+import { DAY_MS } from '../pipeline/base/time';
 
 /**
  * The forecaster's features: ONE module, used for training, by the desktop predictor and by the
@@ -167,8 +168,8 @@ export function forEachFeatureRow(inputs: FeatureInputs, wanted: (d: number) => 
     row[F.past_drop_rate_180d] = known180 > 0 ? (labelPrefix[knownTo]! - labelPrefix[from180]!) / known180 : -1;
 
     const day = timeline.firstDay + d;
-    const date = new Date(day * 86_400_000);
-    const dayOfYear = (Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()) - Date.UTC(date.getUTCFullYear(), 0, 1)) / 86_400_000;
+    const date = new Date(day * DAY_MS);
+    const dayOfYear = (Date.UTC(date.getUTCFullYear(), date.getUTCMonth(), date.getUTCDate()) - Date.UTC(date.getUTCFullYear(), 0, 1)) / DAY_MS;
     row[F.day_of_year_sin] = Math.sin((2 * Math.PI * dayOfYear) / 365.25);
     row[F.day_of_year_cos] = Math.cos((2 * Math.PI * dayOfYear) / 365.25);
     row[F.day_of_week] = date.getUTCDay();

@@ -1,3 +1,5 @@
+import { dayOf } from '../pipeline/base/time';
+
 /**
  * A product's price history as the cache holds it, before any feature: observations collapse
  * into price *segments* (a price holds from the observation that set it until the next one that
@@ -5,13 +7,6 @@
  * Whether a day without an observation means "price unchanged" or "unknown" depends on the
  * source's kind (see timeline.ts).
  */
-
-export const DAY_MS = 86_400_000;
-
-/** Epoch day (days since 1970-01-01 UTC) of an epoch-ms time. */
-export function dayOf(t: number): number {
-  return Math.floor(t / DAY_MS);
-}
 
 /** One cleaned observation, as the cache holds it (observed_at as epoch ms). */
 export interface Observation {
@@ -74,7 +69,7 @@ export class HistoryBuilder {
       this.prices.push(price);
       this.oldPrices.push(oldPrice);
     }
-    const day = Math.floor(observedAt / DAY_MS);
+    const day = dayOf(observedAt);
     if (day === this.lastDay) this.checkpoints[this.checkpoints.length - 1] = observedAt;
     else this.checkpoints.push(observedAt);
     this.lastDay = day;

@@ -1,6 +1,7 @@
 import { latestFeatures } from './features';
 import { inputsOf, type ForecastData } from './decision-data';
-import { DAY_MS, type ProductHistory } from './price-history';
+import type { ProductHistory } from './price-history';
+import { DAY_MS } from '../pipeline/base/time';
 import type { LoadedModel } from './model-file';
 
 /** What the server's bundle keeps per product: enough to search, chart and predict with no database. */
@@ -29,7 +30,7 @@ export interface ProductState {
  * histories are a source's whole; `productId` then keeps one product.
  */
 export function* productStatesOf(histories: readonly ProductHistory[], data: ForecastData, model: LoadedModel, options: { historyDays?: number; productId?: string } = {}): Generator<ProductState> {
-  const historyMs = (options.historyDays ?? 180) * 86_400_000;
+  const historyMs = (options.historyDays ?? 180) * DAY_MS;
   for (let index = 0; index < histories.length; index++) {
     const history = histories[index]!;
     if (options.productId !== undefined && history.productId !== options.productId) continue;

@@ -1,6 +1,6 @@
 import type { DropFields, ValidRow } from '../pipeline/base/price-rules';
-import { DAY_MS } from './price-history';
 import { createRandom } from './forest/random-forest';
+import { DAY_MS, HOUR_MS } from '../pipeline/base/time';
 
 /**
  * Small, learnable price histories for the forecaster's tests (pipeline/forecasting/fixture-cache.ts
@@ -51,7 +51,7 @@ export function fixtureRows(options: FixtureOptions = {}): FixtureRow[] {
       if (options.mode === 'changes' && price === lastPrice) continue;
       const previous = lastPrice;
       lastPrice = price;
-      const observedAt = new Date(start + d * DAY_MS + Math.floor(random() * 3_600_000));
+      const observedAt = new Date(start + d * DAY_MS + Math.floor(random() * HOUR_MS));
       const oldPrice = inPromo ? regular : options.mode === 'changes' && !Number.isNaN(previous) ? previous : null;
       const dropAmount = oldPrice === null ? null : Math.round((oldPrice - price) * 100) / 100;
       const dropPct = oldPrice === null || dropAmount === null ? null : Math.round((10000 * dropAmount) / oldPrice) / 100;

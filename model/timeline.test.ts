@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { DAY_MS, historyOf, type Observation } from './price-history';
+import { DAY_MS } from '../pipeline/base/time';
+import { historyOf, type Observation } from './price-history';
 import { episodesOf, outcomesOf, timelineOf } from './timeline';
 
 const day0 = Date.parse('2025-03-01T00:00:00Z');

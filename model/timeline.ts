@@ -1,4 +1,5 @@
-import { DAY_MS, dayOf, segmentAt, type ProductHistory } from './price-history';
+import { segmentAt, type ProductHistory } from './price-history';
+import { DAY_MS, dayOf } from '../pipeline/base/time';
 
 /**
  * A product's history on a daily grid: the unit the forecaster decides on (one buyer looks once a

@@ -9,6 +9,7 @@ import type { BacktestReport, PolicyInUse, SliceInfo } from './evaluation/report
 import { choosePolicies, evaluatePeriod, labelRate, scoredLabels, sliceInfo } from './evaluation/period-evaluation';
 import { categoryCoder, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelFile, type ModelOptions } from './model-file';
 import { scoreRange, type ScoringForests } from './scoring';
+import { DAY_MS } from '../pipeline/base/time';
 
 export { minimumHistoryDays } from './decision-data';
 
@@ -245,7 +246,7 @@ function calibrateOn(data: ForecastData, scored: ReturnType<typeof scoreRange>, 
 }
 
 function windowOf(data: ForecastData, slices: Slices): ModelFile['training_window'] {
-  const iso = (day: number) => new Date(day * 86_400_000).toISOString().slice(0, 10);
+  const iso = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
   return {
     train_from: iso(slices.train.from),
     train_to: iso(slices.train.to),

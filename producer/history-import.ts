@@ -12,7 +12,7 @@ import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
 import { RAW_COLUMNS, RAW_HEADER, RAW_PREFIX, quoteCsvField, type RawColumn } from '../pipeline/base/raw-format';
-import { readCsvRecords } from '../pipeline/etl/csv-records';
+import { readCsvRecords } from '../pipeline/base/csv-records';
 import { lakeDir } from '../pipeline/base/lake-layout';
 import { collapseText, formatTimestamp, parseTimestamp, trimText } from '../pipeline/base/price-rules';
 

@@ -3,7 +3,6 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runProducer } from './run-producer';
-import { readCsvRows } from './csv-rows';
 
 const folders: string[] = [];
 afterEach(() => {
@@ -52,18 +51,6 @@ describe('replay source', () => {
     const dir = temp();
     writeFileSync(join(dir, 'a.csv'), 'id,cost,when\n1,2,2026-01-01\n');
     await expect(runProducer({ source: 'replay', workspace: join(dir, 'ws'), file: join(dir, 'a.csv'), map: 'product_id=id,price=price_eur' })).rejects.toThrow(/no column "price_eur"/);
-  });
-
-  it('reads CSV rows with exact byte offsets, quoted line breaks and multi-byte text', async () => {
-    const dir = temp();
-    const file = join(dir, 'x.csv');
-    writeFileSync(file, 'a,b\r\n"é, ü","line\nbreak"\r\nlast,row');
-    const rows = [];
-    for await (const chunk of readCsvRows(file, 0, 7)) rows.push(...chunk);
-    expect(rows.map((row) => row.fields)).toEqual([['a', 'b'], ['é, ü', 'line\nbreak'], ['last', 'row']]);
-    const resumed = [];
-    for await (const chunk of readCsvRows(file, rows[1]!.end)) resumed.push(...chunk);
-    expect(resumed.map((row) => row.fields)).toEqual([['last', 'row']]);
   });
 
   it('--speed paces the replay on the recorded timestamps', async () => {

@@ -1,10 +1,10 @@
 import { stat } from 'node:fs/promises';
 import { basename, dirname, join, relative, resolve } from 'node:path';
 import { createRowMapper, listHistoryFiles, parseColumnMap, type ColumnMap } from './history-import';
+import { readCsvHeader, readCsvRecordBatches } from '../pipeline/base/csv-records';
 import { parseTimestamp, trimText } from '../pipeline/base/price-rules';
 import type { RawRecord } from '../pipeline/base/raw-format';
 import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file';
-import { readCsvHeader, readCsvRows } from './csv-rows';
 import { destinationId } from './sink';
 import type { RejectedRecord, Source, SourceChunk, SourceContext } from './source';
 
@@ -42,6 +42,9 @@ export interface ReplayCheckpoint {
   offset: number;
 }
 
+/** The rejection reason of a record the CSV reader could not split (its raw text is kept). */
+const MALFORMED = 'not RFC 4180 CSV (a stray or unterminated quote)';
+
 export function createReplaySource(options: ReplayOptions): Source {
   const input = resolve(options.file);
   const columnMap = parseColumnMap(options.map);
@@ -67,7 +70,7 @@ export function createReplaySource(options: ReplayOptions): Source {
         const name = relative(root, path);
         if (resumeAt && name < resumeAt.file) continue;
         const start = resumeAt && name === resumeAt.file ? resumeAt.offset : 0;
-        const header = await readCsvHeader(path);
+        const header = readCsvHeader(path);
         const toRecord = recordMaker(header, columnMap, path, options);
         // A file the mapping cannot read stops the replay (as `pricedrop import` does): no silent gaps.
         if (typeof toRecord === 'string') throw new Error(`replay: ${name || basename(path)}: ${toRecord}`);
@@ -76,15 +79,15 @@ export function createReplaySource(options: ReplayOptions): Source {
         let rejected: RejectedRecord[] = [];
         let lineNumber = 0;
         let previousEnd = start;
-        for await (const rows of readCsvRows(path, start)) {
+        for await (const rows of readCsvRecordBatches(path, start)) {
           for (const row of rows) {
             lineNumber++;
             if (!headerSkipped) {
               headerSkipped = true;
               continue;
             }
-            const made = toRecord(row.fields);
-            if (typeof made === 'string') rejected.push({ reason: made, raw: { file: name, offset: row.end, fields: row.fields } });
+            const made = row.malformed ? MALFORMED : toRecord(row.fields);
+            if (typeof made === 'string') rejected.push({ reason: made, raw: { file: name, offset: row.end, fields: row.malformed ? [row.raw] : row.fields } });
             else {
               // --speed: a record due later first sends what came before it, then waits for its time.
               const wait = options.speed ? dueIn(made) : 0;

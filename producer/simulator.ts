@@ -1,6 +1,7 @@
 import type { RawRecord } from '../pipeline/base/raw-format';
 import { between, hash32, normal, pick, unit } from './seeded-random';
 import type { Source, SourceChunk, SourceContext } from './source';
+import { DAY_MS } from '../pipeline/base/time';
 
 /**
  * The embedded market simulator: a seeded, deterministic market of N products.
@@ -127,7 +128,6 @@ interface SaleEvent {
   categories: readonly string[] | 'all';
 }
 
-const DAY_MS = 86_400_000;
 
 function dayOf(year: number, month: number, day: number): number {
   return Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);

@@ -3,8 +3,8 @@ import { bootstrapCi, productTotals } from './bootstrap-ci';
 import { alwaysBuyNow, clairvoyantAverageSavingsPct, decisionsOf, measureReplay, replayPolicy, roundResult, type DecisionSet, type GridProduct, type Replay, type WaitPolicy } from './buyer-backtest';
 import { quantile, round } from './metrics';
 import { type BacktestReport, type ForecastQuality, type PolicyInUse, type SegmentRow } from './report-types';
+import { DAY_MS } from '../../pipeline/base/time';
 
-const DAY_MS = 86_400_000;
 
 type BaselineName = 'always_buy_now' | 'rule_baseline' | 'rule_tuned' | 'frequency_baseline';
 const BASELINES: readonly BaselineName[] = ['always_buy_now', 'rule_baseline', 'rule_tuned', 'frequency_baseline'];

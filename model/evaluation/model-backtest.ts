@@ -3,6 +3,7 @@ import type { LoadedModel } from '../model-file';
 import { scoreRange } from '../scoring';
 import type { BacktestReport } from './report-types';
 import { evaluatePeriod } from './period-evaluation';
+import { DAY_MS } from '../../pipeline/base/time';
 
 export interface ModelBacktestOptions {
   /** First and last decision day (epoch days); default: the model's test period. */
@@ -12,7 +13,6 @@ export interface ModelBacktestOptions {
   signal?: AbortSignal;
 }
 
-const DAY = 86_400_000;
 
 /**
  * The backtest of a trained model over product histories: prepares them with the model's horizon
@@ -24,12 +24,12 @@ export function backtestModel(source: HistorySource & { products: number }, mode
   const { horizon_days: h, min_drop_pct: x } = model.meta.options;
   const data = prepareData(source, { horizonDays: h, minDropPct: x, signal: options.signal, onProgress: (done) => options.onProgress?.(done, source.products * 2) });
   const range = {
-    from: options.fromDay ?? Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`) / DAY,
-    to: Math.min(options.toDay ?? Date.parse(`${model.meta.training_window.test_to}T00:00:00Z`) / DAY, data.lastDay - h),
+    from: options.fromDay ?? Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`) / DAY_MS,
+    to: Math.min(options.toDay ?? Date.parse(`${model.meta.training_window.test_to}T00:00:00Z`) / DAY_MS, data.lastDay - h),
   };
-  const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY;
+  const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY_MS;
   const trainRange = { from: day(model.meta.training_window.train_from), to: day(model.meta.training_window.train_to) };
-  if (range.to < range.from) throw new Error(`no decision in ${new Date(range.from * DAY).toISOString().slice(0, 10)} .. ${new Date(range.to * DAY).toISOString().slice(0, 10)}: a decision needs ${h} days of prices after it`);
+  if (range.to < range.from) throw new Error(`no decision in ${new Date(range.from * DAY_MS).toISOString().slice(0, 10)} .. ${new Date(range.to * DAY_MS).toISOString().slice(0, 10)}: a decision needs ${h} days of prices after it`);
   const forests = { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
   const products = data.products.map((_, i) => i);
   const scores = scoreRange(data, forests, products, { from: range.from, to: range.to + h }, model.categoryCode, (done) => options.onProgress?.(source.products + done, source.products * 2));

@@ -1,6 +1,6 @@
 import { STATUS_CODES, createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { HttpError, allowMethods, listen, readBody, securityHeaderList, sendHttpError, sendJsonText } from '../../pipeline/base/http-server';
 import type { LoadedBundle } from '../bundle/loaded-bundle';
 import type { BundleProduct } from '../bundle/bundle-format';
 import { createRateLimiter, type RateLimiter } from './rate-limit';
@@ -66,30 +66,11 @@ const MAX_FEATURES = 200;
 export const SERVER_CSP =
   "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; font-src 'self'; manifest-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
-const SECURITY_HEADERS: Record<string, string> = {
-  'Content-Security-Policy': SERVER_CSP,
-  'X-Content-Type-Options': 'nosniff',
-  'X-Frame-Options': 'DENY',
-  'Referrer-Policy': 'no-referrer',
-  'Cross-Origin-Opener-Policy': 'same-origin',
-  'Cross-Origin-Resource-Policy': 'same-origin',
+/** Served to the internet (often behind TLS at a balancer): no device APIs, HTTPS remembered. */
+const SECURITY_HEADER_PAIRS = securityHeaderList(SERVER_CSP, {
   'Permissions-Policy': 'camera=(), microphone=(), geolocation=(), payment=()',
   'Strict-Transport-Security': 'max-age=31536000',
-};
-
-const SECURITY_HEADER_PAIRS: readonly string[] = Object.entries(SECURITY_HEADERS).flat();
-const JSON_HEADER_PAIRS: readonly string[] = ['Content-Type', 'application/json; charset=utf-8', 'Cache-Control', 'no-store'];
-
-class HttpError extends Error {
-  constructor(
-    readonly status: number,
-    readonly code: string,
-    message: string,
-    readonly headers: Record<string, string> = {},
-  ) {
-    super(message);
-  }
-}
+});
 
 export async function startPredictServer(options: PredictServerOptions): Promise<PredictServer> {
   // Closures below use these locals, never `options`: holding `options` would keep the first
@@ -121,21 +102,20 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     socket.end(`HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json\r\nX-Content-Type-Options: nosniff\r\nContent-Length: ${body.length}\r\nConnection: close\r\n\r\n${body}`);
   });
 
-  function sendJson(res: ServerResponse, status: number, body: unknown, headers: Record<string, string> = {}): void {
-    sendJsonText(res, status, JSON.stringify(body), headers);
+  /** The headers of every answer of this server: its security policy, and Connection: close once closing. */
+  function policyHeaders(): readonly string[] {
+    return closing ? [...SECURITY_HEADER_PAIRS, 'Connection', 'close'] : SECURITY_HEADER_PAIRS;
   }
 
-  /** One writeHead with every header as a flat list (no setHeader per header on the hot path). */
-  function sendJsonText(res: ServerResponse, status: number, text: string, headers: Record<string, string> = {}): void {
-    const list: (string | number)[] = [...SECURITY_HEADER_PAIRS, ...JSON_HEADER_PAIRS, 'Content-Length', Buffer.byteLength(text)];
-    for (const name in headers) list.push(name, headers[name]!);
-    if (closing) list.push('Connection', 'close');
-    res.writeHead(status, list as string[]);
-    res.end(text);
+  function sendJson(res: ServerResponse, status: number, body: unknown): void {
+    sendJsonText(res, status, JSON.stringify(body), policyHeaders());
   }
 
   function fail(res: ServerResponse, error: unknown): void {
-    if (error instanceof HttpError) return sendJson(res, error.status, { error: { code: error.code, message: error.message } }, error.headers);
+    if (error instanceof HttpError) {
+      if (res.headersSent) return void res.destroy();
+      return sendHttpError(res, error, policyHeaders());
+    }
     log?.(`server error: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`);
     if (!res.headersSent) sendJson(res, 500, { error: { code: 'internal', message: 'Internal error' } });
     else res.destroy();
@@ -151,7 +131,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     const method = req.method ?? '';
 
     if (path === '/health') {
-      allow(method, ['GET', 'HEAD']);
+      allowMethods(method, ['GET', 'HEAD']);
       const current = bundle;
       return sendJson(res, 200, {
         ok: true,
@@ -184,7 +164,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
       return routeApi(req, res, method, path, query);
     }
 
-    allow(method, ['GET', 'HEAD']);
+    allowMethods(method, ['GET', 'HEAD']);
     const asset = assets.get(path === '/index.html' ? '/' : path);
     if (!asset) throw new HttpError(404, 'not_found', 'Not found');
     sendAsset(req, res, method, asset);
@@ -193,7 +173,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   function routeApi(req: IncomingMessage, res: ServerResponse, method: string, path: string, query: string): void {
     const current = bundle;
     if (path === '/api/products') {
-      allow(method, ['GET']);
+      allowMethods(method, ['GET']);
       const params = parseQuery(query, ['q', 'limit']);
       const q = params.get('q') ?? '';
       if (q.length > MAX_QUERY_LENGTH) throw new HttpError(400, 'bad_request', `q is longer than ${MAX_QUERY_LENGTH} characters`);
@@ -202,65 +182,36 @@ export async function startPredictServer(options: PredictServerOptions): Promise
       return sendJson(res, 200, { query: q, products });
     }
     if (path.startsWith('/api/products/')) {
-      allow(method, ['GET']);
+      allowMethods(method, ['GET']);
       if (query !== '') parseQuery(query, []);
       const id = decodeSegment(path.slice('/api/products/'.length));
       const product = current.products.get(id);
       if (!product) throw new HttpError(404, 'not_found', 'No product with this id');
       // The history goes out as the bundle's own JSON text: no parse, no re-serialisation.
       const head = JSON.stringify({ ...summary(product), last_observed_at: product.last_observed_at, as_of: product.as_of ?? product.last_observed_at });
-      return sendJsonText(res, 200, `${head.slice(0, -1)},"history":${current.historyJson(product)}}`);
+      return sendJsonText(res, 200, `${head.slice(0, -1)},"history":${current.historyJson(product)}}`, policyHeaders());
     }
     if (path === '/api/predict') {
-      allow(method, ['POST']);
+      allowMethods(method, ['POST']);
       const type = req.headers['content-type'] ?? '';
       if (!/^application\/json\s*(;|$)/i.test(type)) throw new HttpError(415, 'unsupported_media_type', 'Content-Type must be application/json');
-      readBody(req, res, (text) => sendJsonText(res, 200, predict(bundle, parseJson(text))));
+      readBody(req, MAX_BODY_BYTES)
+        .then((body) => sendJsonText(res, 200, predict(bundle, parseJson(body.toString('utf8'))), policyHeaders()))
+        .catch((error: unknown) => {
+          // Facing the internet: a client that sent too much is not kept connected.
+          if (error instanceof HttpError && error.status === 413) res.setHeader('Connection', 'close');
+          fail(res, error);
+        });
       return;
     }
     if (path === '/api/model') {
-      allow(method, ['GET']);
+      allowMethods(method, ['GET']);
       return sendJson(res, 200, {
         ...current.model.info,
         bundle: { created_at: new Date(current.createdAt).toISOString(), products: current.products.size, format_version: current.header.format_version, sha256: current.header.sha256 },
       });
     }
     throw new HttpError(404, 'not_found', 'Unknown API path');
-  }
-
-  function readBody(req: IncomingMessage, res: ServerResponse, then: (text: string) => void): void {
-    const declared = req.headers['content-length'];
-    if (declared !== undefined && !(Number(declared) <= MAX_BODY_BYTES)) {
-      res.setHeader('Connection', 'close');
-      req.resume();
-      throw new HttpError(413, 'payload_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes`);
-    }
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let failed = false;
-    req.on('data', (chunk: Buffer) => {
-      if (failed) return;
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) {
-        failed = true;
-        res.setHeader('Connection', 'close');
-        fail(res, new HttpError(413, 'payload_too_large', `The body is larger than ${MAX_BODY_BYTES} bytes`));
-        return;
-      }
-      chunks.push(chunk);
-    });
-    req.on('error', () => {
-      failed = true;
-      res.destroy();
-    });
-    req.on('end', () => {
-      if (failed) return;
-      try {
-        then(Buffer.concat(chunks, size).toString('utf8'));
-      } catch (error) {
-        fail(res, error);
-      }
-    });
   }
 
   function sendAsset(req: IncomingMessage, res: ServerResponse, method: string, asset: StaticAsset): void {
@@ -278,14 +229,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
     res.end(method === 'HEAD' ? undefined : body);
   }
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(requestedPort ?? 0, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-  const port = (server.address() as AddressInfo).port;
+  const port = await listen(server, host, requestedPort);
   const shownHost = host.includes(':') ? `[${host}]` : host === '0.0.0.0' ? '127.0.0.1' : host;
   return {
     server,
@@ -332,10 +276,6 @@ function checkApiKey(header: string | string[] | undefined, expected: Buffer): v
 
 function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
-}
-
-function allow(method: string, methods: readonly string[]): void {
-  if (!methods.includes(method)) throw new HttpError(405, 'method_not_allowed', `Method not allowed; use ${methods.join(', ')}`, { Allow: methods.join(', ') });
 }
 
 function parseQuery(query: string, known: readonly string[]): Map<string, string> {

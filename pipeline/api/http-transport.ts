@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import { createReadStream, existsSync, statSync } from 'node:fs';
 import { extname, join, normalize, sep } from 'node:path';
-import type { AddressInfo } from 'node:net';
+import { CONTENT_TYPES, HttpError, allowMethods, listen, readBody, securityHeaderList, sendHttpError, sendJson } from '../base/http-server';
 import type { EventSource } from './event-bus';
 import { describeFault, invokeHandler, type AnyHandler } from './api-errors';
 import { requestCredential, sessionSetCookie } from './launch-token';
@@ -53,35 +53,14 @@ export interface HttpTransport {
   close(): Promise<void>;
 }
 
-const MAX_BODY_BYTES = MAX_REQUEST_BYTES;
-
-const CONTENT_TYPES: Record<string, string> = {
-  '.html': 'text/html; charset=utf-8',
-  '.js': 'text/javascript; charset=utf-8',
-  '.css': 'text/css; charset=utf-8',
-  '.map': 'application/json; charset=utf-8',
-  '.png': 'image/png',
-  '.svg': 'image/svg+xml',
-  '.ico': 'image/x-icon',
-  '.json': 'application/json; charset=utf-8',
-};
-
 /** The UI needs inline styles (ECharts sets them) and data: images (PNG export); nothing remote. */
 export const CONTENT_SECURITY_POLICY =
   "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data: blob:; connect-src 'self'; font-src 'self'; object-src 'none'; base-uri 'none'; frame-ancestors 'none'; form-action 'none'";
 
+const SECURITY_HEADERS = securityHeaderList(CONTENT_SECURITY_POLICY);
+
 const UNAUTHORIZED_MESSAGE =
   'This PriceDrop API needs its launch token: open the address "pricedrop start" printed (http://127.0.0.1:PORT/?token=…), or send "Authorization: Bearer TOKEN".';
-
-/** A refusal before any handler runs: the status and the message the client gets. */
-class RequestError extends Error {
-  constructor(
-    readonly status: number,
-    message: string,
-  ) {
-    super(message);
-  }
-}
 
 export async function startHttpTransport(options: HttpTransportOptions): Promise<HttpTransport> {
   const host = options.host ?? '127.0.0.1';
@@ -93,8 +72,9 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
 
   const server = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
-      if (error instanceof RequestError) {
-        if (!res.headersSent) sendJson(res, error.status, { error: { code: 'bad_request', message: error.message } });
+      if (error instanceof HttpError) {
+        // The contract (contract.ts) names every refusal before a handler runs 'bad_request'.
+        if (!res.headersSent) sendHttpError(res, error, [], 'bad_request');
         else res.end();
         return;
       }
@@ -105,17 +85,17 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    setSecurityHeaders(res);
+    for (let i = 0; i < SECURITY_HEADERS.length; i += 2) res.setHeader(SECURITY_HEADERS[i]!, SECURITY_HEADERS[i + 1]!);
     if (!isAllowedHost(req.headers.host, allowed) || !isAllowedOrigin(req.headers.origin, allowed)) {
       sendJson(res, 403, { error: { code: 'forbidden', message: 'Host or Origin not allowed' } });
       return;
     }
     const target = req.url ?? '/';
-    if (!target.startsWith('/')) throw new RequestError(400, 'Request target must be a path');
+    if (!target.startsWith('/')) throw new HttpError(400, 'bad_request', 'Request target must be a path');
     // The raw path (still percent-encoded), without the query: routes compare it as sent.
     const path = target.split('?', 1)[0] as string;
     if (path === '/api/health') {
-      if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
+      allowMethods(req.method, ['GET', 'HEAD']);
       sendJson(res, 200, { ok: true, ...(options.health?.() ?? {}) });
       return;
     }
@@ -129,14 +109,14 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
       await handleApi(req, res, path);
       return;
     }
-    if (req.method !== 'GET' && req.method !== 'HEAD') return methodNotAllowed(res, 'GET, HEAD');
+    allowMethods(req.method, ['GET', 'HEAD']);
     serveStatic(options.staticDir, path, res);
   }
 
   async function handleApi(req: IncomingMessage, res: ServerResponse, path: string): Promise<void> {
     if (path === '/api/session') {
       // Trades the token for the session cookie. Bearer only: the page sends what its address held.
-      if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+      allowMethods(req.method, ['POST']);
       if (requestCredential(req.headers, options.token, port) !== 'bearer') {
         res.setHeader('WWW-Authenticate', 'Bearer realm="PriceDrop"');
         sendJson(res, 401, { error: { code: 'unauthorized', message: 'Send the launch token as "Authorization: Bearer TOKEN" to get a session.' } });
@@ -148,7 +128,7 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
       return;
     }
     if (path === '/api/events') {
-      if (req.method !== 'GET') return methodNotAllowed(res, 'GET');
+      allowMethods(req.method, ['GET']);
       res.writeHead(200, { 'Content-Type': 'text/event-stream', 'Cache-Control': 'no-store', Connection: 'keep-alive' });
       res.write(': connected\n\n');
       sseClients.add(res);
@@ -156,7 +136,7 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
       return;
     }
     if (path.startsWith('/api/invoke/')) {
-      if (req.method !== 'POST') return methodNotAllowed(res, 'POST');
+      allowMethods(req.method, ['POST']);
       const name = decodePathPart(path.slice('/api/invoke/'.length));
       if (!Object.hasOwn(handlers, name)) {
         sendJson(res, 404, { error: { code: 'not_found', message: `Unknown request "${name.slice(0, 100)}"` } });
@@ -180,11 +160,7 @@ export async function startHttpTransport(options: HttpTransportOptions): Promise
   }, 20_000);
   keepAlive.unref();
 
-  await new Promise<void>((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(options.port ?? 0, host, () => resolve());
-  });
-  port = (server.address() as AddressInfo).port;
+  port = await listen(server, host, options.port);
   const shownHost = host.includes(':') ? `[${host}]` : host;
   allowed = new Set([`${shownHost}:${port}`, `localhost:${port}`, `127.0.0.1:${port}`, ...(options.allowedHosts ?? [])]);
   return {
@@ -216,38 +192,18 @@ function isAllowedOrigin(origin: string | undefined, allowed: Set<string>): bool
   }
 }
 
-function setSecurityHeaders(res: ServerResponse): void {
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('X-Frame-Options', 'DENY');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
-  res.setHeader('Cross-Origin-Resource-Policy', 'same-origin');
-}
-
-function sendJson(res: ServerResponse, status: number, body: unknown): void {
-  const text = JSON.stringify(body);
-  res.writeHead(status, { 'Content-Type': 'application/json; charset=utf-8', 'Cache-Control': 'no-store', 'Content-Length': Buffer.byteLength(text) });
-  res.end(text);
-}
-
-function methodNotAllowed(res: ServerResponse, allow: string): void {
-  res.setHeader('Allow', allow);
-  sendJson(res, 405, { error: { code: 'bad_request', message: `Method not allowed; use ${allow}` } });
-}
-
 /** One percent-encoded path segment (a request name is sent with encodeURIComponent). */
 function decodePathPart(part: string): string {
   try {
     return decodeURIComponent(part);
   } catch {
-    throw new RequestError(400, 'Request path is not valid percent-encoded UTF-8');
+    throw new HttpError(400, 'bad_request', 'Request path is not valid percent-encoded UTF-8');
   }
 }
 
 /**
  * A request's params: none without a body; else a JSON body (Content-Type application/json,
- * UTF-8) of at most MAX_BODY_BYTES, holding one plain object (validate.ts paramsProblem).
+ * UTF-8) of at most MAX_REQUEST_BYTES, holding one plain object (validate.ts paramsProblem).
  * Requiring JSON is also a CSRF guard: a cross-site form cannot send it without a preflight.
  */
 async function readParams(req: IncomingMessage): Promise<unknown> {
@@ -259,46 +215,25 @@ async function readParams(req: IncomingMessage): Promise<unknown> {
   const [mediaType = '', ...parameters] = (req.headers['content-type'] ?? '').split(';').map((part) => part.trim().toLowerCase());
   const charset = parameters.find((part) => part.startsWith('charset='))?.slice('charset='.length).replace(/"/g, '');
   if (mediaType !== 'application/json' || (charset !== undefined && charset !== 'utf-8' && charset !== 'utf8')) {
-    throw new RequestError(415, 'Content-Type must be application/json (UTF-8)');
+    throw new HttpError(415, 'bad_request', 'Content-Type must be application/json (UTF-8)');
   }
-  const bytes = await readBody(req);
+  const bytes = await readBody(req, MAX_REQUEST_BYTES);
   let text: string;
   try {
     text = new TextDecoder('utf-8', { fatal: true }).decode(bytes);
   } catch {
-    throw new RequestError(400, 'Request body is not valid UTF-8');
+    throw new HttpError(400, 'bad_request', 'Request body is not valid UTF-8');
   }
   if (text.trim() === '') return undefined;
   let params: unknown;
   try {
     params = JSON.parse(text) as unknown;
   } catch {
-    throw new RequestError(400, 'Request body is not valid JSON');
+    throw new HttpError(400, 'bad_request', 'Request body is not valid JSON');
   }
   const problem = paramsProblem(params);
-  if (problem) throw new RequestError(400, problem);
+  if (problem) throw new HttpError(400, 'bad_request', problem);
   return params;
-}
-
-/** Reads a body of at most MAX_BODY_BYTES; drains (not resets) an oversized one so the 413 reaches the client. */
-function readBody(req: IncomingMessage): Promise<Buffer> {
-  return new Promise((resolve, reject) => {
-    const declared = Number(req.headers['content-length'] ?? 0);
-    let size = 0;
-    let tooLarge = declared > MAX_BODY_BYTES;
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => {
-      size += chunk.length;
-      if (size > MAX_BODY_BYTES) tooLarge = true;
-      if (!tooLarge) chunks.push(chunk);
-    });
-    // The client went away mid-body: nothing to answer, and not a fault of the server.
-    req.on('error', () => reject(new RequestError(400, 'Request body was cut short')));
-    req.on('end', () => {
-      if (tooLarge) reject(new RequestError(413, `Request body is larger than ${MAX_BODY_BYTES} bytes`));
-      else resolve(Buffer.concat(chunks));
-    });
-  });
 }
 
 function serveStatic(root: string, path: string, res: ServerResponse): void {

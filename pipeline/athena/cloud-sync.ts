@@ -10,6 +10,7 @@ import { runQuery, type AthenaRow, type AthenaTarget, type QueryProgress, type W
 import { unloadQuery } from './athena-unload';
 import { formatTimestamp, parseTimestamp } from '../base/price-rules';
 import { isNoSpace, noSpaceError } from '../base/disk-full';
+import { HOUR_MS } from '../base/time';
 
 /**
  * `pricedrop cloud sync`: pulls the Glue job's cleaned rows newer than the cache's watermark
@@ -90,7 +91,7 @@ function identifier(name: string): string {
 
 /** Where the next sync starts reading: the watermark minus the look-back for late rows; null (no watermark): everything. */
 export function syncSince(watermark: string | null, lookbackHours = 24): string | null {
-  return watermark ? new Date(Date.parse(watermark) - lookbackHours * 3_600_000).toISOString() : null;
+  return watermark ? new Date(Date.parse(watermark) - lookbackHours * HOUR_MS).toISOString() : null;
 }
 
 /** The WHERE clause for rows after `since` (dt first, so Athena prunes partitions). */

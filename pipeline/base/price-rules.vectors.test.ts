@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { cachePath, openCache } from '../cache/cache-db';
 import { runLocalEtl } from '../etl/local-etl';
-import { splitCsvText } from '../etl/csv-records';
+import { splitCsvText } from './csv-records';
 
 /** The shared vectors (test/vectors/*.json), run through the real local ETL into a real cache. */
 interface Vector {

@@ -1,6 +1,7 @@
 import { UsageError, stringFlag, workspaceOf, type Command } from '../base/command-line';
 import { defaultModelPath, loadModel } from '../../model/predictor';
 import { backtestWorkspace } from '../forecasting/workspace-backtest';
+import { DAY_MS } from '../base/time';
 
 /** `pricedrop backtest`: replays buying decisions on the model's test period. */
 export const backtestCommand: Command = {
@@ -30,11 +31,11 @@ reliability table).
       if (raw === undefined) return undefined;
       const value = Date.parse(`${raw.slice(0, 10)}T00:00:00Z`);
       if (Number.isNaN(value)) throw new UsageError(`--${name} must be a date (YYYY-MM-DD), got "${raw}"`);
-      return value / 86_400_000;
+      return value / DAY_MS;
     };
     const fromDay = parseDay('from');
     const toDay = parseDay('to');
-    if (fromDay !== undefined && fromDay * 86_400_000 < Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`)) {
+    if (fromDay !== undefined && fromDay * DAY_MS < Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`)) {
       io.log(`warning: --from is before the model's test period (${model.meta.training_window.test_from}): the model or its policy saw those days, so savings will look better than they are`);
     }
     const report = backtestWorkspace({ workspace, model, fromDay, toDay, onProgress: (done, total) => io.progress('reading and scoring histories', done, total) });

@@ -5,12 +5,13 @@
 import type { CleanRow } from '../cache/observation-writer';
 import { seededSequence } from '../base/seeded-sequence';
 import { computeDrop } from '../base/price-rules';
+import { DAY_MS } from '../base/time';
 
 export const YEAR_START = Date.UTC(2025, 0, 1);
 export const DAYS = 365;
 
 export function dayString(day: number): string {
-  return new Date(YEAR_START + day * 86_400_000).toISOString().slice(0, 10);
+  return new Date(YEAR_START + day * DAY_MS).toISOString().slice(0, 10);
 }
 
 export interface Catalogue {
@@ -65,7 +66,7 @@ function fillDay(random: () => number, cat: Catalogue, day: number, rows: BenchR
     const row = (rows[i] ??= new BenchRow());
     row.source = p.source;
     row.product_id = p.id;
-    row.observed_ms = YEAR_START + day * 86_400_000 + Math.floor(random() * 86_400_000);
+    row.observed_ms = YEAR_START + day * DAY_MS + Math.floor(random() * DAY_MS);
     row.dt = dt;
     row.title = p.title;
     row.category = p.category;

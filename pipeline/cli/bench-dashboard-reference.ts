@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { seededSequence } from '../base/seeded-sequence';
+import { HOUR_MS } from '../base/time';
 
 const ROWS_PER_INSERT = 32;
 const COLUMNS = 9;
@@ -35,7 +36,7 @@ export function referenceRowInserts(rows: number, products: number, seed: number
     // as the old writer's sorted batches made it (SQLite's best case, appends).
     const perHour = Math.max(1, Math.ceil(total / 8760));
     const stride = Math.max(1, Math.floor(products / perHour));
-    const firstHour = Date.UTC(2025, 0, 1) / 3_600_000;
+    const firstHour = Date.UTC(2025, 0, 1) / HOUR_MS;
     let ms = 0;
     for (let done = 0; done < total; ) {
       const end = Math.min(total, done + ROWS_PER_TRANSACTION);
@@ -50,7 +51,7 @@ export function referenceRowInserts(rows: number, products: number, seed: number
           const v = k * COLUMNS;
           params[v] = hour;
           params[v + 1] = 1 + slot * stride;
-          params[v + 2] = hour * 3_600_000 + slot;
+          params[v + 2] = hour * HOUR_MS + slot;
           params[v + 3] = 1 + slot * stride;
           params[v + 4] = price;
           params[v + 5] = price;

@@ -3,6 +3,7 @@ import type { CoreEvents, EventSink } from '../api/event-bus';
 import { optionalBoolean, optionalEnum, optionalNumber, optionalString, record, type Input } from '../api/validate';
 import { SOURCE_NAMES } from '../../producer/sources';
 import { ConflictError, ValidationError } from '../base/errors';
+import { HOUR_MS } from '../base/time';
 import { DockerUnavailableError, ProducerBusyError, type ProducerControl, type ProducerStartOptions, type ProducerStatus } from './producer-control';
 
 /** The producer domain's event: the producer (container or child process) changed state: building, running, exited... */
@@ -106,7 +107,7 @@ export function parseStartParams(params: unknown): ProducerStartOptions {
     backfillDays: optionalNumber(input, 'backfillDays', { min: 0, max: 3650, integer: true }),
     intervalSeconds: optionalNumber(input, 'intervalSeconds', { min: 0.01, max: 86_400 }),
     batchSize: optionalNumber(input, 'batchSize', { min: 1, max: 1_000_000, integer: true }),
-    batchAgeMs: optionalNumber(input, 'batchAgeMs', { min: 1, max: 3_600_000 }),
+    batchAgeMs: optionalNumber(input, 'batchAgeMs', { min: 1, max: HOUR_MS }),
     maxRecords: optionalNumber(input, 'maxRecords', { min: 1, integer: true }),
     spoolMaxMb: optionalNumber(input, 'spoolMaxMb', { min: 1, max: 1_000_000 }),
     pageSize: optionalNumber(input, 'pageSize', { min: 1, max: 1000, integer: true }),

@@ -4,7 +4,7 @@
  * (parse-ahead.ts), whose half (previous price, drop, dedup, commit) is in etl-engine.ts.
  */
 import { RAW_COLUMNS } from '../base/raw-format';
-import { readCsvRecords } from './csv-records';
+import { readCsvRecords } from '../base/csv-records';
 import { headerIndexes, validateFields, type ReasonCode, type RuleOptions } from '../base/price-rules';
 
 /** Validated rows of a batch, column by column (cheap to post between threads). old_price NaN = none. */

@@ -7,7 +7,7 @@ import { ConflictError } from '../base/errors';
 import { TaskRunner } from '../tasks/task-runner';
 import { DEFAULT_SETTINGS, updateSettings } from '../settings/settings-store';
 import { defaultModelPath } from '../../model/predictor';
-import { DAY_MS } from '../../model/price-history';
+import { DAY_MS } from '../base/time';
 import { fixtureRows, type FixtureRow } from '../../model/test-fixtures';
 import { writeFixtureRows } from './fixture-cache';
 import { useTempDirs } from '../../test/support/temp-dirs';

@@ -9,6 +9,7 @@ import { trainModelInWorker } from './train-model-runner';
 import type { BacktestReport, PolicyInUse } from '../../model/evaluation/report-types';
 import type { ModelFile } from '../../model/model-file';
 import { readSourceKinds, type SourceKindInfo } from './source-kinds';
+import { DAY_MS, HOUR_MS } from '../base/time';
 
 /**
  * The forecaster of one backend: the model in use (reloaded when its file changes), training as
@@ -93,7 +94,7 @@ export function nextTraining(input: {
     return { due: true, reason: `First model: the cache holds ${history.days} days of history.`, product_days_target: null, retrain_after: null, minimum_history_days: minimum };
   }
   const target = Math.ceil(model.trained_product_days * (1 + settings.retrainGrowthPct / 100));
-  const after = Date.parse(model.created_at) + settings.retrainIntervalHours * 3_600_000;
+  const after = Date.parse(model.created_at) + settings.retrainIntervalHours * HOUR_MS;
   const next = { product_days_target: target, retrain_after: new Date(after).toISOString(), minimum_history_days: minimum };
   if (model.quick) return { due: true, reason: 'The model in use is the quick first one: training the full model.', ...next };
   const grown = model.trained_product_days > 0 ? Math.round((100 * (history.product_days - model.trained_product_days)) / model.trained_product_days) : 0;
@@ -110,7 +111,7 @@ export function nextTraining(input: {
 export function readCacheHistory(db: CacheDb): CacheHistory {
   const row = db.prepare('SELECT COALESCE(SUM(products), 0) AS product_days, MIN(dt) AS from_dt, MAX(dt) AS to_dt FROM rollup_presence WHERE kind = 0').get() as { product_days: number; from_dt: string | null; to_dt: string | null };
   const products = db.prepare('SELECT COUNT(*) FROM product_keys').pluck().get() as number;
-  const days = row.from_dt && row.to_dt ? Math.round((Date.parse(row.to_dt) - Date.parse(row.from_dt)) / 86_400_000) + 1 : 0;
+  const days = row.from_dt && row.to_dt ? Math.round((Date.parse(row.to_dt) - Date.parse(row.from_dt)) / DAY_MS) + 1 : 0;
   return { product_days: row.product_days, days, from: row.from_dt, to: row.to_dt, products };
 }
 

@@ -7,7 +7,7 @@ import { parseArgs, type CommandIo } from '../base/command-line';
 import { predictCommand } from '../cli/predict-command';
 import { backtestCommand } from '../cli/backtest-command';
 import { FEATURE_NAMES } from '../../model/features';
-import { DAY_MS } from '../../model/price-history';
+import { DAY_MS } from '../base/time';
 import type { TrainReport } from '../../model/training';
 import { trainModel } from './workspace-training';
 import { trainModelInWorker } from './train-model-runner';

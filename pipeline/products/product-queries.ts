@@ -1,5 +1,6 @@
 import type { CacheDb } from '../cache/cache-db';
 import { instantMs } from '../cache/observation-writer';
+import { DAY_MS, dayOf } from '../base/time';
 
 /**
  * What the Products screen asks the cache: search, one product's price history with its drops and
@@ -60,7 +61,6 @@ export interface ProductDetail {
 export const GOOD_DEAL_BAND = 0.05;
 /** A rise counts when the recent peak is this much above the price a month before. */
 export const RISE_THRESHOLD = 0.05;
-const DAY_MS = 86_400_000;
 const HISTORY_DAYS = 730;
 
 function escapeLike(value: string): string {
@@ -126,7 +126,7 @@ export function priceHistory(rows: readonly ProductRow[]): HistoryPoint[] {
   for (let i = 0; i < rows.length; i++) {
     const row = rows[i] as ProductRow;
     const next = rows[i + 1];
-    if (next === undefined || Math.floor(next.t / DAY_MS) !== Math.floor(row.t / DAY_MS)) lastOfDay.push(row);
+    if (next === undefined || dayOf(next.t) !== dayOf(row.t)) lastOfDay.push(row);
   }
   return markHistory(
     lastOfDay.slice(-HISTORY_DAYS).map((row) => ({

@@ -2,8 +2,8 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
+import { splitCsvText } from '../../pipeline/base/csv-records';
 import { RAW_HEADER, encodeRawRecord, type RawRecord } from '../../pipeline/base/raw-format';
-import { parseCsvLine } from '../../producer/csv-rows';
 import { buildProducerBundle } from '../../producer/build-producer-bundle';
 
 /** Shared pieces of the producer's cross-process suites. */
@@ -62,11 +62,9 @@ export function listFiles(root: string): string[] {
 export function parseRawBatch(text: string, name = 'batch'): string[][] {
   if (!text.startsWith(RAW_HEADER + '\r\n')) throw new Error(`${name}: does not start with the raw header`);
   if (!text.endsWith('\r\n')) throw new Error(`${name}: does not end with CRLF (torn write?)`);
-  const lines = text.slice(RAW_HEADER.length + 2, -2).split('\r\n');
-  return lines.filter((line) => line !== '').map((line) => {
-    const fields = parseCsvLine(line);
-    if (fields.length !== 8) throw new Error(`${name}: a row with ${fields.length} fields: ${line}`);
-    return fields;
+  return splitCsvText(text.slice(RAW_HEADER.length + 2)).map((record) => {
+    if (record.malformed || record.fields.length !== 8) throw new Error(`${name}: a row with ${record.fields.length} fields: ${record.raw}`);
+    return record.fields;
   });
 }
 

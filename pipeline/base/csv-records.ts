@@ -1,16 +1,28 @@
 import { closeSync, openSync, readSync } from 'node:fs';
+import { open } from 'node:fs/promises';
 import { StringDecoder } from 'node:string_decoder';
 
 /**
- * One CSV record as read from a raw file. `raw` is the record's text without its line ending
+ * The one RFC 4180 reader: the ETL and the history import read records with it, the producer's
+ * replay reads batches with resumable byte offsets. Quoted fields may hold commas, doubled quotes
+ * and line breaks; CRLF and LF both end a record; blank lines are not records.
+ * The same splitting rules are in glue/price_rules.py (`split_records`).
+ */
+
+/**
+ * One CSV record as read from a file. `raw` is the record's text without its line ending
  * (several physical lines when a quoted field holds line breaks); `line` is the 1-based physical
- * line where it starts. `malformed` records are not RFC 4180 (a quote inside an unquoted field,
- * text after a closing quote, an unterminated quote): their `fields` are meaningless.
+ * line where it starts (counted from where reading started). `end` is the byte offset just past
+ * the record's line ending, a position to resume from; it counts the UTF-8 bytes of the decoded
+ * text, so it is exact for UTF-8 files (readCsvRecordBatches refuses any other).
+ * `malformed` records are not RFC 4180 (a quote inside an unquoted field, text after a closing
+ * quote, an unterminated quote): their `fields` are meaningless.
  */
 export interface CsvRecord {
   fields: string[];
   raw: string;
   line: number;
+  end: number;
   malformed: boolean;
 }
 
@@ -19,8 +31,7 @@ export const MAX_RECORD_CHARS = 1 << 20;
 
 /**
  * Streams the records of a CSV file with synchronous reads (meant for a worker thread): memory
- * holds one chunk plus one record, whatever the file size. Blank lines are not records.
- * The same splitting rules are in glue/price_rules.py (`split_records`).
+ * holds one chunk plus one record, whatever the file size.
  */
 export function* readCsvRecords(file: string, chunkBytes = 1 << 20): Generator<CsvRecord> {
   const fd = openSync(file, 'r');
@@ -39,6 +50,54 @@ export function* readCsvRecords(file: string, chunkBytes = 1 << 20): Generator<C
   }
 }
 
+/**
+ * Streams the records of a UTF-8 CSV file from byte `start` (which must be a record start), one
+ * array per read, without blocking the event loop (the producer's replay resumes from `end`).
+ * Throws on bytes that are not UTF-8: decoding them would make the offsets wrong, and a resume
+ * would then land inside a record.
+ */
+export async function* readCsvRecordBatches(path: string, start = 0, chunkBytes = 1 << 20): AsyncGenerator<CsvRecord[]> {
+  const handle = await open(path, 'r');
+  try {
+    const splitter = new CsvSplitter(start);
+    const chunk = Buffer.allocUnsafe(chunkBytes);
+    let carry: Buffer = Buffer.alloc(0);
+    let position = start;
+    for (;;) {
+      const { bytesRead } = await handle.read(chunk, 0, chunkBytes, position);
+      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
+      const eof = bytesRead === 0;
+      const whole = eof ? data.length : completeUtf8Length(data);
+      const text = data.toString('utf8', 0, whole);
+      if (Buffer.byteLength(text) !== whole) throw new Error(`${path}: not UTF-8 between bytes ${position - carry.length} and ${position + bytesRead}`);
+      carry = Buffer.from(data.subarray(whole));
+      position += bytesRead;
+      const records = eof ? [...splitter.end(text)] : [...splitter.push(text)];
+      if (records.length) yield records;
+      if (eof) return;
+    }
+  } finally {
+    await handle.close();
+  }
+}
+
+/** The length of `data` without a UTF-8 sequence cut at its end (the next read completes it). */
+function completeUtf8Length(data: Buffer): number {
+  for (let i = data.length - 1; i >= Math.max(0, data.length - 4); i--) {
+    const byte = data[i]!;
+    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
+    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+    return i + size <= data.length ? data.length : i;
+  }
+  return data.length;
+}
+
+/** The first record of a CSV file (its header), or [] for an empty file. */
+export function readCsvHeader(file: string): string[] {
+  for (const record of readCsvRecords(file, 64 * 1024)) return record.fields;
+  return [];
+}
+
 /** Splits all records of an in-memory CSV text (tests, small files). */
 export function splitCsvText(text: string): CsvRecord[] {
   const splitter = new CsvSplitter();
@@ -49,6 +108,9 @@ export function splitCsvText(text: string): CsvRecord[] {
 export class CsvSplitter {
   private buffer = '';
   private line = 1;
+
+  /** @param bytes the byte offset of the first text pushed (records' `end` counts from it). */
+  constructor(private bytes = 0) {}
 
   *push(text: string): Generator<CsvRecord> {
     this.buffer = this.buffer.length === 0 ? text : this.buffer + text;
@@ -77,8 +139,9 @@ export class CsvSplitter {
         const next = newline === -1 ? length : newline + 1;
         if (contentEnd > pos) {
           const raw = buf.slice(pos, contentEnd);
-          yield { fields: raw.split(','), raw, line: startLine, malformed: false };
-        }
+          this.bytes += Buffer.byteLength(raw) + next - contentEnd; // line endings are ASCII
+          yield { fields: raw.split(','), raw, line: startLine, end: this.bytes, malformed: false };
+        } else this.bytes += next - pos; // a blank line
         pos = next;
         continue;
       }
@@ -176,7 +239,9 @@ export class CsvSplitter {
   }
 
   private finish(buf: string, start: number, contentEnd: number, next: number, fields: string[], lines: number): { record: CsvRecord; next: number } {
-    const record: CsvRecord = { fields, raw: buf.slice(start, contentEnd), line: this.line, malformed: false };
+    const raw = buf.slice(start, contentEnd);
+    this.bytes += Buffer.byteLength(raw) + next - contentEnd;
+    const record: CsvRecord = { fields, raw, line: this.line, end: this.bytes, malformed: false };
     this.line += lines + 1;
     return { record, next };
   }
@@ -184,10 +249,12 @@ export class CsvSplitter {
   private malformed(buf: string, start: number, end: number, lines: number): { record: CsvRecord; next: number } {
     const contentEnd = end > start && buf.charCodeAt(end - 1) === 13 ? end - 1 : end;
     const raw = buf.slice(start, contentEnd);
-    const record: CsvRecord = { fields: [], raw, line: this.line, malformed: true };
+    const next = end < buf.length ? end + 1 : end;
+    this.bytes += Buffer.byteLength(raw) + next - contentEnd;
+    const record: CsvRecord = { fields: [], raw, line: this.line, end: this.bytes, malformed: true };
     let newlines = lines;
     if (newlines === 0) for (let k = raw.indexOf('\n'); k !== -1; k = raw.indexOf('\n', k + 1)) newlines++;
     this.line += newlines + 1;
-    return { record, next: end < buf.length ? end + 1 : end };
+    return { record, next };
   }
 }
