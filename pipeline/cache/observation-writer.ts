@@ -1,29 +1,13 @@
+import type { DropFields, ValidRow } from '../base/price-rules';
 import type { CacheDb } from './cache-db';
 import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
 
 /**
  * A cleaned, labelled observation: one row of the `observations` view. Produced by the local ETL
- * (pipeline/etl/price-rules.ts) and by the Athena sync (rows of the Glue job's cleaned/ table).
+ * (the rules of pipeline/base/price-rules.ts) and by the Athena sync (rows of the Glue job's
+ * cleaned/ table, which have no `observed_ms`: the writer parses observed_at then).
  */
-export interface CleanRow {
-  source: string;
-  product_id: string;
-  /** UTC ISO 8601 with milliseconds, `YYYY-MM-DDTHH:MM:SS.sssZ`. */
-  observed_at: string;
-  /** The same instant in ms since 1970-01-01 UTC, when the row's maker has it (saves parsing observed_at again). */
-  observed_ms?: number;
-  /** `YYYY-MM-DD` of observed_at. */
-  dt: string;
-  title: string;
-  category: string;
-  price: number;
-  old_price: number | null;
-  currency: string;
-  drop_amount: number | null;
-  drop_pct: number | null;
-  is_drop: boolean;
-  drop_label: 'drop' | 'no drop';
-}
+export type CleanRow = Omit<ValidRow, 'observed_ms'> & Partial<Pick<ValidRow, 'observed_ms'>> & Omit<DropFields, 'old_price'>;
 
 export interface WriteResult {
   /** Rows that were new. */
