@@ -1,4 +1,5 @@
 import type { CacheDb } from './cache-db';
+import { processAlive } from '../base/process-alive';
 
 /**
  * Bulk loads with the secondary indexes of `observation_records` built after the rows
@@ -39,16 +40,6 @@ function loaderPid(db: CacheDb): number | undefined {
   return value === undefined ? undefined : (JSON.parse(value) as { pid: number }).pid;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    // EPERM: the process exists, owned by someone else.
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
-}
-
 function buildIndexes(db: CacheDb): void {
   db.transaction(() => {
     for (const sql of DEFERRED_INDEXES) db.exec(sql);
@@ -67,7 +58,7 @@ export function startBulkLoad(db: CacheDb, expectedRows: number): BulkLoad {
   // Rows are only appended (a rowid table), so the largest rowid is the row count or more: no scan.
   const held = (db.prepare('SELECT COALESCE(MAX(rowid), 0) FROM observation_records').pluck().get() as number) ?? 0;
   const owner = loaderPid(db);
-  const someoneElseLoads = owner !== undefined && owner !== process.pid && isAlive(owner);
+  const someoneElseLoads = owner !== undefined && owner !== process.pid && processAlive(owner);
   const deferred = expectedRows >= held && expectedRows > 0 && !someoneElseLoads;
   if (!deferred) return { deferred, finish: () => undefined };
   db.transaction(() => {
@@ -88,7 +79,7 @@ export function repairBulkLoad(db: CacheDb, options: { ownProcess?: boolean } = 
   const hasMeta = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = 'meta'").get() !== undefined;
   if (!hasMeta) return;
   const owner = loaderPid(db);
-  if (owner === undefined || (owner === process.pid ? !options.ownProcess : isAlive(owner))) return;
+  if (owner === undefined || (owner === process.pid ? !options.ownProcess : processAlive(owner))) return;
   try {
     buildIndexes(db);
   } catch (error) {

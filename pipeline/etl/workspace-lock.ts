@@ -1,18 +1,10 @@
 import { closeSync, openSync, readFileSync, rmSync, writeSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
+import { processAlive } from '../base/process-alive';
 
 /** Raised when another live process holds the lock past the wait limit. */
 export class LockBusyError extends Error {
   override name = 'LockBusyError';
-}
-
-function pidAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch (error) {
-    return (error as NodeJS.ErrnoException).code === 'EPERM';
-  }
 }
 
 function tryAcquire(file: string): boolean {
@@ -31,7 +23,7 @@ function tryAcquire(file: string): boolean {
   } catch {
     return false; // released meanwhile; the caller retries
   }
-  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !pidAlive(holder)) {
+  if (Number.isInteger(holder) && holder > 0 && holder !== process.pid && !processAlive(holder)) {
     rmSync(file, { force: true });
   }
   return false;
