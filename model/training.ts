@@ -9,7 +9,7 @@ import type { BacktestReport, PolicyInUse, SliceInfo } from './evaluation/report
 import { choosePolicies, evaluatePeriod, labelRate, scoredLabels, sliceInfo } from './evaluation/period-evaluation';
 import { categoryCoder, MODEL_FORMAT, MODEL_FORMAT_VERSION, saveModel, type ModelFile, type ModelOptions } from './model-file';
 import { scoreRange, type ScoringForests } from './scoring';
-import { DAY_MS } from '../pipeline/base/time';
+import { isoDay } from '../pipeline/base/time';
 
 export { minimumHistoryDays } from './decision-data';
 
@@ -246,16 +246,15 @@ function calibrateOn(data: ForecastData, scored: ReturnType<typeof scoreRange>, 
 }
 
 function windowOf(data: ForecastData, slices: Slices): ModelFile['training_window'] {
-  const iso = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
   return {
-    train_from: iso(slices.train.from),
-    train_to: iso(slices.train.to),
-    validation_from: iso(slices.validation.from),
-    validation_to: iso(slices.validation.to),
-    test_from: iso(slices.test.from),
-    test_to: iso(slices.test.to),
+    train_from: isoDay(slices.train.from),
+    train_to: isoDay(slices.train.to),
+    validation_from: isoDay(slices.validation.from),
+    validation_to: isoDay(slices.validation.to),
+    test_from: isoDay(slices.test.from),
+    test_to: isoDay(slices.test.to),
     gap_days: data.horizonDays,
-    data_end: iso(data.lastDay),
+    data_end: isoDay(data.lastDay),
   };
 }
 

@@ -3,7 +3,7 @@ import { bootstrapCi, productTotals } from './bootstrap-ci';
 import { alwaysBuyNow, clairvoyantAverageSavingsPct, decisionsOf, measureReplay, replayPolicy, roundResult, type DecisionSet, type GridProduct, type Replay, type WaitPolicy } from './buyer-backtest';
 import { quantile, round } from './metrics';
 import { type BacktestReport, type ForecastQuality, type PolicyInUse, type SegmentRow } from './report-types';
-import { DAY_MS } from '../../pipeline/base/time';
+import { isoDay } from '../../pipeline/base/time';
 
 
 type BaselineName = 'always_buy_now' | 'rule_baseline' | 'rule_tuned' | 'frequency_baseline';
@@ -139,8 +139,4 @@ function priceBandKeys(set: DecisionSet): Uint8Array {
     const [low, high] = cuts[set.currency[i]!]!;
     return start <= low ? 0 : start <= high ? 1 : 2;
   });
-}
-
-function isoDay(day: number): string {
-  return new Date(day * DAY_MS).toISOString().slice(0, 10);
 }

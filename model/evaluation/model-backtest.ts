@@ -3,7 +3,7 @@ import type { LoadedModel } from '../model-file';
 import { scoreRange } from '../scoring';
 import type { BacktestReport } from './report-types';
 import { evaluatePeriod } from './period-evaluation';
-import { DAY_MS } from '../../pipeline/base/time';
+import { DAY_MS, isoDay } from '../../pipeline/base/time';
 
 export interface ModelBacktestOptions {
   /** First and last decision day (epoch days); default: the model's test period. */
@@ -29,7 +29,7 @@ export function backtestModel(source: HistorySource & { products: number }, mode
   };
   const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY_MS;
   const trainRange = { from: day(model.meta.training_window.train_from), to: day(model.meta.training_window.train_to) };
-  if (range.to < range.from) throw new Error(`no decision in ${new Date(range.from * DAY_MS).toISOString().slice(0, 10)} .. ${new Date(range.to * DAY_MS).toISOString().slice(0, 10)}: a decision needs ${h} days of prices after it`);
+  if (range.to < range.from) throw new Error(`no decision in ${isoDay(range.from)} .. ${isoDay(range.to)}: a decision needs ${h} days of prices after it`);
   const forests = { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
   const products = data.products.map((_, i) => i);
   const scores = scoreRange(data, forests, products, { from: range.from, to: range.to + h }, model.categoryCode, (done) => options.onProgress?.(source.products + done, source.products * 2));

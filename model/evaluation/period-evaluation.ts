@@ -8,7 +8,7 @@ import { alwaysBuyNow, decisionsOf, type GridProduct } from './buyer-backtest';
 import { forecastQuality } from './forecast-quality';
 import { choosePolicy, tuneFrequency, tuneRule, type CandidateResult, type PolicyCandidate } from './policy-choice';
 import type { BacktestReport, PolicyInUse, SliceInfo } from './report-types';
-import { DAY_MS } from '../../pipeline/base/time';
+import { isoDay } from '../../pipeline/base/time';
 
 /**
  * The forecaster's data meets the buyer's backtest: the daily grids, the policies over them (the
@@ -140,6 +140,5 @@ export function labelRate(data: ForecastData, range: DayRange): number {
 /** How much a slice had: its dates, days, products and decisions (the backtest's buyers). */
 export function sliceInfo(data: ForecastData, range: DayRange): SliceInfo {
   const set = decisionsOf(gridOf(data), data.horizonDays, range.from, range.to);
-  const iso = (day: number) => new Date(day * DAY_MS).toISOString().slice(0, 10);
-  return { from: iso(range.from), to: iso(range.to), days: range.to - range.from + 1, products: set.productCount, decisions: set.day.length };
+  return { from: isoDay(range.from), to: isoDay(range.to), days: range.to - range.from + 1, products: set.productCount, decisions: set.day.length };
 }

@@ -7,3 +7,8 @@ export const DAY_MS = 86_400_000;
 export function dayOf(t: number): number {
   return Math.floor(t / DAY_MS);
 }
+
+/** `YYYY-MM-DD` of an epoch day. */
+export function isoDay(day: number): string {
+  return new Date(day * DAY_MS).toISOString().slice(0, 10);
+}
