@@ -1,9 +1,10 @@
 import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
-import { dirname, join } from 'node:path';
+import { dirname, extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { gzipSync } from 'node:zlib';
+import { CONTENT_TYPES } from '../../pipeline/base/http-server';
 
 /** One file of the web page, held in memory with its gzip form and an ETag (the page is ~1 MB, ECharts included). */
 export interface StaticAsset {
@@ -19,13 +20,6 @@ const PAGE_FILES: Record<string, string> = {
   '/app.js': 'app.js',
   '/app.css': 'app.css',
   '/favicon.svg': 'favicon.svg',
-};
-
-const TYPES: Record<string, string> = {
-  html: 'text/html; charset=utf-8',
-  js: 'text/javascript; charset=utf-8',
-  css: 'text/css; charset=utf-8',
-  svg: 'image/svg+xml',
 };
 
 /**
@@ -50,11 +44,10 @@ export function loadStaticAssets(dir = publicDir()): Map<string, StaticAsset> {
   const assets = new Map<string, StaticAsset>();
   const add = (route: string, file: string, cacheControl: string) => {
     const body = readFileSync(file);
-    const extension = file.slice(file.lastIndexOf('.') + 1);
     assets.set(route, {
       body,
       gzip: gzipSync(body, { level: 9 }),
-      contentType: TYPES[extension] ?? 'application/octet-stream',
+      contentType: CONTENT_TYPES[extname(file)] ?? 'application/octet-stream',
       etag: `"${createHash('sha256').update(body).digest('base64url').slice(0, 27)}"`,
       cacheControl,
     });
