@@ -17,7 +17,7 @@ import { DAY_MS, HOUR_MS } from '../base/time';
  * the embedded default, training by itself: a first model as soon as the cache holds enough
  * history, then a retrain in the background when the data has grown by a quarter (Settings) or
  * the model is a day old. Created once per backend (pipeline/app/app-context.ts) and
- * handed to the handlers through the AppContext.
+ * handed to the handlers in their context (ForecastContext).
  */
 
 /** How much history the cache holds: one product-day per product observed on a calendar day (UTC). */
