@@ -7,7 +7,7 @@ import { runLocalEtl } from '../etl/local-etl';
 import { packageRoot } from '../base/paths';
 import { createProducerControl } from '../docker/producer-control';
 import { announceLocalEtl } from '../tasks/pipeline-actions';
-import type { ForecastService } from '../forecasting/forecast-service';
+import type { ForecastServiceOptions } from '../forecasting/forecast-service';
 import { describeSourceKind, detectNewSourceKinds } from '../forecasting/source-kinds';
 
 /**
@@ -27,7 +27,7 @@ export interface EmbeddedRuntimeOptions {
   /** How often the ETL looks for new raw files (default 2000 ms). */
   etlIntervalMs?: number;
   /** Options of every automatic training (tests: fewer trees); the core's defaults otherwise. */
-  trainDefaults?: ConstructorParameters<typeof ForecastService>[0]['trainDefaults'];
+  trainDefaults?: ForecastServiceOptions['trainDefaults'];
   /** The node binary for child processes (Electron passes its own; it runs with ELECTRON_RUN_AS_NODE). */
   nodeBinary?: string;
   log?: (message: string) => void;

@@ -16,7 +16,7 @@ const DOMAINS = {
   dashboard: dashboardHandlers,
   tasks: taskHandlers,
   pipeline: pipelineActionHandlers,
-  cloud: (ctx: AppContext) => cloudActionHandlers(ctx), // its second parameter is for tests
+  cloud: cloudActionHandlers,
   settings: settingsHandlers,
   products: productHandlers,
   alerts: alertHandlers,
