@@ -3,7 +3,7 @@ import { getMeta, setMeta, type CacheDb } from '../cache/cache-db';
 import type { TaskRun, TaskRunner } from '../tasks/task-runner';
 import { readSettings, type Settings } from '../settings/settings-store';
 import { defaultModelPath, loadModel, type LoadedModel } from '../../model/predictor';
-import { DEFAULT_TRAIN, minimumHistoryDays, type TrainReport } from '../../model/training';
+import { DEFAULT_TRAIN, definedOnly, minimumHistoryDays, type TrainReport } from '../../model/training';
 import type { TrainModelOptions } from './workspace-training';
 import { trainModelInWorker } from './train-model-runner';
 import type { BacktestReport, PolicyInUse } from '../../model/evaluation/report-types';
@@ -302,8 +302,4 @@ export class ForecastService {
 /** Decision days (product × day) over the model's three slices. */
 function decisionDays(meta: LoadedModel['meta']): number {
   return meta.slices.train.decisions + meta.slices.validation.decisions + meta.slices.test.decisions;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }
