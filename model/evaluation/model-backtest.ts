@@ -1,6 +1,6 @@
 import { prepareData, type HistorySource } from '../decision-data';
 import type { LoadedModel } from '../model-file';
-import { scoreRange } from '../scoring';
+import { scoreRange, scoringForestsOf } from '../scoring';
 import type { BacktestReport } from './report-types';
 import { evaluatePeriod } from './period-evaluation';
 import { DAY_MS, isoDay } from '../../pipeline/base/time';
@@ -29,8 +29,7 @@ export function backtestModel(source: HistorySource & { products: number }, mode
   };
   const trainRange = { from: day(model.meta.training_window.train_from), to: day(model.meta.training_window.train_to) };
   if (range.to < range.from) throw new Error(`no decision in ${isoDay(range.from)} .. ${isoDay(range.to)}: a decision needs ${h} days of prices after it`);
-  const forests = { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
   const products = data.products.map((_, i) => i);
-  const scores = scoreRange(data, forests, products, { from: range.from, to: range.to + h }, model.categoryCode, (done) => options.onProgress?.(source.products + done, source.products * 2));
+  const scores = scoreRange(data, scoringForestsOf(model), products, { from: range.from, to: range.to + h }, model.categoryCode, (done) => options.onProgress?.(source.products + done, source.products * 2));
   return { model_version: model.meta.model_version, ...evaluatePeriod(data, scores, range, model.meta.policy, trainRange) };
 }
