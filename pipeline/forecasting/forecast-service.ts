@@ -274,19 +274,17 @@ export class ForecastService {
           }
         : null,
       history,
-      next: this.#next(history, settings),
+      next: this.#next(history, settings, meta, record),
       training: this.runningTraining() ?? null,
       last_failure: this.#lastFailure ? { at: this.#lastFailure.at, message: this.#lastFailure.message } : null,
-      model_problem: this.modelProblem() ?? null,
+      model_problem: this.#loaded?.problem ?? null,
       sources: [...readSourceKinds(this.#options.cache)].map(([source, info]) => ({ source, ...info })),
     };
   }
 
-  #next(history: CacheHistory, settings = readSettings(this.#options.workspace).forecaster): NextTraining {
-    const meta = this.model()?.meta;
+  #next(history: CacheHistory, settings = readSettings(this.#options.workspace).forecaster, meta = this.model()?.meta, record = meta ? this.#trainingRecord(meta.model_version) : undefined): NextTraining {
     const horizonDays = meta?.options.horizon_days ?? this.#options.trainDefaults?.horizonDays ?? DEFAULT_TRAIN.horizonDays;
     // A model trained elsewhere (`pricedrop train`) has no record: its decision days, one per product-day, stand in.
-    const record = meta ? this.#trainingRecord(meta.model_version) : undefined;
     const trained = meta ? { created_at: meta.created_at, trained_product_days: record?.product_days ?? decisionDays(meta), quick: record?.quick ?? false } : undefined;
     return nextTraining({ settings, history, horizonDays, now: (this.#options.now ?? Date.now)(), model: trained });
   }
