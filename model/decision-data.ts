@@ -3,6 +3,7 @@ import { MarketContext } from './market-context';
 import type { ProductHistory } from './price-history';
 import { episodesOf, outcomesOf, timelineOf, type DayOutcomes, type Episodes, type SourceKind, type Timeline } from './timeline';
 import { dayOf } from '../pipeline/base/time';
+import { seededSequence } from '../pipeline/base/seeded-sequence';
 
 /**
  * From product histories to what training and the backtest read: each product's daily timeline,
@@ -141,14 +142,7 @@ export function trainingTable(data: ForecastData, slices: Slices, categoryCode: 
   let candidates = 0;
   for (const product of data.products) forEachKnownLabel(product, slices.train, () => candidates++);
   const keep = Math.min(1, maxRows / Math.max(1, candidates));
-  let state = seed >>> 0 || 1;
-  const random = () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
+  const random = seededSequence(seed >>> 0 || 1);
   const capacity = Math.min(candidates, Math.ceil(candidates * keep) + 16);
   const table: FeatureTable = { rows: 0, x: new Float32Array(capacity * FEATURE_COUNT), label: new Float32Array(capacity), maxDropPct: new Float32Array(capacity), deadlineChangePct: new Float32Array(capacity) };
   for (const product of data.products) {

@@ -17,13 +17,13 @@ import { DAY_MS } from '../pipeline/base/time';
 /** Bumped whenever a feature's definition or order changes; stored in model files. */
 export const FEATURE_SCHEMA_VERSION = 2;
 
-/** Feature names, in vector order. Percentages are 0–100; `rel_x` = 100 × (price / x − 1). */
 /** Windows of the rolling min / max / mean features (days, today included). */
 export const WINDOWS = [7, 30, 60, 90, 180, 365] as const;
 
 type WindowFeature = `rel_${'min' | 'max' | 'mean'}_${(typeof WINDOWS)[number]}d`;
 const WINDOW_FEATURES = WINDOWS.flatMap((w) => [`rel_min_${w}d`, `rel_max_${w}d`, `rel_mean_${w}d`] as WindowFeature[]);
 
+/** Feature names, in vector order. Percentages are 0–100; `rel_x` = 100 × (price / x − 1). */
 export const FEATURE_NAMES = [
   'price',
   'list_discount_pct',

@@ -4,8 +4,8 @@ import { applyCalibration } from './evaluation/calibration';
 import { round } from './evaluation/metrics';
 import type { PolicyInUse } from './evaluation/report-types';
 import { type LoadedModel } from './model-file';
-import { confidenceOf, dropWithin, modelAdvice, riskLevel } from './policy';
-import { scoreRow } from './scoring';
+import { confidenceOf, dropWithin, modelAdvice, riskLevel, type ModelScores } from './policy';
+import { scoreRow, scoringForestsOf } from './scoring';
 
 export { defaultModelPath, loadModel, parseModel, type LoadedModel, type ModelFile } from './model-file';
 
@@ -50,12 +50,15 @@ export interface Reason {
   text: string;
 }
 
-/** Does the policy in use say Wait for these features, `daysLeft` days before the deadline? */
-export function adviseWait(model: LoadedModel, features: ArrayLike<number>, daysLeft: number): boolean {
+/**
+ * Does the policy in use say Wait for these features, `daysLeft` days before the deadline?
+ * `scores`: the model's scores of `features`, when the caller has them already.
+ */
+export function adviseWait(model: LoadedModel, features: ArrayLike<number>, daysLeft: number, scores?: ModelScores): boolean {
   const { policy, options } = model.meta;
   if (policy.in_use === 'rule_tuned') return features[F[`rel_min_${policy.rule.window_days}d` as FeatureName]]! > policy.rule.threshold_pct;
   if (policy.in_use === 'frequency_baseline') return features[F.past_drop_rate]! > policy.frequency.level;
-  return modelAdvice(scoreRow(forestsOf(model), features), daysLeft, options.horizon_days, policy.model).wait;
+  return modelAdvice(scores ?? scoreRow(scoringForestsOf(model), features), daysLeft, options.horizon_days, policy.model).wait;
 }
 
 /** Predicts from a feature vector (FEATURE_NAMES order). Pure: no I/O, well under a millisecond. */
@@ -63,8 +66,8 @@ export function predictFromFeatures(model: LoadedModel, features: ArrayLike<numb
   if (features.length !== FEATURE_COUNT) throw new Error(`expected ${FEATURE_COUNT} features, got ${features.length}`);
   const { options, policy } = model.meta;
   const h = options.horizon_days;
-  const scores = scoreRow(forestsOf(model), features);
-  const wait = adviseWait(model, features, h);
+  const scores = scoreRow(scoringForestsOf(model), features);
+  const wait = adviseWait(model, features, h, scores);
   const confidence = confidenceOf(wait, dropWithin(scores.p, h, h), scores.worse);
   const explained = explainRow(model.classifier, features);
   // Contributions are in raw vote share; scale them to the calibrated probability's move.
@@ -101,10 +104,6 @@ export function policyText(model: LoadedModel): string {
   if (policy.in_use === 'rule_tuned') return `Advice from the tuned rule (it beat the model on validation): wait while the price is more than ${policy.rule.threshold_pct}% above its ${policy.rule.window_days}-day low`;
   if (policy.in_use === 'frequency_baseline') return `Advice from the product's own drop frequency (it beat the model on validation): wait while its past rate of drops is above ${round(policy.frequency.level * 100, 1)}%`;
   return "Advice from the model's expected savings";
-}
-
-function forestsOf(model: LoadedModel) {
-  return { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
 }
 
 /**

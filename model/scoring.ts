@@ -3,6 +3,7 @@ import { inputsOf, type ForecastData } from './decision-data';
 import { predictRow, type Forest } from './forest/random-forest';
 import { applyCalibration, type IsotonicCalibration } from './evaluation/calibration';
 import { modelAdvice, type ModelScores, type PolicyParams } from './policy';
+import type { LoadedModel } from './model-file';
 
 /**
  * The model's scores for every known day of a range, per product: what the policy reads when a
@@ -15,6 +16,11 @@ export interface ScoringForests {
   dropSize: Forest;
   deadlineChange: Forest;
   worse: Forest;
+}
+
+/** A loaded model's forests and calibration, as the scoring reads them. */
+export function scoringForestsOf(model: LoadedModel): ScoringForests {
+  return { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
 }
 
 export interface ProductScores {

@@ -258,6 +258,7 @@ function windowOf(data: ForecastData, slices: Slices): ModelFile['training_windo
   };
 }
 
-function definedOnly<T extends object>(value: T): Partial<T> {
+/** `value` without its undefined fields, so a spread of it keeps the defaults it is laid over. */
+export function definedOnly<T extends object>(value: T): Partial<T> {
   return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

@@ -5,7 +5,6 @@ import { quantile, round } from './metrics';
 import { type BacktestReport, type ForecastQuality, type PolicyInUse, type SegmentRow } from './report-types';
 import { isoDay } from '../../pipeline/base/time';
 
-
 type BaselineName = 'always_buy_now' | 'rule_baseline' | 'rule_tuned' | 'frequency_baseline';
 const BASELINES: readonly BaselineName[] = ['always_buy_now', 'rule_baseline', 'rule_tuned', 'frequency_baseline'];
 

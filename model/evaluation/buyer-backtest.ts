@@ -56,19 +56,38 @@ export interface Replay {
   waited: Uint8Array;
 }
 
+/** A decision starts on grid day i when the price is known then and at its deadline i + H. */
+function isStart(prices: Float64Array, i: number, horizonDays: number): boolean {
+  return !Number.isNaN(prices[i]!) && !Number.isNaN(prices[i + horizonDays]!);
+}
+
+/** The grid indexes of a product whose decisions could start in [fromDay, toDay]. */
+function startRange(p: GridProduct, horizonDays: number, fromDay: number, toDay: number): [number, number] {
+  return [Math.max(0, fromDay - p.firstDay), Math.min(p.prices.length - 1 - horizonDays, toDay - p.firstDay)];
+}
+
+function startCount(p: GridProduct, horizonDays: number, fromDay: number, toDay: number): number {
+  const [first, last] = startRange(p, horizonDays, fromDay, toDay);
+  let count = 0;
+  for (let i = first; i <= last; i++) if (isStart(p.prices, i, horizonDays)) count++;
+  return count;
+}
+
+/** The number of decisions `decisionsOf` would list, without building them. */
+export function countDecisions(products: readonly GridProduct[], horizonDays: number, fromDay: number, toDay: number): number {
+  let count = 0;
+  for (const p of products) count += startCount(p, horizonDays, fromDay, toDay);
+  return count;
+}
+
 /** Every decision that starts in [fromDay, toDay] (epoch days, inclusive). */
 export function decisionsOf(products: readonly GridProduct[], horizonDays: number, fromDay: number, toDay: number): DecisionSet {
   const H = horizonDays;
-  const isStart = (prices: Float64Array, i: number): boolean => !Number.isNaN(prices[i]!) && !Number.isNaN(prices[i + H]!);
-  const rangeOf = (p: GridProduct): [number, number] => [Math.max(0, fromDay - p.firstDay), Math.min(p.prices.length - 1 - H, toDay - p.firstDay)];
-
   // Two passes (count, then fill) so millions of decisions live in typed arrays, not objects.
   let count = 0;
   const used = new Set<string>();
   for (const p of products) {
-    const [first, last] = rangeOf(p);
-    let mine = 0;
-    for (let i = first; i <= last; i++) if (isStart(p.prices, i)) mine++;
+    const mine = startCount(p, H, fromDay, toDay);
     if (mine > 0) used.add(p.currency);
     count += mine;
   }
@@ -86,10 +105,10 @@ export function decisionsOf(products: readonly GridProduct[], horizonDays: numbe
   };
   let n = 0;
   products.forEach((p, index) => {
-    const [first, last] = rangeOf(p);
+    const [first, last] = startRange(p, H, fromDay, toDay);
     const prices = p.prices;
     for (let i = first; i <= last; i++) {
-      if (!isStart(prices, i)) continue;
+      if (!isStart(prices, i, H)) continue;
       let best = prices[i]!;
       for (let k = 1; k <= H; k++) if (prices[i + k]! < best) best = prices[i + k]!; // NaN compares false: skipped
       set.product[n] = index;

@@ -1,6 +1,6 @@
 import { prepareData, type HistorySource } from '../decision-data';
 import type { LoadedModel } from '../model-file';
-import { scoreRange } from '../scoring';
+import { scoreRange, scoringForestsOf } from '../scoring';
 import type { BacktestReport } from './report-types';
 import { evaluatePeriod } from './period-evaluation';
 import { DAY_MS, isoDay } from '../../pipeline/base/time';
@@ -13,7 +13,6 @@ export interface ModelBacktestOptions {
   signal?: AbortSignal;
 }
 
-
 /**
  * The backtest of a trained model over product histories: prepares them with the model's horizon
  * and minimum drop, scores the period's days with the model's forests, and replays the decisions
@@ -23,15 +22,14 @@ export interface ModelBacktestOptions {
 export function backtestModel(source: HistorySource & { products: number }, model: LoadedModel, options: ModelBacktestOptions = {}): BacktestReport & { model_version: string } {
   const { horizon_days: h, min_drop_pct: x } = model.meta.options;
   const data = prepareData(source, { horizonDays: h, minDropPct: x, signal: options.signal, onProgress: (done) => options.onProgress?.(done, source.products * 2) });
-  const range = {
-    from: options.fromDay ?? Date.parse(`${model.meta.training_window.test_from}T00:00:00Z`) / DAY_MS,
-    to: Math.min(options.toDay ?? Date.parse(`${model.meta.training_window.test_to}T00:00:00Z`) / DAY_MS, data.lastDay - h),
-  };
   const day = (iso: string) => Date.parse(`${iso}T00:00:00Z`) / DAY_MS;
+  const range = {
+    from: options.fromDay ?? day(model.meta.training_window.test_from),
+    to: Math.min(options.toDay ?? day(model.meta.training_window.test_to), data.lastDay - h),
+  };
   const trainRange = { from: day(model.meta.training_window.train_from), to: day(model.meta.training_window.train_to) };
   if (range.to < range.from) throw new Error(`no decision in ${isoDay(range.from)} .. ${isoDay(range.to)}: a decision needs ${h} days of prices after it`);
-  const forests = { classifier: model.classifier, calibration: model.meta.calibration, dropSize: model.dropSize, deadlineChange: model.deadlineChange, worse: model.worse };
   const products = data.products.map((_, i) => i);
-  const scores = scoreRange(data, forests, products, { from: range.from, to: range.to + h }, model.categoryCode, (done) => options.onProgress?.(source.products + done, source.products * 2));
+  const scores = scoreRange(data, scoringForestsOf(model), products, { from: range.from, to: range.to + h }, model.categoryCode, (done) => options.onProgress?.(source.products + done, source.products * 2));
   return { model_version: model.meta.model_version, ...evaluatePeriod(data, scores, range, model.meta.policy, trainRange) };
 }

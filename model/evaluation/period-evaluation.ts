@@ -4,7 +4,7 @@ import { POLICY_COSTS, POLICY_GUARDS, type PolicyParams } from '../policy';
 import { modelWaitPolicy, type ProductScores } from '../scoring';
 import { buildBacktestReport } from './backtest-report';
 import { frequencyPolicy, frequencyText, rulePolicy } from './baseline-policies';
-import { alwaysBuyNow, decisionsOf, type GridProduct } from './buyer-backtest';
+import { alwaysBuyNow, countDecisions, type GridProduct } from './buyer-backtest';
 import { forecastQuality } from './forecast-quality';
 import { choosePolicy, tuneFrequency, tuneRule, type CandidateResult, type PolicyCandidate } from './policy-choice';
 import type { BacktestReport, PolicyInUse, SliceInfo } from './report-types';
@@ -139,6 +139,5 @@ export function labelRate(data: ForecastData, range: DayRange): number {
 
 /** How much a slice had: its dates, days, products and decisions (the backtest's buyers). */
 export function sliceInfo(data: ForecastData, range: DayRange): SliceInfo {
-  const set = decisionsOf(gridOf(data), data.horizonDays, range.from, range.to);
-  return { from: isoDay(range.from), to: isoDay(range.to), days: range.to - range.from + 1, products: set.productCount, decisions: set.day.length };
+  return { from: isoDay(range.from), to: isoDay(range.to), days: range.to - range.from + 1, products: data.products.length, decisions: countDecisions(gridOf(data), data.horizonDays, range.from, range.to) };
 }

@@ -3,7 +3,7 @@ import { getMeta, setMeta, type CacheDb } from '../cache/cache-db';
 import type { TaskRun, TaskRunner } from '../tasks/task-runner';
 import { readSettings, type Settings } from '../settings/settings-store';
 import { defaultModelPath, loadModel, type LoadedModel } from '../../model/predictor';
-import { DEFAULT_TRAIN, minimumHistoryDays, type TrainReport } from '../../model/training';
+import { DEFAULT_TRAIN, definedOnly, minimumHistoryDays, type TrainReport } from '../../model/training';
 import type { TrainModelOptions } from './workspace-training';
 import { trainModelInWorker } from './train-model-runner';
 import type { BacktestReport, PolicyInUse } from '../../model/evaluation/report-types';
@@ -274,19 +274,17 @@ export class ForecastService {
           }
         : null,
       history,
-      next: this.#next(history, settings),
+      next: this.#next(history, settings, meta, record),
       training: this.runningTraining() ?? null,
       last_failure: this.#lastFailure ? { at: this.#lastFailure.at, message: this.#lastFailure.message } : null,
-      model_problem: this.modelProblem() ?? null,
+      model_problem: this.#loaded?.problem ?? null,
       sources: [...readSourceKinds(this.#options.cache)].map(([source, info]) => ({ source, ...info })),
     };
   }
 
-  #next(history: CacheHistory, settings = readSettings(this.#options.workspace).forecaster): NextTraining {
-    const meta = this.model()?.meta;
+  #next(history: CacheHistory, settings = readSettings(this.#options.workspace).forecaster, meta = this.model()?.meta, record = meta ? this.#trainingRecord(meta.model_version) : undefined): NextTraining {
     const horizonDays = meta?.options.horizon_days ?? this.#options.trainDefaults?.horizonDays ?? DEFAULT_TRAIN.horizonDays;
     // A model trained elsewhere (`pricedrop train`) has no record: its decision days, one per product-day, stand in.
-    const record = meta ? this.#trainingRecord(meta.model_version) : undefined;
     const trained = meta ? { created_at: meta.created_at, trained_product_days: record?.product_days ?? decisionDays(meta), quick: record?.quick ?? false } : undefined;
     return nextTraining({ settings, history, horizonDays, now: (this.#options.now ?? Date.now)(), model: trained });
   }
@@ -302,8 +300,4 @@ export class ForecastService {
 /** Decision days (product × day) over the model's three slices. */
 function decisionDays(meta: LoadedModel['meta']): number {
   return meta.slices.train.decisions + meta.slices.validation.decisions + meta.slices.test.decisions;
-}
-
-function definedOnly<T extends object>(value: T): Partial<T> {
-  return Object.fromEntries(Object.entries(value).filter(([, v]) => v !== undefined)) as Partial<T>;
 }

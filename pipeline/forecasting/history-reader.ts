@@ -120,7 +120,7 @@ export function countObservations(db: CacheDb, filter: HistoryFilter = {}): numb
  * almost no observed day repeats the previous price; snapshots repeat it most days. The share is
  * 1 − (price changes) / (observed days after the first), over all the source's products.
  */
-export function detectSourceKinds(histories: readonly ProductHistory[]): Map<string, { kind: SourceKind; repeatShare: number }> {
+function kindsFromHistories(histories: readonly ProductHistory[]): Map<string, { kind: SourceKind; repeatShare: number }> {
   const totals = new Map<string, { changes: number; days: number }>();
   for (const history of histories) {
     const total = totals.get(history.source) ?? { changes: 0, days: 0 };
@@ -151,7 +151,7 @@ function storedSourceKinds(db: CacheDb): Map<string, SourceKind> {
 export function workspaceHistories(db: CacheDb, filter: { source?: string } = {}): HistorySource & { products: number; kinds: Record<string, SourceKind> } {
   const histories = [...iterateHistories(db, filter)];
   const stored = storedSourceKinds(db);
-  const detected = detectSourceKinds(histories);
+  const detected = kindsFromHistories(histories);
   const kinds: Record<string, SourceKind> = {};
   for (const source of detected.keys()) kinds[source] = stored.get(source) ?? detected.get(source)!.kind;
   const dataEnds = readDataEnds(db);

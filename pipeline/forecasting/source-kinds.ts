@@ -1,5 +1,6 @@
 import { cachePath, openCache, type CacheDb } from '../cache/cache-db';
 import { kindFromRepeatShare, type SourceKind } from '../../model/timeline';
+import { readSources } from './history-reader';
 
 /**
  * What a source's rows mean when a product has none for a while (table `source_kinds`):
@@ -74,7 +75,7 @@ export interface DetectedKind extends SourceKindInfo {
  */
 export function detectSourceKinds(db: CacheDb, sources?: readonly string[]): DetectedKind[] {
   const known = readSourceKinds(db);
-  const all = sources ?? (db.prepare('SELECT DISTINCT source FROM product_keys ORDER BY source').pluck().all() as string[]);
+  const all = sources ?? readSources(db);
   const store = db.prepare(
     `INSERT INTO source_kinds (source, kind, detected, repeat_share) VALUES (?, ?, 1, ?)
      ON CONFLICT (source) DO UPDATE SET kind = excluded.kind, repeat_share = excluded.repeat_share WHERE source_kinds.detected = 1`,
