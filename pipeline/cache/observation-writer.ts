@@ -325,10 +325,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       return ref !== undefined && ref.owner === owner && ref.generation === generation ? ref.state : productState(row.source, row.product_id);
     });
     const times = new Float64Array(rows.length);
-    const isos = rows.map((row, i) => {
-      const iso = row.observed_at;
-      times[i] = row.observed_ms ?? instantMs(iso);
-      return iso;
+    rows.forEach((row, i) => {
+      times[i] = row.observed_ms ?? instantMs(row.observed_at);
     });
     let inserted = 0;
     let maxT = -Infinity;
@@ -336,7 +334,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       const row = rows[i] as CleanRow;
       const state = states[i] as ProductState;
       const t = times[i] as number;
-      const iso = isos[i] as string;
+      const iso = row.observed_at; // read once: it may be a getter (the bench's rows)
       const observedAt = isCanonical(iso) ? iso : new Date(t).toISOString();
       const dt = observedAt.slice(0, 10);
       if (row.dt !== dt) throw new Error(`observation writer: dt ${JSON.stringify(row.dt)} is not the day of observed_at ${JSON.stringify(row.observed_at)}`);
