@@ -1,4 +1,5 @@
 import type { DropFields, ValidRow } from '../base/price-rules';
+import { HOUR_MS } from '../base/time';
 import type { CacheDb } from './cache-db';
 import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
 
@@ -98,7 +99,7 @@ export function instantMs(iso: string): number {
     const minute = num(iso, 14, 16);
     const second = num(iso, 17, 19);
     if (month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60) {
-      return Date.UTC(num(iso, 0, 4), month - 1, day) + hour * 3_600_000 + minute * 60_000 + second * 1000 + num(iso, 20, 23);
+      return Date.UTC(num(iso, 0, 4), month - 1, day) + hour * HOUR_MS + minute * 60_000 + second * 1000 + num(iso, 20, 23);
     }
   }
   const ms = Date.parse(iso);
