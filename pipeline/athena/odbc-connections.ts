@@ -6,17 +6,18 @@ import { glueNames, type AwsConfig } from '../cloud/aws-config';
  * and the `.pbids` files that carry them (docs/powerbi.md), shared by `pricedrop powerbi` and the
  * Settings screen. No credentials in either: Athena uses the AWS profile.
  */
+
 /** The Amazon Athena ODBC 2.x driver's registered name on Windows (64-bit Power BI Desktop). */
-export const ATHENA_ODBC_DRIVER = 'Amazon Athena ODBC (x64)';
+const ATHENA_ODBC_DRIVER = 'Amazon Athena ODBC (x64)';
 /** The SQLite ODBC driver's name (Christian Werner's sqliteodbc; Debian's libsqliteodbc registers "SQLite3"). */
-export const SQLITE_ODBC_DRIVER = 'SQLite3 ODBC Driver';
+const SQLITE_ODBC_DRIVER = 'SQLite3 ODBC Driver';
 
 /** ODBC connection-string value: braces protect `;`, `=` and braces (a `}` inside is doubled); spaces need none. */
 function odbcValue(value: string): string {
   return /[;{}=]/.test(value) ? `{${value.replace(/}/g, '}}')}}` : value;
 }
 
-export function connectionString(parts: Record<string, string>): string {
+function connectionString(parts: Record<string, string>): string {
   return Object.entries(parts)
     // Driver names go in braces by convention ({Amazon Athena ODBC (x64)}).
     .map(([key, value]) => `${key}=${key === 'Driver' ? `{${value}}` : odbcValue(value)}`)

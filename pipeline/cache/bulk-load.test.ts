@@ -6,7 +6,7 @@ import { startBulkLoad } from './bulk-load';
 import { openCache, type CacheDb } from './cache-db';
 import { createObservationWriter, type CleanRow, type WriteResult } from './observation-writer';
 import { seededSequence } from '../base/seeded-sequence';
-import { cleanRow } from '../../test/support/clean-rows';
+import { cleanRow, writeInTransaction as write } from '../../test/support/clean-rows';
 import { useTempDirs } from '../../test/support/temp-dirs';
 import { mountTinyDisk, tinyDiskUnavailable } from '../../test/support/tiny-disk';
 
@@ -50,14 +50,6 @@ function loadBatches(seed: number, batches: number, perBatch: number): CleanRow[
     out.push(batch);
   }
   return out;
-}
-
-function write(db: CacheDb, writer: ReturnType<typeof createObservationWriter>, rows: readonly CleanRow[]): WriteResult {
-  return db.transaction(() => {
-    const result = writer.writeBatch(rows);
-    writer.flush();
-    return result;
-  })();
 }
 
 /** What a user and an analyst see of the cache: rows, products, rollups. */

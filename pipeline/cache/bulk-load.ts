@@ -56,7 +56,7 @@ function buildIndexes(db: CacheDb): void {
  */
 export function startBulkLoad(db: CacheDb, expectedRows: number): BulkLoad {
   // Rows are only appended (a rowid table), so the largest rowid is the row count or more: no scan.
-  const held = (db.prepare('SELECT COALESCE(MAX(rowid), 0) FROM observation_records').pluck().get() as number) ?? 0;
+  const held = db.prepare('SELECT COALESCE(MAX(rowid), 0) FROM observation_records').pluck().get() as number;
   const owner = loaderPid(db);
   const someoneElseLoads = owner !== undefined && owner !== process.pid && processAlive(owner);
   const deferred = expectedRows >= held && expectedRows > 0 && !someoneElseLoads;

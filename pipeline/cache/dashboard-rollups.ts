@@ -409,7 +409,8 @@ export function rebuildRollups(db: CacheDb): void {
     let lastObservedAt = '';
     let key = -1;
     let slot: RollupSlot | undefined;
-    let slotKey = '';
+    let slotDt = '';
+    let slotCategory = '';
     let number = -1;
     maintainer.beginBatch();
     for (let after: [number, string] = [Number.MIN_SAFE_INTEGER, '']; ; ) {
@@ -420,9 +421,10 @@ export function rebuildRollups(db: CacheDb): void {
           maintainer.beginBatch();
           slot = undefined;
         }
-        if (slot === undefined || product !== key || slotKey !== dt + '\u0000' + category) {
+        if (slot === undefined || product !== key || slotDt !== dt || slotCategory !== category) {
           slot = maintainer.slotFor(dt, category);
-          slotKey = dt + '\u0000' + category;
+          slotDt = dt;
+          slotCategory = category;
           key = product;
           number = maintainer.numberIn(slot, source, productId);
         }

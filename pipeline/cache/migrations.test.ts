@@ -4,11 +4,11 @@ import { describe, expect, it } from 'vitest';
 import { migrate, openCache } from './cache-db';
 import { MIGRATIONS } from './migrations';
 import { backfillRollupColumns } from './migrations/0800-observation-blocks';
-import { createObservationWriter, type CleanRow } from './observation-writer';
+import type { CleanRow } from './observation-writer';
 import { computeDrop } from '../base/price-rules';
 import { seededSequence } from '../base/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
-import { cleanRow } from '../../test/support/clean-rows';
+import { cleanRow, storeRows } from '../../test/support/clean-rows';
 import { BLOCKS_RELEASE, loadReleaseCache } from '../../test/support/release-cache';
 
 const tempDir = useTempDirs('pricedrop-migrate-');
@@ -56,12 +56,7 @@ describe('migration 0700-narrow-observations', () => {
     expect(perProduct).toEqual(['2025-03-01T10:00:00.000Z', '2025-03-01T10:59:59.999Z', '2025-03-02T00:00:00.001Z']);
 
     // The writer carries on from the migrated rows: old keys are duplicates, later rows are new.
-    const writer = createObservationWriter(db);
-    const result = db.transaction(() => {
-      const r = writer.writeBatch([rows[1] as CleanRow, row('a', '2025-03-03T08:00:00.000Z', 8.5)]);
-      writer.flush();
-      return r;
-    })();
+    const result = storeRows(db, [rows[1] as CleanRow, row('a', '2025-03-03T08:00:00.000Z', 8.5)]);
     expect(result).toEqual({ inserted: 1, duplicates: 1 });
     expect(db.prepare("SELECT last_price, last_observed_at FROM products WHERE product_id = 'a'").get()).toEqual({ last_price: 8.5, last_observed_at: '2025-03-03T08:00:00.000Z' });
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -194,12 +189,7 @@ describe('migration 0900-typed-observation-records', () => {
       expect(progress.every(([done], k) => k === 0 || (done as number) >= (progress[k - 1]?.[0] as number))).toBe(true);
       expect(db.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name IN ('observation_blocks', 'observation_slots', 'observation_values', 'observation_rows')").pluck().get()).toBe(0);
       // The writer carries on: the stored rows are duplicates, the rollups stay exact.
-      const writer = createObservationWriter(db);
-      const again = db.transaction(() => {
-        const r = writer.writeBatch(batches[0] ?? []);
-        writer.flush();
-        return r;
-      })();
+      const again = storeRows(db, batches[0] ?? []);
       expect(again.inserted).toBe(0);
       expect(contents(db)).toEqual(before);
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
@@ -250,11 +240,7 @@ describe('migration 0800-observation-blocks', () => {
     const rows = Array.from({ length: 300 }, (_, i) =>
       row(`p${i % 17}`, new Date(Date.UTC(2025, 2, 1) + i * 7_200_000).toISOString(), 5 + (i % 9), i % 4 ? {} : { old_price: null, drop_amount: null, drop_pct: null, is_drop: false, drop_label: 'no drop' }),
     ).map((r, i) => ({ ...r, category: `c${i % 3}` }));
-    const writer = createObservationWriter(db);
-    db.transaction(() => {
-      writer.writeBatch(rows);
-      writer.flush();
-    })();
+    storeRows(db, rows);
     const columns = () => ({
       presence: db.prepare('SELECT dt, category, kind, products FROM rollup_presence ORDER BY 1, 2, 3').all(),
       dropped: db.prepare('SELECT category, n, dropped FROM rollup_category_products ORDER BY 1, 2').all(),

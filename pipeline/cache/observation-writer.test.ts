@@ -2,13 +2,13 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
-import { createObservationWriter, instantMs, type CleanRow, type WriteResult } from './observation-writer';
+import { createObservationWriter, instantMs, type CleanRow } from './observation-writer';
 import { computeDrop } from '../base/price-rules';
 
 import { rebuildRollups } from './dashboard-rollups';
 import { seededSequence } from '../base/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
-import { cleanRow } from '../../test/support/clean-rows';
+import { cleanRow, writeInTransaction as write } from '../../test/support/clean-rows';
 
 const tempDir = useTempDirs('pricedrop-writer-');
 
@@ -63,14 +63,6 @@ function dump(db: CacheDb): Record<string, unknown[]> {
       )
       .all(),
   };
-}
-
-function write(db: CacheDb, writer: ReturnType<typeof createObservationWriter>, rows: readonly CleanRow[]): WriteResult {
-  return db.transaction(() => {
-    const result = writer.writeBatch(rows);
-    writer.flush();
-    return result;
-  })();
 }
 
 function firstPerKey(rows: readonly CleanRow[]): Map<string, CleanRow> {

@@ -1,4 +1,5 @@
 import type { DropFields, ValidRow } from '../base/price-rules';
+import { HOUR_MS } from '../base/time';
 import type { CacheDb } from './cache-db';
 import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
 
@@ -98,7 +99,7 @@ export function instantMs(iso: string): number {
     const minute = num(iso, 14, 16);
     const second = num(iso, 17, 19);
     if (month >= 1 && month <= 12 && day >= 1 && day <= 31 && hour < 24 && minute < 60 && second < 60) {
-      return Date.UTC(num(iso, 0, 4), month - 1, day) + hour * 3_600_000 + minute * 60_000 + second * 1000 + num(iso, 20, 23);
+      return Date.UTC(num(iso, 0, 4), month - 1, day) + hour * HOUR_MS + minute * 60_000 + second * 1000 + num(iso, 20, 23);
     }
   }
   const ms = Date.parse(iso);
@@ -325,10 +326,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       return ref !== undefined && ref.owner === owner && ref.generation === generation ? ref.state : productState(row.source, row.product_id);
     });
     const times = new Float64Array(rows.length);
-    const isos = rows.map((row, i) => {
-      const iso = row.observed_at;
-      times[i] = row.observed_ms ?? instantMs(iso);
-      return iso;
+    rows.forEach((row, i) => {
+      times[i] = row.observed_ms ?? instantMs(row.observed_at);
     });
     let inserted = 0;
     let maxT = -Infinity;
@@ -336,7 +335,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       const row = rows[i] as CleanRow;
       const state = states[i] as ProductState;
       const t = times[i] as number;
-      const iso = isos[i] as string;
+      const iso = row.observed_at; // read once: it may be a getter (the bench's rows)
       const observedAt = isCanonical(iso) ? iso : new Date(t).toISOString();
       const dt = observedAt.slice(0, 10);
       if (row.dt !== dt) throw new Error(`observation writer: dt ${JSON.stringify(row.dt)} is not the day of observed_at ${JSON.stringify(row.observed_at)}`);

@@ -35,10 +35,10 @@ Example (Pick n Pay weekly snapshots):
     const workspace = workspaceOf(args);
     const minDropPct = numberFlag(args, 'min-drop-pct', 0.01, { min: 0 });
     const currency = args.flags.get('currency');
+    const source = args.flags.get('source');
     if (currency !== undefined && !/^[A-Za-z]{3}$/.test(currency)) throw new UsageError(`--currency must be a 3-letter code, got "${currency}"`);
-    const kindFlag = args.flags.get('kind');
-    if (kindFlag !== undefined && !isSourceKind(kindFlag)) throw new UsageError(`--kind must be snapshots or changes, got "${kindFlag}"`);
-    const kind = kindFlag;
+    const kind = args.flags.get('kind');
+    if (kind !== undefined && !isSourceKind(kind)) throw new UsageError(`--kind must be snapshots or changes, got "${kind}"`);
     let imported;
     try {
       imported = importHistory({
@@ -47,7 +47,7 @@ Example (Pick n Pay weekly snapshots):
         map: args.flags.get('map'),
         dateFromFilename: args.switches.has('date-from-filename'),
         currency: currency?.toUpperCase(),
-        source: args.flags.get('source'),
+        source,
         onFile: (file) => io.log(`${displayPath(file.input)}: ${file.lakeKeys.length === 0 && file.rows === 0 ? 'already imported' : `${file.rows} rows`}`),
       });
     } catch (error) {
@@ -65,8 +65,7 @@ Example (Pick n Pay weekly snapshots):
     });
     // The sources of these files; a file imported before names none, so --source stands in for it.
     const sources = new Set(imported.flatMap((file) => file.sources));
-    const sourceFlag = args.flags.get('source');
-    if (sourceFlag !== undefined) sources.add(sourceFlag);
+    if (source !== undefined) sources.add(source);
     if (sources.size > 0) for (const line of recordSourceKinds(workspace, { sources: [...sources], kind })) io.log(line);
     const result = {
       files: imported.length,
@@ -79,4 +78,3 @@ Example (Pick n Pay weekly snapshots):
     else io.out(`${result.files} files imported, ${result.read} rows read: ${result.cleaned} cleaned, ${result.duplicates} duplicates, ${result.quarantined} quarantined`);
   },
 };
-

@@ -1,5 +1,5 @@
 import type { CacheDb } from '../../pipeline/cache/cache-db';
-import { createObservationWriter, type CleanRow, type WriteResult } from '../../pipeline/cache/observation-writer';
+import { createObservationWriter, type CleanRow, type ObservationWriter, type WriteResult } from '../../pipeline/cache/observation-writer';
 
 /**
  * A cleaned observation for tests: `dt` follows from observed_at, and it is a "no drop" row
@@ -27,7 +27,11 @@ export function cleanRow(fields: Pick<CleanRow, 'product_id' | 'observed_at'> & 
  * one transaction (the views are read-only; the writer keeps the rows and the rollups).
  */
 export function storeRows(db: CacheDb, rows: readonly CleanRow[], origin: 'local' | 'athena' = 'local'): WriteResult {
-  const writer = createObservationWriter(db, { origin });
+  return writeInTransaction(db, createObservationWriter(db, { origin }), rows);
+}
+
+/** One batch through `writer`, committed with its rollups (a writer kept across batches, as the ETL keeps it). */
+export function writeInTransaction(db: CacheDb, writer: ObservationWriter, rows: readonly CleanRow[]): WriteResult {
   return db.transaction(() => {
     const result = writer.writeBatch(rows);
     writer.flush();
