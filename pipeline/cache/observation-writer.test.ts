@@ -2,7 +2,8 @@ import { execFileSync, spawnSync } from 'node:child_process';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { openCache, type CacheDb } from './cache-db';
-import { createObservationWriter, instantMs, type CleanRow } from './observation-writer';
+import { createObservationWriter, type CleanRow } from './observation-writer';
+import { instantMs } from '../base/time';
 import { computeDrop } from '../base/price-rules';
 
 import { rebuildRollups } from './dashboard-rollups';

@@ -1,5 +1,5 @@
 import { type CacheDb } from '../cache/cache-db';
-import { instantMs } from '../cache/observation-writer';
+import { instantMs } from '../base/time';
 import { HistoryBuilder, type ProductHistory } from '../../model/price-history';
 import type { HistorySource } from '../../model/decision-data';
 import { kindFromRepeatShare, type SourceKind } from '../../model/timeline';

@@ -1,5 +1,5 @@
 import type { CacheDb } from '../cache/cache-db';
-import { instantMs } from '../cache/observation-writer';
+import { instantMs } from '../base/time';
 import { DAY_MS, dayOf } from '../base/time';
 
 /**
