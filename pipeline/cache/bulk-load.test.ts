@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { startBulkLoad } from './bulk-load';
+import { hasKeyIndex, startBulkLoad } from './bulk-load';
 import { openCache, type CacheDb } from './cache-db';
+import { rebuildRollups } from './dashboard-rollups';
 import { createObservationWriter, type CleanRow, type WriteResult } from './observation-writer';
 import { seededSequence } from '../base/seeded-sequence';
 import { cleanRow, writeInTransaction as write } from '../../test/support/clean-rows';
@@ -81,8 +82,9 @@ describe('bulk load (indexes after the rows)', () => {
     const batches = loadBatches(7, 6, 400);
     const db = openCache(join(tempDir(), 'cache.db'));
     const load = startBulkLoad(db, 2400);
-    expect(load.deferred).toBe(true);
+    expect(load).toMatchObject({ deferred: true, keyDeferred: true });
     expect(secondaryIndexes(db)).toEqual([]);
+    expect(hasKeyIndex(db)).toBe(false);
     const writer = createObservationWriter(db);
     const results = batches.map((batch) => write(db, writer, batch));
     // Meanwhile a day filter scans, and answers the same.
@@ -94,11 +96,56 @@ describe('bulk load (indexes after the rows)', () => {
     expect(results.some((r) => r.duplicates > 0)).toBe(true);
     expect(dump(db)).toEqual(dump(indexed.db));
     expect(secondaryIndexes(db)).toEqual(SECONDARY);
+    expect(hasKeyIndex(db)).toBe(true);
     expect(plan(db, 'SELECT count(*), avg(price) FROM observations WHERE dt = ?', '2025-03-02')).toMatch(/observation_records_dt/);
     expect(plan(db, 'SELECT count(*) FROM observations WHERE category = ?', 'dairy')).toMatch(/observation_records_descriptor/);
     expect(plan(db, 'SELECT * FROM observations WHERE source = ? AND product_id = ?', 'pnp', 'p4')).toMatch(/observation_records_key/);
     expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     expect(db.prepare("SELECT value FROM meta WHERE key = 'bulk_load'").get()).toBeUndefined();
+  });
+
+  it('builds the key at its end when no row is late, and at the first late row otherwise, counts as an indexed load', () => {
+    // In time order per product, with repeats of a product's latest row (the same key): no late row.
+    const random = seededSequence(11);
+    const inOrder: CleanRow[][] = [0, 1, 2].map((b) =>
+      Array.from({ length: 300 }, (_, i) => {
+        const product = i % 50;
+        const hour = b * 10 + Math.floor(i / 50);
+        return cleanRow({ source: 'pnp', product_id: `p${product}`, observed_at: new Date(Date.UTC(2025, 2, 1) + hour * 3_600_000).toISOString(), price: Math.round(random() * 10_000) / 100 });
+      }).flatMap((row, i) => (i % 7 === 0 ? [row, { ...row, price: row.price + 1 }] : [row])),
+    );
+    const late = [cleanRow({ source: 'pnp', product_id: 'p3', observed_at: new Date(Date.UTC(2025, 2, 1) + 3_600_000 / 2).toISOString(), price: 5 }), ...(inOrder[0] as CleanRow[]).slice(0, 20)];
+    const db = openCache(join(tempDir(), 'cache.db'));
+    const load = startBulkLoad(db, 1000);
+    expect(load.keyDeferred).toBe(true);
+    const writer = createObservationWriter(db);
+    const results = inOrder.map((batch) => write(db, writer, batch));
+    expect(results.every((r) => r.duplicates > 0)).toBe(true);
+    expect(hasKeyIndex(db)).toBe(false);
+    results.push(write(db, writer, late));
+    expect(hasKeyIndex(db)).toBe(true);
+    load.finish();
+
+    const indexed = indexedLoad([...inOrder, late]);
+    expect(results).toEqual(indexed.results);
+    expect(dump(db)).toEqual(dump(indexed.db));
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
+  });
+
+  it('keeps the key of a table that holds rows, and the rollups rebuild without it', () => {
+    const batches = loadBatches(12, 2, 200);
+    const db = openCache(join(tempDir(), 'cache.db'));
+    write(db, createObservationWriter(db), batches[0] as CleanRow[]);
+    expect(startBulkLoad(db, 10_000)).toMatchObject({ deferred: true, keyDeferred: false });
+    expect(hasKeyIndex(db)).toBe(true);
+
+    const empty = openCache(join(tempDir(), 'cache.db'));
+    expect(startBulkLoad(empty, 400).keyDeferred).toBe(true);
+    write(empty, createObservationWriter(empty), batches[0] as CleanRow[]);
+    const before = dump(empty);
+    rebuildRollups(empty);
+    expect(hasKeyIndex(empty)).toBe(true);
+    expect(dump(empty)).toEqual(before);
   });
 
   it('keeps maintaining the indexes for a load smaller than the table', () => {

@@ -2,31 +2,40 @@ import type { CacheDb } from './cache-db';
 import { processAlive } from '../base/process-alive';
 
 /**
- * Bulk loads with the secondary indexes of `observation_records` built after the rows
+ * Bulk loads with the indexes of `observation_records` built after the rows
  * (docs/decisions/0012-typed-cache-rows.md, "Bulk loads"). `(dt)` and `(descriptor)` are
  * dropped while a load appends and built at its end with one sort each, as migration 0900 builds
- * them. The unique key `(product, observed_at)` stays: it is what says a late row is a duplicate
- * (the writer's `INSERT OR IGNORE`), what finds a product's latest row and the price before a
- * late row, and what the rollups' rebuild walks; with it, every count and every row is exactly
- * what an indexed load gives, and readers only lose the day and category index meanwhile (their
- * queries stay correct, as scans).
+ * them. The unique key `(product, observed_at)` is dropped too when the table is empty at the
+ * start (a new cache, a first ETL, the benches): then the writer knows every product's latest row
+ * itself (it wrote them all), so a row later than its product's latest is new and one at that very
+ * instant a duplicate, with no index. Anything only the key can answer (a late row, the latest
+ * row of a product the writer has not met, the price before a late row, the rollups' rebuild)
+ * builds it first, in the caller's transaction (`ensureKeyIndex`), and the load goes on with it:
+ * every count and every row is what an indexed load gives. Readers only lose the indexes
+ * meanwhile (their queries stay correct; SQLite makes an automatic index where a join needs one).
  *
  * The deferred state is the `bulk_load` row of `meta` (the loading process's pid), committed with
  * the DROP INDEX: a load that dies (killed, crashed, a full disk while the indexes are built) is
- * finished by the next `openCache` once its process is gone.
+ * finished by the next `openCache` once its process is gone. Rows appended without the key never
+ * repeat one (above), so building it cannot fail on a duplicate.
  */
 
+/** The key as migrations/0900-typed-observation-records.ts creates it. */
+const KEY_INDEX = 'CREATE UNIQUE INDEX IF NOT EXISTS observation_records_key ON observation_records (product, observed_at)';
 /** The two secondary indexes as migrations/0900-typed-observation-records.ts creates them. */
 const DEFERRED_INDEXES = [
   'CREATE INDEX IF NOT EXISTS observation_records_dt ON observation_records (dt)',
   'CREATE INDEX IF NOT EXISTS observation_records_descriptor ON observation_records (descriptor)',
 ];
 const DROP_INDEXES = 'DROP INDEX IF EXISTS observation_records_dt; DROP INDEX IF EXISTS observation_records_descriptor;';
+const DROP_KEY_INDEX = 'DROP INDEX IF EXISTS observation_records_key';
 const META_KEY = 'bulk_load';
 
 export interface BulkLoad {
   /** Whether this load appends without the secondary indexes (finish() builds them). */
   readonly deferred: boolean;
+  /** Whether it also started without the key (an empty table; see above). */
+  readonly keyDeferred: boolean;
   /**
    * Builds the deferred indexes (one sort each) and clears the deferred state, in one
    * transaction; call it after the load's last commit, outside a transaction. A failure (a full
@@ -40,8 +49,22 @@ function loaderPid(db: CacheDb): number | undefined {
   return value === undefined ? undefined : (JSON.parse(value) as { pid: number }).pid;
 }
 
+/** Whether `observation_records` has its key now (not during a bulk load into an empty table). */
+export function hasKeyIndex(db: CacheDb): boolean {
+  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'observation_records_key'").get() !== undefined;
+}
+
+/**
+ * Builds the key if a bulk load deferred it (one sort of the rows so far); nothing otherwise.
+ * Runs in the caller's transaction, if any.
+ */
+export function ensureKeyIndex(db: CacheDb): void {
+  db.exec(KEY_INDEX);
+}
+
 function buildIndexes(db: CacheDb): void {
   db.transaction(() => {
+    db.exec(KEY_INDEX);
     for (const sql of DEFERRED_INDEXES) db.exec(sql);
     db.prepare('DELETE FROM meta WHERE key = ?').run(META_KEY);
   }).immediate();
@@ -60,12 +83,14 @@ export function startBulkLoad(db: CacheDb, expectedRows: number): BulkLoad {
   const owner = loaderPid(db);
   const someoneElseLoads = owner !== undefined && owner !== process.pid && processAlive(owner);
   const deferred = expectedRows >= held && expectedRows > 0 && !someoneElseLoads;
-  if (!deferred) return { deferred, finish: () => undefined };
+  if (!deferred) return { deferred, keyDeferred: false, finish: () => undefined };
+  const keyDeferred = held === 0;
   db.transaction(() => {
     db.exec(DROP_INDEXES);
+    if (keyDeferred) db.exec(DROP_KEY_INDEX);
     db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value').run(META_KEY, JSON.stringify({ pid: process.pid }));
   }).immediate();
-  return { deferred, finish: () => buildIndexes(db) };
+  return { deferred, keyDeferred, finish: () => buildIndexes(db) };
 }
 
 /**

@@ -1,3 +1,4 @@
+import { ensureKeyIndex } from './bulk-load';
 import type { CacheDb } from './cache-db';
 
 /**
@@ -395,6 +396,7 @@ export function rebuildRollups(db: CacheDb): void {
     // A new generation tells in-memory readers to drop what they hold rather than patch it.
     db.prepare('UPDATE rollup_state SET built = 1, generation = generation + 1 WHERE id = 1').run();
     const maintainer = createRollupMaintainer(db);
+    ensureKeyIndex(db); // a bulk load may have deferred it
     // Every row in (product, observed_at) order (the key index), a page at a time (the
     // maintainer reads and writes between pages): a product's rows together, so its slot changes
     // with the day and its number with the category.

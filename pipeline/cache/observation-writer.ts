@@ -1,6 +1,7 @@
 import type { DropFields, ValidRow } from '../base/price-rules';
 import { instantMs, isCanonical } from '../base/time';
 import type { CacheDb } from './cache-db';
+import { ensureKeyIndex, hasKeyIndex } from './bulk-load';
 import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
 
 /**
@@ -136,8 +137,10 @@ function keyOrder(states: readonly ProductState[], times: Float64Array): Int32Ar
  * the dashboard rollups (dashboard-rollups.ts) kept exactly consistent with the rows.
  *
  * A row later than everything known of its product cannot be a duplicate: nearly all rows
- * (producers write in time order) take that path, 64 rows to an INSERT. A late one is inserted
- * alone with OR IGNORE, and the key index says whether it was new.
+ * (producers write in time order) take that path, 64 rows to an INSERT. One at the instant of its
+ * product's latest row is a duplicate. Any other late one is inserted alone with OR IGNORE, and
+ * the key index says whether it was new. During a bulk load into an empty cache the key is built
+ * after the rows (bulk-load.ts): what only it can answer builds it first.
  */
 export function createObservationWriter(db: CacheDb, options: ObservationWriterOptions = {}): ObservationWriter {
   const origin = options.origin ?? 'local';
@@ -153,6 +156,13 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   const insertDescriptor = db.prepare('INSERT INTO descriptors (title, category, currency) VALUES (?, ?, ?)');
   const descriptorAt = db.prepare('SELECT title, category, currency FROM descriptors WHERE id = ?').raw();
   const rollups = createRollupMaintainer(db);
+  // False while a bulk load defers the key: read at each batch (another connection may build it).
+  let keyIndexed = true;
+  function needKeyIndex(): void {
+    if (keyIndexed) return;
+    ensureKeyIndex(db);
+    keyIndexed = true;
+  }
 
   // What the writer remembers of committed (or this transaction's) state; reset() drops it.
   const owner = {};
@@ -192,6 +202,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   function begin(): void {
     const stale = rollups.beginBatch();
     if (stale || !allocationsHold()) reset();
+    keyIndexed = hasKeyIndex(db);
   }
 
   /** The product's state, read or created. */
@@ -204,7 +215,10 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     let latest: { observed_at: string; price: number } | undefined;
     const isNew = id === undefined;
     if (id === undefined) id = Number(insertProductKey.run(source, productId).lastInsertRowid);
-    else latest = latestRow.get(id) as { observed_at: string; price: number } | undefined;
+    else {
+      needKeyIndex();
+      latest = latestRow.get(id) as { observed_at: string; price: number } | undefined;
+    }
     const state: ProductState = {
       id,
       source,
@@ -283,11 +297,16 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       const observedAt = isCanonical(iso) ? iso : new Date(t).toISOString();
       const dt = observedAt.slice(0, 10);
       if (row.dt !== dt) throw new Error(`observation writer: dt ${JSON.stringify(row.dt)} is not the day of observed_at ${JSON.stringify(row.observed_at)}`);
+      // At the instant of its product's latest row (stored or written here): that row's key.
+      if (t === state.lastT) continue;
       const descriptor = descriptorOf(state, row);
       const isDrop = row.is_drop ? 1 : 0;
       const isLate = !(t > state.lastT);
       // The queued rows go first when a late row comes: they may hold its key.
-      if (isLate) insertQueued();
+      if (isLate) {
+        insertQueued();
+        needKeyIndex();
+      }
       const at = queuedRows * COLUMNS;
       queued[at] = state.id;
       queued[at + 1] = descriptor;
@@ -333,6 +352,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
 
   function priceBefore(source: string, productId: string, t: number): number | undefined {
     const state = productState(source, productId);
+    needKeyIndex();
     return priceBeforeRow.get(state.id, new Date(t).toISOString()) as number | undefined;
   }
 
