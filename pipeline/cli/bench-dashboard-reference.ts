@@ -74,3 +74,64 @@ export function referenceRowInserts(rows: number, products: number, seed: number
     rmSync(dir, { recursive: true, force: true });
   }
 }
+
+/**
+ * The cache layout's own floor: SQLite storing the cache's very rows (read back from `cache`, the
+ * reading untimed) in a fresh database with the cache's table, the same multi-row INSERTs of 64
+ * rows, 1M-row transactions and page cache, then building the table's three indexes (key, day,
+ * descriptor) and checkpointing, as a bulk load does: no parsing, no dictionaries, no duplicate
+ * checks, no rollups. What any writer of this layout could ingest at most on this machine
+ * (`storage_floor_rows_per_s`), to read ingest_rows_per_s against it.
+ */
+export function storageFloorInserts(cache: Database.Database, cacheMb: number): number {
+  const ROWS = 64;
+  const TRANSACTION = 1_000_000 - (1_000_000 % ROWS);
+  const table = cache.prepare("SELECT sql FROM sqlite_master WHERE type = 'table' AND name = 'observation_records'").pluck().get() as string;
+  const indexes = cache.prepare("SELECT sql FROM sqlite_master WHERE type = 'index' AND tbl_name = 'observation_records' AND sql IS NOT NULL").pluck().all() as string[];
+  const columns = (cache.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('observation_records') as string[]).join(', ');
+  const width = columns.split(',').length;
+  const read = cache.prepare(`SELECT ${columns} FROM observation_records WHERE rowid > ? ORDER BY rowid LIMIT ${TRANSACTION}`).raw();
+  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-bench-floor-'));
+  const db = new Database(join(dir, 'floor.db'));
+  try {
+    db.pragma('journal_mode = WAL');
+    db.pragma('synchronous = NORMAL');
+    db.pragma('wal_autocheckpoint = 0');
+    db.pragma(`cache_size = -${cacheMb * 1024}`);
+    db.exec(table);
+    const insertMany = db.prepare(`INSERT INTO observation_records (${columns}) VALUES ${Array(ROWS).fill(`(${Array(width).fill('?').join(', ')})`).join(', ')}`);
+    const insertOne = db.prepare(`INSERT INTO observation_records (${columns}) VALUES (${Array(width).fill('?').join(', ')})`);
+    let ms = 0;
+    let stored = 0;
+    for (let after = 0; ; ) {
+      const rows = read.all(after) as unknown[][];
+      if (rows.length === 0) break;
+      after += rows.length; // rowids are dense: rows are only appended
+      const params = new Array<unknown>(ROWS * width);
+      const began = performance.now();
+      db.exec('BEGIN');
+      let k = 0;
+      for (const row of rows) {
+        for (let c = 0; c < width; c++) params[k * width + c] = row[c];
+        if (++k === ROWS) {
+          insertMany.run(params);
+          k = 0;
+        }
+      }
+      for (let r = 0; r < k; r++) insertOne.run(params.slice(r * width, (r + 1) * width));
+      db.exec('COMMIT');
+      ms += performance.now() - began;
+      stored += rows.length;
+    }
+    const built = performance.now();
+    db.transaction(() => {
+      for (const sql of indexes) db.exec(sql);
+    })();
+    db.pragma('wal_checkpoint(PASSIVE)');
+    ms += performance.now() - built;
+    return Math.round(stored / (ms / 1000));
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
