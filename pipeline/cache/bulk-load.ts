@@ -6,13 +6,13 @@ import { processAlive } from '../base/process-alive';
  * (docs/decisions/0012-typed-cache-rows.md, "Bulk loads"). `(dt)` and `(descriptor)` are
  * dropped while a load appends and built at its end with one sort each, as migration 0900 builds
  * them. The unique key `(product, observed_at)` is dropped too when the table is empty at the
- * start (a new cache, a first ETL, the benches): then the writer knows every product's latest row
- * itself (it wrote them all), so a row later than its product's latest is new and one at that very
- * instant a duplicate, with no index. Anything only the key can answer (a late row, the latest
- * row of a product the writer has not met, the price before a late row, the rollups' rebuild)
- * builds it first, in the caller's transaction (`ensureKeyIndex`), and the load goes on with it:
- * every count and every row is what an indexed load gives. Readers only lose the indexes
- * meanwhile (their queries stay correct; SQLite makes an automatic index where a join needs one).
+ * start (a new cache, a first ETL, the benches): the writer knows each product's latest row
+ * (`product_keys.last_row`, migration 1000), so a row later than it is new and one at that very
+ * instant a duplicate, with no index. Anything only the key can answer (a late row, the price
+ * before a late row, the rollups' rebuild) builds it first, in the caller's transaction
+ * (`ensureKeyIndex`), and the load goes on with it: every count and every row is what an indexed
+ * load gives. Readers stay correct meanwhile: the product views read `last_row`, not the key; a
+ * filter on a day, a category or one product's history scans the table instead of seeking.
  *
  * The deferred state is the `bulk_load` row of `meta` (the loading process's pid), committed with
  * the DROP INDEX: a load that dies (killed, crashed, a full disk while the indexes are built) is

@@ -149,7 +149,7 @@ describe('migration 0900-typed-observation-records', () => {
     migrate(old, MIGRATIONS.slice(0, BEFORE_TYPED));
     old.close();
     openCache(join(dir, 'old.db'), { onMigration: (m) => told.push(m.id) }).close();
-    expect(told).toEqual(['0900-typed-observation-records', '0950-source-kinds']);
+    expect(told).toEqual(['0900-typed-observation-records', '0950-source-kinds', '1000-product-latest-row']);
     expect(MIGRATIONS[BEFORE_TYPED]?.note).toMatch(/per million observations/);
   });
 
@@ -231,6 +231,49 @@ describe('migration 0900-typed-observation-records', () => {
       expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
       db.close();
     }
+  });
+});
+
+describe('migration 1000-product-latest-row', () => {
+  it("gives each product its latest row, the views answer as 0900's did, the writer keeps it, and no view needs the key", () => {
+    const random = seededSequence(21);
+    const file = join(tempDir(), 'cache.db');
+    const old = new Database(file);
+    migrate(old, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === '0800-observation-blocks')));
+    const insert = old.prepare(
+      `INSERT INTO observations (source, product_id, observed_at, dt, title, category, price, old_price, currency, drop_amount, drop_pct, is_drop, drop_label, origin)
+       VALUES (@source, @product_id, @observed_at, @dt, @title, @category, @price, @old_price, @currency, @drop_amount, @drop_pct, @is_drop, @drop_label, @origin)`,
+    );
+    const rows = expectedObservations(randomRows(random, 1200), () => 'local') as CleanRow[];
+    old.transaction(() => rows.forEach((r) => insert.run({ ...r })))();
+    migrate(old, MIGRATIONS.slice(0, MIGRATIONS.findIndex((m) => m.id === '1000-product-latest-row')));
+    const views = (db: Database.Database) => ({
+      products: db.prepare('SELECT * FROM products ORDER BY source, product_id').all(),
+      latest: db.prepare('SELECT * FROM v_product_latest ORDER BY source, product_id').all(),
+      kpis: db.prepare('SELECT * FROM v_price_drop_kpis').get(),
+    });
+    const before = views(old);
+    expect(before.products.length).toBeGreaterThan(20);
+    old.close();
+
+    const db = openCache(file);
+    expect(views(db)).toEqual(before);
+    expect(db.prepare('SELECT COUNT(*) FROM product_keys WHERE last_row IS NULL').pluck().get()).toBe(0);
+    // Later rows through the writer move each product's latest; late and repeated ones do not.
+    const later = rows.slice(0, 300).map((r) => {
+      const t = new Date(Date.parse(r.observed_at) + 400 * 86_400_000).toISOString();
+      return { ...r, observed_at: t, dt: t.slice(0, 10), price: r.price + 1 };
+    });
+    storeRows(db, [...later, ...rows.slice(300, 400)]);
+    const rebuilt = (sql: string) => db.prepare(sql.replace(/JOIN observation_records o ON o.rowid = k.last_row/, 'JOIN observation_records o ON o.product = k.id AND o.observed_at = (SELECT MAX(x.observed_at) FROM observation_records x WHERE x.product = k.id)')).all();
+    const definition = (name: string) => db.prepare("SELECT sql FROM sqlite_master WHERE name = ?").pluck().get(name) as string;
+    expect(db.prepare('SELECT * FROM products ORDER BY source, product_id').all()).toEqual(rebuilt(`${definition('products').replace(/^CREATE VIEW products AS/, '')} ORDER BY source, product_id`));
+    expect(db.prepare('SELECT * FROM v_product_latest ORDER BY source, product_id').all()).toEqual(rebuilt(`${definition('v_product_latest').replace(/^CREATE VIEW v_product_latest AS/, '')} ORDER BY source, product_id`));
+    for (const view of ['products', 'v_product_latest', 'v_price_drop_kpis']) {
+      const plan = (db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM ${view}`).all() as { detail: string }[]).map((r) => r.detail).join('\n');
+      expect(plan).not.toMatch(/observation_records_key|CORRELATED/);
+    }
+    db.close();
   });
 });
 

@@ -9,6 +9,7 @@ import { migration as m0700 } from './migrations/0700-narrow-observations';
 import { migration as m0800 } from './migrations/0800-observation-blocks';
 import { migration as m0900 } from './migrations/0900-typed-observation-records';
 import { migration as m0950 } from './migrations/0950-source-kinds';
+import { migration as m1000 } from './migrations/1000-product-latest-row';
 
 /**
  * Versioned schema migrations of the cache (`<workspace>/cache.db`).
@@ -17,7 +18,7 @@ import { migration as m0950 } from './migrations/0950-source-kinds';
  * a migration that has shipped. The cache records the ids it has applied in `schema_migrations`,
  * and applies the missing ones in list order, each in its own transaction.
  */
-export const MIGRATIONS: readonly Migration[] = [m0001, m0100, m0500, m0501, m0502, m0600, m0700, m0800, m0900, m0950];
+export const MIGRATIONS: readonly Migration[] = [m0001, m0100, m0500, m0501, m0502, m0600, m0700, m0800, m0900, m0950, m1000];
 
 /** How far a migration's long step is: `done` of `total` rows. */
 export type MigrationProgress = (done: number, total: number) => void;

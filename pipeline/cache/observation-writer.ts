@@ -68,6 +68,9 @@ interface ProductState {
   /** observed_at (ms) of the latest row, stored or written in this transaction; -Infinity when none. */
   lastT: number;
   lastPrice: number;
+  /** Its rowid in observation_records (product_keys.last_row); `lastRowDirty`: changed since the last flush. */
+  lastRow: number;
+  lastRowDirty: boolean;
   /** The descriptor of the product's previous row in this writer, and its names. */
   descriptor: number;
   title: string;
@@ -147,9 +150,12 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   const insertMany = db.prepare(`INSERT INTO observation_records (${INSERT_COLUMNS}) VALUES ${Array(ROWS_PER_INSERT).fill(ROW_PLACEHOLDERS).join(', ')}`);
   const insertOne = db.prepare(`INSERT INTO observation_records (${INSERT_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`);
   const insertLate = db.prepare(`INSERT OR IGNORE INTO observation_records (${INSERT_COLUMNS}) VALUES ${ROW_PLACEHOLDERS}`);
-  const latestRow = db.prepare('SELECT observed_at, price FROM observation_records WHERE product = ? ORDER BY observed_at DESC LIMIT 1');
   const priceBeforeRow = db.prepare('SELECT price FROM observation_records WHERE product = ? AND observed_at < ? ORDER BY observed_at DESC LIMIT 1').pluck();
-  const selectProduct = db.prepare('SELECT id FROM product_keys WHERE source = ? AND product_id = ?').pluck();
+  // A product and its latest row (product_keys.last_row, migration 1000): no need of the key.
+  const selectProduct = db.prepare(
+    'SELECT k.id, o.observed_at, o.price, k.last_row FROM product_keys k LEFT JOIN observation_records o ON o.rowid = k.last_row WHERE k.source = ? AND k.product_id = ?',
+  ).raw();
+  const setLastRow = db.prepare('UPDATE product_keys SET last_row = ? WHERE id = ?');
   const productById = db.prepare('SELECT source, product_id FROM product_keys WHERE id = ?').raw();
   const insertProductKey = db.prepare('INSERT INTO product_keys (source, product_id) VALUES (?, ?)');
   const selectDescriptor = db.prepare('SELECT id FROM descriptors WHERE title = ? AND category = ? AND currency = ?').pluck();
@@ -175,7 +181,11 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   let newestDescriptor: { id: number; title: string; category: string; currency: string } | undefined;
 
   const queued: unknown[] = new Array<unknown>(ROWS_PER_INSERT * COLUMNS);
+  // The product of each queued row that becomes its product's latest (undefined: a late row).
+  const queuedStates: (ProductState | undefined)[] = new Array<ProductState | undefined>(ROWS_PER_INSERT);
   let queuedRows = 0;
+  // Products whose latest row changed since the last flush (their last_row to write).
+  let dirty: ProductState[] = [];
 
   function reset(): void {
     generation++;
@@ -184,6 +194,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     newestProduct = undefined;
     newestDescriptor = undefined;
     queuedRows = 0;
+    dirty = [];
   }
 
   function allocationsHold(): boolean {
@@ -209,22 +220,19 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   function productState(source: string, productId: string): ProductState {
     let bySource = products.get(source);
     if (bySource === undefined) products.set(source, (bySource = new Map()));
-    const known = bySource.get(productId);
-    if (known !== undefined) return known;
-    let id = selectProduct.get(source, productId) as number | undefined;
-    let latest: { observed_at: string; price: number } | undefined;
-    const isNew = id === undefined;
-    if (id === undefined) id = Number(insertProductKey.run(source, productId).lastInsertRowid);
-    else {
-      needKeyIndex();
-      latest = latestRow.get(id) as { observed_at: string; price: number } | undefined;
-    }
+    const remembered = bySource.get(productId);
+    if (remembered !== undefined) return remembered;
+    const known = selectProduct.get(source, productId) as [number, string | null, number | null, number | null] | undefined;
+    const id = known ? known[0] : Number(insertProductKey.run(source, productId).lastInsertRowid);
+    const latestAt = known?.[1] ?? null;
     const state: ProductState = {
       id,
       source,
       productId,
-      lastT: latest ? instantMs(latest.observed_at) : -Infinity,
-      lastPrice: latest ? latest.price : NaN,
+      lastT: latestAt === null ? -Infinity : instantMs(latestAt),
+      lastPrice: latestAt === null ? NaN : (known?.[2] as number),
+      lastRow: known?.[3] ?? -1,
+      lastRowDirty: false,
       descriptor: -1,
       title: '',
       category: '',
@@ -236,7 +244,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       numberingId: -1,
       number: -1,
     };
-    if (isNew) newestProduct = state;
+    if (known === undefined) newestProduct = state;
     bySource.set(productId, state);
     return state;
   }
@@ -267,10 +275,24 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     return id;
   }
 
+  /** A queued row's rowid: the product's latest row now (its last_row at the next flush). */
+  function rowStored(r: number, rowid: number): void {
+    const state = queuedStates[r];
+    if (state === undefined) return;
+    state.lastRow = rowid;
+    if (!state.lastRowDirty) {
+      state.lastRowDirty = true;
+      dirty.push(state);
+    }
+  }
+
   function insertQueued(): void {
-    if (queuedRows === ROWS_PER_INSERT) insertMany.run(queued);
-    else {
-      for (let r = 0; r < queuedRows; r++) insertOne.run(queued.slice(r * COLUMNS, (r + 1) * COLUMNS));
+    if (queuedRows === ROWS_PER_INSERT) {
+      // One statement's rows take consecutive rowids, in VALUES order (the table only appends).
+      const last = Number(insertMany.run(queued).lastInsertRowid);
+      for (let r = 0; r < queuedRows; r++) rowStored(r, last - queuedRows + 1 + r);
+    } else {
+      for (let r = 0; r < queuedRows; r++) rowStored(r, Number(insertOne.run(queued.slice(r * COLUMNS, (r + 1) * COLUMNS)).lastInsertRowid));
     }
     queuedRows = 0;
   }
@@ -321,6 +343,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
       queued[at + 10] = origin;
       if (!isLate) {
         // Later than every row of its product: new.
+        queuedStates[queuedRows] = state;
         if (++queuedRows === ROWS_PER_INSERT) insertQueued();
         state.lastT = t;
         state.lastPrice = row.price;
@@ -356,5 +379,14 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
     return priceBeforeRow.get(state.id, new Date(t).toISOString()) as number | undefined;
   }
 
-  return { writeBatch, product, priceBefore, forget: reset, flush: () => rollups.flush() };
+  function flush(): void {
+    for (const state of dirty) {
+      setLastRow.run(state.lastRow, state.id);
+      state.lastRowDirty = false;
+    }
+    dirty = [];
+    rollups.flush();
+  }
+
+  return { writeBatch, product, priceBefore, forget: reset, flush };
 }
