@@ -9,7 +9,7 @@ import { computeDrop } from '../base/price-rules';
 import { seededSequence } from '../base/seeded-sequence';
 import { useTempDirs } from '../../test/support/temp-dirs';
 import { cleanRow, storeRows } from '../../test/support/clean-rows';
-import { BLOCKS_RELEASE, loadReleaseCache } from '../../test/support/release-cache';
+import { BLOCKS_RELEASE, loadReleaseCache, TYPED_RELEASE } from '../../test/support/release-cache';
 
 const tempDir = useTempDirs('pricedrop-migrate-');
 
@@ -273,6 +273,40 @@ describe('migration 1000-product-latest-row', () => {
       const plan = (db.prepare(`EXPLAIN QUERY PLAN SELECT * FROM ${view}`).all() as { detail: string }[]).map((r) => r.detail).join('\n');
       expect(plan).not.toMatch(/observation_records_key|CORRELATED/);
     }
+    db.close();
+  });
+});
+
+describe('migration 1000-product-latest-row, from the release before it', () => {
+  it(`converts a cache written by the release before it (typed rows, commit ${TYPED_RELEASE.slice(0, 7)}): every view the same, the writer carrying on`, async (context) => {
+    const { cache: release, why } = await loadReleaseCache(TYPED_RELEASE);
+    if (!release) {
+      context.skip(why);
+      return;
+    }
+    const random = seededSequence(31);
+    const file = join(tempDir(), 'cache.db');
+    const old = release.openCache(file);
+    expect(old.prepare("SELECT COUNT(*) FROM schema_migrations WHERE id = '0950-source-kinds'").pluck().get()).toBe(1);
+    const batches = Array.from({ length: 5 }, () => randomRows(random, 300 + Math.floor(random() * 400)));
+    batches[3]?.push(...(batches[0]?.slice(0, 80) ?? []));
+    batches.forEach((batch, b) => {
+      const writer = release.createObservationWriter(old, { origin: b % 2 ? 'athena' : 'local' });
+      old.transaction(() => {
+        writer.writeBatch(batch);
+        writer.flush();
+      })();
+    });
+    const before = contents(old);
+    old.close();
+
+    const db = openCache(file);
+    expect(contents(db)).toEqual(before);
+    expect(db.prepare('SELECT COUNT(*) FROM product_keys WHERE last_row IS NULL').pluck().get()).toBe(0);
+    const again = storeRows(db, batches[1] ?? []);
+    expect(again.inserted).toBe(0);
+    expect(contents(db)).toEqual(before);
+    expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
     db.close();
   });
 });
