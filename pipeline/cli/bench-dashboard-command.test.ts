@@ -42,6 +42,7 @@ describe('pricedrop bench dashboard', () => {
       expect(Object.keys(result[side] as object)).toEqual(['group_by_category_ms', 'one_day_ms', 'one_product_ms', 'full_scan_ms']);
     }
     expect(result.bytes_per_row).toBeGreaterThan(0);
+    expect(result.storage_floor_rows_per_s).toBeGreaterThan(0);
     expect(io.progressed).toContain('ingest');
     expect(contents(file).observations).toHaveLength(result.rows as number);
   });

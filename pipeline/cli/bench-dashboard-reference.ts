@@ -17,15 +17,28 @@ const COLUMNS = 9;
 /** A multiple of ROWS_PER_INSERT. */
 const ROWS_PER_TRANSACTION = 1_000_000;
 
-/** Inserts `rows` narrow rows (over `products` products and a year) into a fresh database; returns rows per second. */
-export function referenceRowInserts(rows: number, products: number, seed: number): number {
-  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-bench-reference-'));
-  const db = new Database(join(dir, 'reference.db'));
+/**
+ * Runs `fn` on a new database in a temporary folder, set up as a bulk load's connection (WAL,
+ * synchronous NORMAL, no automatic checkpoint, `cacheMb` of page cache); removes it afterwards.
+ */
+function withScratchDatabase<T>(name: string, cacheMb: number, fn: (db: Database.Database) => T): T {
+  const dir = mkdtempSync(join(tmpdir(), `pricedrop-bench-${name}-`));
+  const db = new Database(join(dir, `${name}.db`));
   try {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = NORMAL');
     db.pragma('wal_autocheckpoint = 0');
-    db.pragma('cache_size = -65536');
+    db.pragma(`cache_size = -${cacheMb * 1024}`);
+    return fn(db);
+  } finally {
+    db.close();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+/** Inserts `rows` narrow rows (over `products` products and a year) into a fresh database; returns rows per second. */
+export function referenceRowInserts(rows: number, products: number, seed: number): number {
+  return withScratchDatabase('reference', 64, (db) => {
     db.exec(`CREATE TABLE observation_rows (hour INTEGER NOT NULL, product INTEGER NOT NULL, t INTEGER NOT NULL, descriptor INTEGER NOT NULL,
                price REAL NOT NULL, old_price REAL, drop_amount REAL, drop_pct REAL, flags INTEGER NOT NULL, PRIMARY KEY (hour, product, t)) WITHOUT ROWID`);
     const insert = db.prepare(`INSERT INTO observation_rows VALUES ${Array(ROWS_PER_INSERT).fill(`(${Array(COLUMNS).fill('?').join(', ')})`).join(', ')}`);
@@ -69,10 +82,7 @@ export function referenceRowInserts(rows: number, products: number, seed: number
     ms += performance.now() - checkpointStarted;
     const stored = db.prepare('SELECT COUNT(*) FROM observation_rows').pluck().get() as number;
     return Math.round(stored / (ms / 1000));
-  } finally {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
 
 /**
@@ -91,13 +101,7 @@ export function storageFloorInserts(cache: Database.Database, cacheMb: number): 
   const columns = (cache.prepare('SELECT name FROM pragma_table_info(?)').pluck().all('observation_records') as string[]).join(', ');
   const width = columns.split(',').length;
   const read = cache.prepare(`SELECT ${columns} FROM observation_records WHERE rowid > ? ORDER BY rowid LIMIT ${TRANSACTION}`).raw();
-  const dir = mkdtempSync(join(tmpdir(), 'pricedrop-bench-floor-'));
-  const db = new Database(join(dir, 'floor.db'));
-  try {
-    db.pragma('journal_mode = WAL');
-    db.pragma('synchronous = NORMAL');
-    db.pragma('wal_autocheckpoint = 0');
-    db.pragma(`cache_size = -${cacheMb * 1024}`);
+  return withScratchDatabase('floor', cacheMb, (db) => {
     db.exec(table);
     const insertMany = db.prepare(`INSERT INTO observation_records (${columns}) VALUES ${Array(ROWS).fill(`(${Array(width).fill('?').join(', ')})`).join(', ')}`);
     const insertOne = db.prepare(`INSERT INTO observation_records (${columns}) VALUES (${Array(width).fill('?').join(', ')})`);
@@ -130,8 +134,5 @@ export function storageFloorInserts(cache: Database.Database, cacheMb: number): 
     db.pragma('wal_checkpoint(PASSIVE)');
     ms += performance.now() - built;
     return Math.round(stored / (ms / 1000));
-  } finally {
-    db.close();
-    rmSync(dir, { recursive: true, force: true });
-  }
+  });
 }
