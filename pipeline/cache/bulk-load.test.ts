@@ -19,7 +19,7 @@ const SECONDARY = ['observation_records_descriptor', 'observation_records_dt'];
  * products), plus late rows (older than their product's latest, some new, some already stored)
  * and repeats of keys within the batch and from earlier batches.
  */
-function loadBatches(seed: number, batches: number, perBatch: number): CleanRow[][] {
+function loadBatches(seed: number, batches: number, perBatch: number, late = true): CleanRow[][] {
   const random = seededSequence(seed);
   const out: CleanRow[][] = [];
   const written: CleanRow[] = [];
@@ -40,7 +40,7 @@ function loadBatches(seed: number, batches: number, perBatch: number): CleanRow[
       );
     }
     // Late rows: new keys hours before the batch, and copies of earlier batches' rows (with another price).
-    for (let i = 0; i < perBatch / 10; i++) {
+    for (let i = 0; late && i < perBatch / 10; i++) {
       const product = Math.floor(random() * 60);
       const hour = Math.floor(random() * b * 40);
       batch.push(cleanRow({ source: 'late', product_id: `p${product}`, observed_at: new Date(Date.UTC(2025, 2, 1) + hour * 3_600_000).toISOString(), price: 1 + i }));
@@ -158,8 +158,11 @@ describe('bulk load (indexes after the rows)', () => {
     expect(secondaryIndexes(db)).toEqual(SECONDARY);
   });
 
-  it('is finished by the next open after its process was killed mid-load, with the same rows', () => {
-    const batches = loadBatches(9, 5, 300);
+  it.each([
+    ['late rows (the key built mid-load)', true],
+    ['no late row (the key still deferred)', false],
+  ])('is finished by the next open after its process was killed mid-load, with the same rows: %s', (_, late) => {
+    const batches = loadBatches(9, 5, 300, late);
     const dir = tempDir();
     const file = join(dir, 'cache.db');
     const batchesFile = join(dir, 'batches.json');
@@ -187,6 +190,7 @@ process.kill(process.pid, 'SIGKILL');
     // Before anything opens it for writing, the cache is consistent and readable, only unindexed.
     const reader = openCache(file, { readonly: true });
     expect(secondaryIndexes(reader)).toEqual([]);
+    expect(hasKeyIndex(reader)).toBe(late);
     expect(reader.pragma('integrity_check', { simple: true })).toBe('ok');
     const indexed = indexedLoad(batches);
     expect(dump(reader)).toEqual(dump(indexed.db));
@@ -194,6 +198,7 @@ process.kill(process.pid, 'SIGKILL');
 
     const db = openCache(file);
     expect(secondaryIndexes(db)).toEqual(SECONDARY);
+    expect(hasKeyIndex(db)).toBe(true);
     expect(db.prepare("SELECT value FROM meta WHERE key = 'bulk_load'").get()).toBeUndefined();
     expect(dump(db)).toEqual(dump(indexed.db));
     expect(plan(db, 'SELECT count(*) FROM observations WHERE dt = ?', '2025-03-02')).toMatch(/observation_records_dt/);
@@ -204,7 +209,7 @@ process.kill(process.pid, 'SIGKILL');
     it('stays deferred and consistent when the index build finds no room, and finishes once there is room', () => {
       const disk = mountTinyDisk('24m');
       try {
-        const batches = loadBatches(10, 8, 4000);
+        const batches = loadBatches(10, 8, 4000, false);
         const db = openCache(join(disk.path, 'cache.db'));
         const load = startBulkLoad(db, 32_000);
         const writer = createObservationWriter(db);
@@ -212,9 +217,11 @@ process.kill(process.pid, 'SIGKILL');
         db.pragma('wal_checkpoint(TRUNCATE)');
         const before = dump(db);
         disk.fill(16 << 10);
+        expect(hasKeyIndex(db)).toBe(false);
         expect(() => load.finish()).toThrow(/full/);
         expect(db.inTransaction).toBe(false);
         expect(secondaryIndexes(db)).toEqual([]);
+        expect(hasKeyIndex(db)).toBe(false);
         expect(db.prepare("SELECT value FROM meta WHERE key = 'bulk_load'").get()).toBeDefined();
         expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
         expect(dump(db)).toEqual(before);
@@ -222,6 +229,7 @@ process.kill(process.pid, 'SIGKILL');
         disk.grow('64m');
         load.finish();
         expect(secondaryIndexes(db)).toEqual(SECONDARY);
+        expect(hasKeyIndex(db)).toBe(true);
         expect(dump(db)).toEqual(before);
         expect(db.pragma('integrity_check', { simple: true })).toBe('ok');
         db.close();
