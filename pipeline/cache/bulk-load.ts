@@ -49,9 +49,18 @@ function loaderPid(db: CacheDb): number | undefined {
   return value === undefined ? undefined : (JSON.parse(value) as { pid: number }).pid;
 }
 
-/** Whether `observation_records` has its key now (not during a bulk load into an empty table). */
+/**
+ * A check, prepared once, of whether `observation_records` has its key now (not during a bulk load
+ * into an empty table): the writer asks it at every batch.
+ */
+export function keyIndexCheck(db: CacheDb): () => boolean {
+  const key = db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'observation_records_key'");
+  return () => key.get() !== undefined;
+}
+
+/** Whether `observation_records` has its key now. */
 export function hasKeyIndex(db: CacheDb): boolean {
-  return db.prepare("SELECT 1 FROM sqlite_master WHERE type = 'index' AND name = 'observation_records_key'").get() !== undefined;
+  return keyIndexCheck(db)();
 }
 
 /**

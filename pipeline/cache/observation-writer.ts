@@ -1,7 +1,7 @@
 import type { DropFields, ValidRow } from '../base/price-rules';
 import { instantMs, isCanonical } from '../base/time';
 import type { CacheDb } from './cache-db';
-import { ensureKeyIndex, hasKeyIndex } from './bulk-load';
+import { ensureKeyIndex, keyIndexCheck } from './bulk-load';
 import { createRollupMaintainer, type RollupSlot } from './dashboard-rollups';
 
 /**
@@ -163,6 +163,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   const descriptorAt = db.prepare('SELECT title, category, currency FROM descriptors WHERE id = ?').raw();
   const rollups = createRollupMaintainer(db);
   // False while a bulk load defers the key: read at each batch (another connection may build it).
+  const keyIndexExists = keyIndexCheck(db);
   let keyIndexed = true;
   function needKeyIndex(): void {
     if (keyIndexed) return;
@@ -181,8 +182,8 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   let newestDescriptor: { id: number; title: string; category: string; currency: string } | undefined;
 
   const queued: unknown[] = new Array<unknown>(ROWS_PER_INSERT * COLUMNS);
-  // The product of each queued row that becomes its product's latest (undefined: a late row).
-  const queuedStates: (ProductState | undefined)[] = new Array<ProductState | undefined>(ROWS_PER_INSERT);
+  // The product of each queued row (each becomes its product's latest: late rows are not queued).
+  const queuedStates: ProductState[] = [];
   let queuedRows = 0;
   // Products whose latest row changed since the last flush (their last_row to write).
   let dirty: ProductState[] = [];
@@ -213,7 +214,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
   function begin(): void {
     const stale = rollups.beginBatch();
     if (stale || !allocationsHold()) reset();
-    keyIndexed = hasKeyIndex(db);
+    keyIndexed = keyIndexExists();
   }
 
   /** The product's state, read or created. */
@@ -277,8 +278,7 @@ export function createObservationWriter(db: CacheDb, options: ObservationWriterO
 
   /** A queued row's rowid: the product's latest row now (its last_row at the next flush). */
   function rowStored(r: number, rowid: number): void {
-    const state = queuedStates[r];
-    if (state === undefined) return;
+    const state = queuedStates[r] as ProductState;
     state.lastRow = rowid;
     if (!state.lastRowDirty) {
       state.lastRowDirty = true;
