@@ -137,26 +137,30 @@ export function runEngineInThisThread(data: EtlWorkerData, onProgress?: (progres
       // As many rows as the cache holds, or more: indexes after the rows (bulk-load.ts).
       load = startBulkLoad(db, Math.floor(bytes / RAW_BYTES_PER_ROW));
     }
-    const summary = processRawFiles(db, data.workspace, files, {
-      parseAhead: data.parseAhead ?? bulk,
-      nowMs: data.nowMs,
-      minDropPct: data.minDropPct,
-      futureToleranceMs: data.futureToleranceMs,
-      shouldStop: () => Atomics.load(stop, 0) === 1 || signal?.aborted === true,
-      onProgress,
-    });
+    let summary: EtlSummary;
+    try {
+      summary = processRawFiles(db, data.workspace, files, {
+        parseAhead: data.parseAhead ?? bulk,
+        nowMs: data.nowMs,
+        minDropPct: data.minDropPct,
+        futureToleranceMs: data.futureToleranceMs,
+        shouldStop: () => Atomics.load(stop, 0) === 1 || signal?.aborted === true,
+        onProgress,
+      });
+    } catch (error) {
+      // A failed or aborted run: the committed files' rows get their indexes now, or (a full disk)
+      // at the next run, which repairs before it starts.
+      if (load?.deferred) repairBulkLoad(db, { ownProcess: true });
+      throw error;
+    }
     try {
       load?.finish();
     } catch (error) {
+      // Not tried again here: the next run builds them, once there is room.
       if (!isNoSpace(error)) throw error;
       throw noSpaceError(error, `the workspace (${data.workspace})`, `all ${summary.files} files are in the cache; its day and category indexes are built by the next run, once there is room`);
     }
     return summary;
-  } catch (error) {
-    // A failed or aborted run: the committed files' rows get their indexes now, or (a full disk)
-    // at the next run, which repairs before it starts.
-    if (load?.deferred) repairBulkLoad(db, { ownProcess: true });
-    throw error;
   } finally {
     try {
       if (bulk) db.pragma('wal_checkpoint(PASSIVE)'); // readers may hold it back; later autocheckpoints finish
