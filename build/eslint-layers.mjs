@@ -50,7 +50,7 @@ const TOP = ['electron', 'renderer', 'pipeline', 'producer', 'glue', 'model', 'b
 const SOURCE = /\.(ts|tsx|mts|js|mjs)$/;
 
 /** The unit of a path relative to the repository (forward slashes), or undefined outside the units. */
-export function unitOf(rel) {
+function unitOf(rel) {
   const parts = rel.split('/');
   if (!TOP.includes(parts[0])) return undefined;
   if (parts[0] === 'pipeline' && parts.length > 2) return `pipeline/${parts[1]}`;
@@ -58,7 +58,7 @@ export function unitOf(rel) {
 }
 
 /** Tests and their fixtures belong to no unit: they may import anything they exercise. */
-export function isTestPath(rel) {
+function isTestPath(rel) {
   const name = rel.split('/').pop() ?? '';
   return /\.(test|spec)\./.test(name) || rel.includes('/fixtures/') || rel.startsWith('test/') || rel.includes('/test-') || name.startsWith('test-');
 }

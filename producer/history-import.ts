@@ -1,7 +1,7 @@
 /**
  * Price-history import: maps any CSV's columns onto the raw format. Used by `pricedrop import`
- * (this file's importHistory) and meant for the producer's `replay` source too, which shares the
- * `--map` / `--date-from-filename` / `--currency` / `--source` semantics:
+ * (this file's importHistory) and by the producer's `replay` source (replay-source.ts), which shares
+ * the `--map` / `--date-from-filename` / `--currency` / `--source` semantics:
  * call `parseColumnMap(spec)` once, then `createRowMapper(header, map, filePath, options)` per file
  * and `mapper.map(fields)` per row (it returns the 8 raw fields as text, or a reason code).
  *
@@ -11,7 +11,7 @@
 import { createHash } from 'node:crypto';
 import { closeSync, existsSync, mkdirSync, openSync, readdirSync, renameSync, rmSync, statSync, writeSync } from 'node:fs';
 import { basename, join, relative, resolve } from 'node:path';
-import { RAW_COLUMNS, RAW_HEADER, RAW_PREFIX, quoteCsvField, type RawColumn } from '../pipeline/base/raw-format';
+import { RAW_COLUMNS, RAW_HEADER, quoteCsvField, rawBatchKey, type RawColumn } from '../pipeline/base/raw-format';
 import { readCsvRecords } from '../pipeline/base/csv-records';
 import { lakeDir } from '../pipeline/base/lake-layout';
 import { collapseText, formatTimestamp, parseTimestamp, trimText } from '../pipeline/base/price-rules';
@@ -244,7 +244,7 @@ export function importHistory(options: ImportOptions): ImportedFile[] {
         const day = ms === undefined ? today : formatTimestamp(ms).slice(0, 10);
         let writer = writers.get(day);
         if (writer === undefined) {
-          const key = `${RAW_PREFIX}/dt=${day}/${name}.csv`;
+          const key = rawBatchKey(day, name);
           const final = join(lake, ...key.split('/'));
           mkdirSync(join(final, '..'), { recursive: true });
           const tmp = `${final}.${process.pid}.tmp`;

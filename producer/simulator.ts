@@ -1,7 +1,7 @@
 import type { RawRecord } from '../pipeline/base/raw-format';
 import { between, hash32, normal, pick, unit } from './seeded-random';
 import type { Source, SourceChunk, SourceContext } from './source';
-import { DAY_MS } from '../pipeline/base/time';
+import { DAY_MS, dayOf } from '../pipeline/base/time';
 
 /**
  * The embedded market simulator: a seeded, deterministic market of N products.
@@ -128,9 +128,8 @@ interface SaleEvent {
   categories: readonly string[] | 'all';
 }
 
-
-function dayOf(year: number, month: number, day: number): number {
-  return Math.floor(Date.UTC(year, month - 1, day) / DAY_MS);
+function calendarDay(year: number, month: number, day: number): number {
+  return dayOf(Date.UTC(year, month - 1, day));
 }
 
 function thanksgiving(year: number): number {
@@ -139,13 +138,13 @@ function thanksgiving(year: number): number {
 }
 
 const EVENTS: readonly SaleEvent[] = [
-  { name: 'january-sales', span: (y) => [dayOf(y, 1, 2), dayOf(y, 1, 12)], depth: [0.2, 0.4], categories: ['fashion', 'home', 'beauty', 'sports'] },
-  { name: 'summer-sale', span: (y) => [dayOf(y, 6, 20), dayOf(y, 6, 30)], depth: [0.15, 0.35], categories: ['fashion', 'sports', 'home'] },
-  { name: 'prime-days', span: (y) => [dayOf(y, 7, 9), dayOf(y, 7, 12)], depth: [0.15, 0.35], categories: 'all' },
-  { name: 'back-to-school', span: (y) => [dayOf(y, 8, 10), dayOf(y, 8, 24)], depth: [0.1, 0.25], categories: ['books', 'electronics', 'fashion'] },
-  { name: 'singles-day', span: (y) => [dayOf(y, 11, 11), dayOf(y, 11, 11)], depth: [0.15, 0.3], categories: ['electronics', 'fashion', 'beauty'] },
-  { name: 'black-friday', span: (y) => [dayOf(y, 11, thanksgiving(y) + 1), dayOf(y, 11, thanksgiving(y) + 4)], depth: [0.2, 0.45], categories: 'all' },
-  { name: 'after-christmas', span: (y) => [dayOf(y, 12, 26), dayOf(y, 12, 31)], depth: [0.2, 0.4], categories: 'all' },
+  { name: 'january-sales', span: (y) => [calendarDay(y, 1, 2), calendarDay(y, 1, 12)], depth: [0.2, 0.4], categories: ['fashion', 'home', 'beauty', 'sports'] },
+  { name: 'summer-sale', span: (y) => [calendarDay(y, 6, 20), calendarDay(y, 6, 30)], depth: [0.15, 0.35], categories: ['fashion', 'sports', 'home'] },
+  { name: 'prime-days', span: (y) => [calendarDay(y, 7, 9), calendarDay(y, 7, 12)], depth: [0.15, 0.35], categories: 'all' },
+  { name: 'back-to-school', span: (y) => [calendarDay(y, 8, 10), calendarDay(y, 8, 24)], depth: [0.1, 0.25], categories: ['books', 'electronics', 'fashion'] },
+  { name: 'singles-day', span: (y) => [calendarDay(y, 11, 11), calendarDay(y, 11, 11)], depth: [0.15, 0.3], categories: ['electronics', 'fashion', 'beauty'] },
+  { name: 'black-friday', span: (y) => [calendarDay(y, 11, thanksgiving(y) + 1), calendarDay(y, 11, thanksgiving(y) + 4)], depth: [0.2, 0.45], categories: 'all' },
+  { name: 'after-christmas', span: (y) => [calendarDay(y, 12, 26), calendarDay(y, 12, 31)], depth: [0.2, 0.4], categories: 'all' },
 ];
 const BLACK_FRIDAY = EVENTS.findIndex((event) => event.name === 'black-friday');
 
@@ -301,7 +300,7 @@ export class MarketModel {
 
   /** The observed shelf price and "was" price at a time. */
   observe(product: SimulatedProduct, timeMs: number): { price: number; oldPrice: number | null } {
-    const day = Math.floor(timeMs / DAY_MS);
+    const day = dayOf(timeMs);
     const regular = shelfPrice(this.regularPrice(product, day));
     const noise = product.category.volatility > 0 ? 1 + product.category.volatility * normal(this.seed, product.index, day, 35) : 1;
     const price = shelfPrice(regular * (1 - this.discount(product, day)) * noise);
@@ -346,7 +345,7 @@ export function createSimulatorSource(options: SimulatorOptions): Source {
     name: 'simulator',
     async *read(context: SourceContext): AsyncGenerator<SourceChunk> {
       const startedAt = now();
-      const today = Math.floor(startedAt / DAY_MS);
+      const today = dayOf(startedAt);
       // Backfill: timestamps are aligned to 12:00 UTC of each past day, so a restart re-emits
       // identical rows (same dedup keys, same batch contents, same object keys).
       for (let back = options.backfillDays; back >= 1 && !context.signal.aborted; back--) {

@@ -27,7 +27,7 @@ export interface AppContextOptions {
   /** The producer control (default: one for this workspace, Docker when an engine answers, else a child process). */
   producer?: ProducerControl;
   /** Options of the forecast service (trainings' defaults, log); it trains only when asked unless its host calls checkAndTrain. */
-  forecaster?: Pick<ForecastServiceOptions, 'trainDefaults' | 'log' | 'train'>;
+  forecaster?: Pick<ForecastServiceOptions, 'trainDefaults' | 'log'>;
 }
 
 export interface AppServices {

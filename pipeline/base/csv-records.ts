@@ -27,7 +27,7 @@ export interface CsvRecord {
 }
 
 /** A quoted field longer than this is taken as an unterminated quote (memory stays bounded). */
-export const MAX_RECORD_CHARS = 1 << 20;
+const MAX_RECORD_CHARS = 1 << 20;
 
 /**
  * Streams the records of a CSV file with synchronous reads (meant for a worker thread): memory
@@ -60,17 +60,20 @@ export async function* readCsvRecordBatches(path: string, start = 0, chunkBytes 
   const handle = await open(path, 'r');
   try {
     const splitter = new CsvSplitter(start);
+    // Streaming: a sequence cut at the end of a read is completed by the next; fatal: bytes that
+    // are not UTF-8 throw; ignoreBOM: a BOM stays in the text, so its bytes count in `end`.
+    const decoder = new TextDecoder('utf-8', { fatal: true, ignoreBOM: true });
     const chunk = Buffer.allocUnsafe(chunkBytes);
-    let carry: Buffer = Buffer.alloc(0);
     let position = start;
     for (;;) {
       const { bytesRead } = await handle.read(chunk, 0, chunkBytes, position);
-      const data = carry.length ? Buffer.concat([carry, chunk.subarray(0, bytesRead)]) : chunk.subarray(0, bytesRead);
       const eof = bytesRead === 0;
-      const whole = eof ? data.length : completeUtf8Length(data);
-      const text = data.toString('utf8', 0, whole);
-      if (Buffer.byteLength(text) !== whole) throw new Error(`${path}: not UTF-8 between bytes ${position - carry.length} and ${position + bytesRead}`);
-      carry = Buffer.from(data.subarray(whole));
+      let text: string;
+      try {
+        text = decoder.decode(chunk.subarray(0, bytesRead), { stream: !eof });
+      } catch {
+        throw new Error(`${path}: not UTF-8 between bytes ${Math.max(start, position - 3)} and ${position + bytesRead}`);
+      }
       position += bytesRead;
       const records = eof ? [...splitter.end(text)] : [...splitter.push(text)];
       if (records.length) yield records;
@@ -79,17 +82,6 @@ export async function* readCsvRecordBatches(path: string, start = 0, chunkBytes 
   } finally {
     await handle.close();
   }
-}
-
-/** The length of `data` without a UTF-8 sequence cut at its end (the next read completes it). */
-function completeUtf8Length(data: Buffer): number {
-  for (let i = data.length - 1; i >= Math.max(0, data.length - 4); i--) {
-    const byte = data[i]!;
-    if ((byte & 0xc0) === 0x80) continue; // a continuation byte: look further back for the lead
-    const size = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
-    return i + size <= data.length ? data.length : i;
-  }
-  return data.length;
 }
 
 /** The first record of a CSV file (its header), or [] for an empty file. */
@@ -105,7 +97,7 @@ export function splitCsvText(text: string): CsvRecord[] {
 }
 
 /** Incremental RFC 4180 splitter: push text as it arrives, then end(). */
-export class CsvSplitter {
+class CsvSplitter {
   private buffer = '';
   private line = 1;
 
