@@ -215,8 +215,7 @@ export async function startPredictServer(options: PredictServerOptions): Promise
   }
 
   function sendAsset(req: IncomingMessage, res: ServerResponse, method: string, asset: StaticAsset): void {
-    const headers: (string | number)[] = [...SECURITY_HEADER_PAIRS, 'Content-Type', asset.contentType, 'Cache-Control', asset.cacheControl, 'ETag', asset.etag, 'Vary', 'Accept-Encoding'];
-    if (closing) headers.push('Connection', 'close');
+    const headers: (string | number)[] = [...policyHeaders(), 'Content-Type', asset.contentType, 'Cache-Control', asset.cacheControl, 'ETag', asset.etag, 'Vary', 'Accept-Encoding'];
     if (req.headers['if-none-match'] === asset.etag) {
       res.writeHead(304, headers as string[]);
       return void res.end();

@@ -171,7 +171,7 @@ export class ForecastService {
 
   /**
    * The workspace's current model, or undefined when none was trained or its file cannot be used
-   * (another feature schema: `modelProblem()` says why, and the retrain rule treats it as no
+   * (another feature schema: `status()`'s model_problem says why, and the retrain rule treats it as no
    * model); reloaded when the file changes.
    */
   model(): LoadedModel | undefined {
@@ -189,12 +189,6 @@ export class ForecastService {
       }
     }
     return this.#loaded.model;
-  }
-
-  /** Why the model file in the workspace cannot be used, if it cannot. */
-  modelProblem(): string | undefined {
-    this.model();
-    return this.#loaded?.problem;
   }
 
   /** The running training task, if any. */

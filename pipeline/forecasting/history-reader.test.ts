@@ -4,7 +4,7 @@ import { openCache } from '../cache/cache-db';
 import { createObservationWriter, type CleanRow } from '../cache/observation-writer';
 import { countObservations, iterateHistories, readDataEnds, readProductHistories, readSources } from './history-reader';
 import { useTempDirs } from '../../test/support/temp-dirs';
-import { cleanRow } from '../../test/support/clean-rows';
+import { cleanRow, writeInTransaction } from '../../test/support/clean-rows';
 
 const tempDir = useTempDirs('pricedrop-histories-');
 
@@ -25,12 +25,7 @@ describe('history reader over the narrow rows', () => {
       [row('shop-b', 'p2', 1, 6), row('shop-a', 'p9', 1, 8), row('shop-b', 'p1', 2, 3)],
       [row('shop-a', 'p9', 5, 6, 'Item p9 (new)'), row('shop-b', 'p2', 6, 4), row('shop-a', 'p10', 4, 2.5)],
     ];
-    for (const batch of batches) {
-      db.transaction(() => {
-        writer.writeBatch(batch);
-        writer.flush();
-      })();
-    }
+    for (const batch of batches) writeInTransaction(db, writer, batch);
     const histories = [...iterateHistories(db)];
     expect(histories.map((h) => `${h.source}/${h.productId}`)).toEqual(['shop-a/p10', 'shop-a/p9', 'shop-b/p1', 'shop-b/p2']);
     const p9 = histories[1]!;

@@ -1,7 +1,7 @@
 import { type CacheDb } from '../cache/cache-db';
 import { instantMs } from '../base/time';
 import { HistoryBuilder, type ProductHistory } from '../../model/price-history';
-import type { HistorySource } from '../../model/decision-data';
+import type { TrainingHistories } from '../../model/training';
 import { kindFromRepeatShare, type SourceKind } from '../../model/timeline';
 
 /**
@@ -120,7 +120,7 @@ export function countObservations(db: CacheDb, filter: HistoryFilter = {}): numb
  * almost no observed day repeats the previous price; snapshots repeat it most days. The share is
  * 1 − (price changes) / (observed days after the first), over all the source's products.
  */
-function kindsFromHistories(histories: readonly ProductHistory[]): Map<string, { kind: SourceKind; repeatShare: number }> {
+function kindsFromHistories(histories: readonly ProductHistory[]): Map<string, SourceKind> {
   const totals = new Map<string, { changes: number; days: number }>();
   for (const history of histories) {
     const total = totals.get(history.source) ?? { changes: 0, days: 0 };
@@ -131,7 +131,7 @@ function kindsFromHistories(histories: readonly ProductHistory[]): Map<string, {
   return new Map(
     [...totals].map(([source, { changes, days }]) => {
       const repeatShare = days > 0 ? Math.max(0, 1 - changes / days) : 1;
-      return [source, { kind: kindFromRepeatShare(repeatShare), repeatShare }];
+      return [source, kindFromRepeatShare(repeatShare)];
     }),
   );
 }
@@ -146,14 +146,14 @@ function storedSourceKinds(db: CacheDb): Map<string, SourceKind> {
 
 /**
  * Every history of the cache with each source's kind (stored, else detected) and data end: what
- * training reads (decision-data.ts's HistorySource).
+ * training reads (model/training.ts's TrainingHistories).
  */
-export function workspaceHistories(db: CacheDb, filter: { source?: string } = {}): HistorySource & { products: number; kinds: Record<string, SourceKind> } {
+export function workspaceHistories(db: CacheDb, filter: { source?: string } = {}): TrainingHistories {
   const histories = [...iterateHistories(db, filter)];
   const stored = storedSourceKinds(db);
   const detected = kindsFromHistories(histories);
   const kinds: Record<string, SourceKind> = {};
-  for (const source of detected.keys()) kinds[source] = stored.get(source) ?? detected.get(source)!.kind;
+  for (const [source, kind] of detected) kinds[source] = stored.get(source) ?? kind;
   const dataEnds = readDataEnds(db);
   return {
     histories,

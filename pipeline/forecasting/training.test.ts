@@ -13,9 +13,7 @@ import { trainModel } from './workspace-training';
 import { trainModelInWorker } from './train-model-runner';
 import { featuresFromRecord, loadModel, predictFromFeatures } from '../../model/predictor';
 import { predictProduct, productStates } from './cache-predictions';
-import { fixtureRows } from '../../model/test-fixtures';
 import { writeFixtureCache } from './fixture-cache';
-import { createObservationWriter } from '../cache/observation-writer';
 
 const workspaces: string[] = [];
 function workspace(): string {
@@ -158,14 +156,7 @@ describe('training on a learnable fixture', () => {
 describe('predicting from a cache the ETL writer filled', () => {
   it('predicts one product exactly as the batch of every product does (the same cross-section)', async () => {
     const ws = workspace();
-    const rows = fixtureRows({ products: 24, days: 150, seed: 3 });
-    const db = openCache(join(ws, 'cache.db'));
-    const writer = createObservationWriter(db);
-    db.transaction(() => {
-      writer.writeBatch(rows);
-      writer.flush();
-    })();
-    db.close();
+    writeFixtureCache(join(ws, 'cache.db'), { products: 24, days: 150, seed: 3 });
     const report = await trainModel({ workspace: ws, trees: 10 });
     const model = loadModel(report.model_file);
     const reader = openCache(join(ws, 'cache.db'), { readonly: true });

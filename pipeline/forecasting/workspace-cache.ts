@@ -1,6 +1,7 @@
 import { existsSync } from 'node:fs';
 import { cachePath, openCache, type CacheDb } from '../cache/cache-db';
 import { workspaceHistories } from './history-reader';
+import type { TrainingHistories } from '../../model/training';
 
 /** Opens the workspace's cache read-only, with a clear message when there is none. */
 export function openWorkspaceCache(workspace: string): CacheDb {
@@ -13,7 +14,7 @@ export function openWorkspaceCache(workspace: string): CacheDb {
  * Every history of the workspace's cache, with each source's kind and data end (what training and
  * the backtest take); the cache is closed again before the caller's long computation starts.
  */
-export function readWorkspaceHistories(workspace: string): ReturnType<typeof workspaceHistories> {
+export function readWorkspaceHistories(workspace: string): TrainingHistories {
   const db = openWorkspaceCache(workspace);
   try {
     return workspaceHistories(db);

@@ -1,6 +1,5 @@
 import type { CacheDb } from '../cache/cache-db';
-import { instantMs } from '../base/time';
-import { DAY_MS, dayOf } from '../base/time';
+import { DAY_MS, dayOf, instantMs } from '../base/time';
 
 /**
  * What the Products screen asks the cache: search, one product's price history with its drops and
